@@ -1,0 +1,37 @@
+import { escapeText } from '../../domain/escape-text.js';
+import type { TransferRecord } from '../../domain/ports/transfer-store.js';
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A progress line for a terminal: bar, percentage, rate. */
+export function progressLine(done: number, total: number, elapsedMs: number): string {
+  const fraction = total === 0 ? 1 : done / total;
+  const width = 30;
+  const filled = Math.round(fraction * width);
+  const rate = elapsedMs > 0 ? (done / (elapsedMs / 1000)) : 0;
+  return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatBytes(done)} / ${formatBytes(total)}  ${formatBytes(rate)}/s`;
+}
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+/** Human-readable record; every value that may have come from the network is escaped. */
+export function formatTransfer(t: TransferRecord): string {
+  const lines = [
+    `${t.id}  ${t.role}  ${t.status.toUpperCase()}`,
+    `  file:    ${escapeText(t.fileName)} (${formatBytes(t.fileSize)})  ->  ${escapeText(t.localPath)}`,
+    `  pieces:  ${t.piecesDone}/${t.pieceCount} of ${formatBytes(t.pieceSize)}, ${formatBytes(t.bytesDone)} done, ${formatBytes(t.wireBytes)} on the wire, compression ${t.compression}`,
+    `  peer:    ${escapeText(t.peerAddress)}  key ${t.peerFingerprint ?? '-'}`,
+    `  times:   created ${iso(t.createdAt)}, updated ${iso(t.updatedAt)}, completed ${iso(t.completedAt)}`,
+  ];
+  if (t.errorCode) lines.push(`  error:   ${t.errorCode}: ${escapeText(t.errorDetail ?? '')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,46 @@
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import type { CliContext } from './cli-app.js';
+import { EXIT_OK } from './exit-codes.js';
+
+export class ReceiveCommand extends Command<CliContext> {
+  static override paths = [['receive']];
+  static override usage = Command.Usage({
+    description: 'Run the receiver: accept files into an output folder until SIGINT or SIGTERM.',
+    details: `
+      The configuration comes from the environment (ST_* variables, see README) and is validated
+      first; the flags override ST_HOST, ST_PORT and ST_OUTPUT_DIR. On first start a host key is
+      generated (ST_HOST_KEY_PATH); its fingerprint is printed at every start so senders can pin it.
+      Exit status: 0 after a clean shutdown, 2 for a configuration error.
+    `,
+    examples: [
+      ['Receive into ./received on the default port 9000', '$0 receive --output-dir ./received'],
+      ['Listen on loopback only, port 9100', '$0 receive --host 127.0.0.1 --port 9100 --output-dir /srv/incoming'],
+    ],
+  });
+
+  host = Option.String('--host', { description: 'Bind address (default ST_HOST or 0.0.0.0)' });
+  port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1024, 65535)]), description: 'Port 1024-65535 (default ST_PORT or 9000)' });
+  outputDir = Option.String('--output-dir', { description: 'Folder for received files (default ST_OUTPUT_DIR or ./received)' });
+
+  async execute(): Promise<number> {
+    const { stdout } = this.context;
+    const running = await this.context.app.receive({
+      host: this.host,
+      port: this.port,
+      outputDir: this.outputDir,
+      onLine: (line) => stdout.write(`${line}\n`),
+    });
+    stdout.write(`receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        stdout.write(`${signal}: shutting down; transfers in flight stay resumable\n`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await running.stop();
+    return EXIT_OK;
+  }
+}

@@ -1,0 +1,38 @@
+import { open } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { SecureTransferError } from '../../domain/errors.js';
+import type { SourceFile, SourceFiles } from '../../domain/ports/files.js';
+
+export class NodeSourceFiles implements SourceFiles {
+  async open(path: string): Promise<SourceFile> {
+    const full = resolve(path);
+    let handle;
+    try {
+      handle = await open(full, 'r');
+    } catch (e) {
+      throw new SecureTransferError('E_IO', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    }
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw new SecureTransferError('E_IO', `${path} is not a regular file`);
+    }
+    return {
+      path: full,
+      name: basename(full),
+      size: info.size,
+      modifiedAt: info.mtimeMs,
+      async read(offset, length) {
+        const buffer = Buffer.allocUnsafe(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+          if (bytesRead === 0) throw new SecureTransferError('E_SOURCE_CHANGED', `${path} became shorter while it was being sent`);
+          filled += bytesRead;
+        }
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+      },
+      close: () => handle.close(),
+    };
+  }
+}

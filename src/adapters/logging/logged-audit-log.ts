@@ -1,0 +1,26 @@
+import type { AuditEvent, AuditLog, AuditQuery } from '../../domain/ports/audit-log.js';
+import type { Logger } from '../../domain/ports/logger.js';
+
+/** SPEC §6: every audit record goes to the database and to the rotating log file. */
+export class LoggedAuditLog implements AuditLog {
+  constructor(
+    private readonly store: AuditLog,
+    private readonly logger: Logger,
+  ) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    const level = event.type === 'handshake.failed' || event.type === 'transfer.failed' || event.type === 'error' || event.type === 'ban' || event.type === 'connection.refused' ? 'warn' : 'info';
+    this.logger[level](`audit ${event.type}`, {
+      peer: event.peerAddress,
+      transfer: event.transferId,
+      fingerprint: event.peerFingerprint,
+      code: event.code,
+      detail: event.detail,
+    });
+    await this.store.record(event);
+  }
+
+  query(query: AuditQuery): Promise<AuditEvent[]> {
+    return this.store.query(query);
+  }
+}

@@ -1,0 +1,35 @@
+// SQLite in one file through TypeORM's better-sqlite3 driver (SPEC §7), in WAL mode so the
+// status command can read while a receiver writes. A PostgreSQL adapter is a sibling of this
+// file returning a DataSource with the same entities and migrations.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { SecureTransferError } from '../../../domain/errors.js';
+import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
+import { AuditSchema, PieceSchema, TransferSchema } from './schemas.js';
+
+export const entities = [TransferSchema, PieceSchema, AuditSchema];
+export const migrations = [InitialSchema1764400000000];
+
+export async function openSqliteDataSource(path: string): Promise<DataSource> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const dataSource = new DataSource({
+    type: 'better-sqlite3',
+    database: path,
+    entities,
+    migrations,
+    migrationsRun: false,
+    synchronize: false,
+    enableWAL: true,
+    // Several processes (a receiver, a status call) share the file: wait for locks, do not fail.
+    timeout: 10_000,
+    logging: false,
+  });
+  try {
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (e) {
+    throw new SecureTransferError('E_IO', `cannot open the database ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return dataSource;
+}

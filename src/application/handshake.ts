@@ -1,0 +1,94 @@
+// Noise XX over frames (SPEC §3.1, PROTOCOL.md §3):
+//   HANDSHAKE_INIT   -> e
+//   HANDSHAKE_RESP   <- e, ee, s, es
+//   HANDSHAKE_FINAL  -> s, se          (payload: the MANIFEST)
+// The prologue binds the protocol name and version, so a peer speaking anything else fails.
+import { utf8 } from '../domain/bytes.js';
+import { SecureTransferError, errorCodeFromNumber } from '../domain/errors.js';
+import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../domain/limits.js';
+import { HandshakeState, type TransportKeys } from '../domain/noise/handshake-state.js';
+import { PATTERNS } from '../domain/noise/patterns.js';
+import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
+import { FrameType, type FrameTypeValue } from '../domain/wire/frame.js';
+import type { SecureChannel } from './secure-channel.js';
+
+const EMPTY = new Uint8Array(0);
+
+function newHandshake(crypto: CryptoPrimitives, initiator: boolean, identity: KeyPair): HandshakeState {
+  return new HandshakeState({
+    crypto,
+    protocolName: PROTOCOL_NAME,
+    pattern: PATTERNS['XX']!,
+    initiator,
+    prologue: utf8(PROLOGUE_TEXT),
+    staticKey: identity,
+    // Fresh ephemeral keys on every connection, a resume included (SPEC §3.2).
+    ephemeralKey: crypto.generateKeyPair(),
+  });
+}
+
+async function expectFrame(channel: SecureChannel, type: FrameTypeValue, name: string): Promise<Uint8Array> {
+  const frame = await channel.readFrame();
+  if (frame.type === FrameType.REFUSE && frame.body.length >= 2) {
+    const code = errorCodeFromNumber((frame.body[0]! << 8) | frame.body[1]!) ?? 'E_HANDSHAKE_FAILED';
+    throw new SecureTransferError(code, `the receiver refused the connection (${code})`);
+  }
+  if (frame.type !== type) throw new SecureTransferError('E_HANDSHAKE_FAILED', `expected ${name}, got frame type ${frame.type}`);
+  return frame.body;
+}
+
+function readOrThrow(hs: HandshakeState, message: Uint8Array): Uint8Array {
+  const read = hs.readMessage(message);
+  if (!read.ok) throw new SecureTransferError(read.code, read.detail);
+  return read.value;
+}
+
+export interface InitiatorHandshake {
+  /** Performs messages 1 and 2, returning the server's static key for the trust decision. */
+  start(): Promise<Uint8Array>;
+  /** Message 3 with the manifest; afterwards the channel speaks records. */
+  finish(manifest: Uint8Array): Promise<TransportKeys>;
+  destroy(): void;
+}
+
+export function initiatorHandshake(channel: SecureChannel, crypto: CryptoPrimitives, identity: KeyPair): InitiatorHandshake {
+  const hs = newHandshake(crypto, true, identity);
+  return {
+    async start() {
+      await channel.writeFrame(FrameType.HANDSHAKE_INIT, hs.writeMessage(EMPTY)); // -> e
+      readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_RESP, 'HANDSHAKE_RESP')); // <- e, ee, s, es
+      const serverKey = hs.remoteStaticKey;
+      if (!serverKey) throw new SecureTransferError('E_HANDSHAKE_FAILED', 'the receiver sent no static key');
+      return serverKey;
+    },
+    async finish(manifest) {
+      await channel.writeFrame(FrameType.HANDSHAKE_FINAL, hs.writeMessage(manifest)); // -> s, se
+      const keys = hs.transportKeys();
+      channel.startRecords(keys.send, keys.receive);
+      hs.destroy();
+      return keys;
+    },
+    destroy: () => hs.destroy(),
+  };
+}
+
+export interface ResponderResult {
+  readonly keys: TransportKeys;
+  readonly clientKey: Uint8Array;
+  /** The payload of message 3: the manifest, not yet parsed. */
+  readonly payload: Uint8Array;
+}
+
+export async function responderHandshake(channel: SecureChannel, crypto: CryptoPrimitives, identity: KeyPair): Promise<ResponderResult> {
+  const hs = newHandshake(crypto, false, identity);
+  try {
+    readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_INIT, 'HANDSHAKE_INIT')); // -> e
+    await channel.writeFrame(FrameType.HANDSHAKE_RESP, hs.writeMessage(EMPTY)); // <- e, ee, s, es
+    const payload = readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_FINAL, 'HANDSHAKE_FINAL')); // -> s, se
+    const keys = hs.transportKeys();
+    channel.startRecords(keys.send, keys.receive);
+    return { keys, clientKey: keys.remoteStaticKey!, payload };
+  } finally {
+    hs.destroy();
+  }
+}

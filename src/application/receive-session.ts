@@ -1,0 +1,295 @@
+// One connection on the receiver: handshake, manifest, pieces, whole-file check, final name.
+// Everything the peer does wrong ends as a CLOSE with a reason, a failed transfer record and
+// an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
+import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
+import { fingerprintOf } from '../domain/fingerprint.js';
+import type { AuditLog } from '../domain/ports/audit-log.js';
+import type { Codec } from '../domain/ports/codec.js';
+import type { Clock } from '../domain/ports/clock.js';
+import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
+import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
+import type { Logger } from '../domain/ports/logger.js';
+import type { TransferStore } from '../domain/ports/transfer-store.js';
+import type { Connection } from '../domain/ports/transport.js';
+import { decodeManifest, type Manifest } from '../domain/transfer/manifest.js';
+import { initialReceiverState, receiverStep, type ReceiverEffect, type ReceiverEvent, type ReceiverState } from '../domain/transfer/receiver-machine.js';
+import { transferRootInput } from '../domain/transfer/transfer-root.js';
+import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
+import { responderHandshake } from './handshake.js';
+import { SecureChannel } from './secure-channel.js';
+
+export interface ReceiveSessionDeps {
+  readonly crypto: CryptoPrimitives;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  readonly store: TransferStore;
+  readonly audit: AuditLog;
+  readonly folder: ReceiveFolder;
+  readonly logger: Logger;
+  readonly identity: KeyPair;
+}
+
+export interface ReceiveSessionLimits {
+  readonly maxTransferSize: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export type SessionOutcome =
+  | { readonly kind: 'handshake-failed'; readonly code: ErrorCode; readonly detail: string }
+  | { readonly kind: 'refused'; readonly code: ErrorCode; readonly detail: string }
+  | { readonly kind: 'completed'; readonly transferId: string; readonly path: string }
+  | { readonly kind: 'failed'; readonly transferId: string; readonly code: ErrorCode; readonly detail: string };
+
+function codeOf(e: unknown): ErrorCode {
+  return e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
+}
+
+export class ReceiveSession {
+  private readonly channel: SecureChannel;
+  private readonly peer: string;
+  private state: ReceiverState = initialReceiverState;
+  private partial: PartialFile | undefined;
+  private manifest: Manifest | undefined;
+  private bytesDone = 0;
+  private outcome: SessionOutcome | undefined;
+  private interrupted = false;
+  private handshakeExpired = false;
+  /** Set once the transfer has a database record: failures after that are transfer failures. */
+  private recorded = false;
+  /** The current piece's decoded bytes, between decode-piece and store-piece. */
+  private decoded: Uint8Array | undefined;
+  private finalPath: string | undefined;
+  constructor(
+    private readonly connection: Connection,
+    private readonly deps: ReceiveSessionDeps,
+    private readonly limits: ReceiveSessionLimits,
+  ) {
+    this.channel = new SecureChannel(connection);
+    this.peer = `${connection.remoteAddress}:${connection.remotePort}`;
+  }
+
+  /** Ends the session from outside (shutdown): the transfer is left resumable, marked interrupted. */
+  interrupt(): void {
+    this.interrupted = true;
+    this.connection.destroy();
+  }
+
+  async run(): Promise<SessionOutcome> {
+    const { audit, clock } = this.deps;
+    await audit.record({ type: 'connection.opened', at: clock.now(), peerAddress: this.peer });
+    try {
+      return await this.runProtocol();
+    } finally {
+      this.channel.destroyKeys();
+      await this.partial?.close().catch(() => undefined);
+      this.connection.destroy();
+      await audit.record({ type: 'connection.closed', at: clock.now(), peerAddress: this.peer, detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out` });
+    }
+  }
+
+  private async runProtocol(): Promise<SessionOutcome> {
+    const { audit, clock, crypto } = this.deps;
+    let handshake;
+    // SPEC §5: a deadline for the whole handshake, so a slow peer cannot hold a slot.
+    const deadline = setTimeout(() => {
+      this.handshakeExpired = true;
+      this.connection.destroy();
+    }, this.limits.handshakeTimeoutMs);
+    try {
+      handshake = await responderHandshake(this.channel, crypto, this.deps.identity);
+    } catch (e) {
+      const code = this.handshakeExpired ? 'E_TIMEOUT' : codeOf(e);
+      const detail = code === 'E_TIMEOUT' ? `handshake not finished within ${this.limits.handshakeTimeoutMs} ms` : (e as Error).message;
+      await audit.record({ type: 'handshake.failed', at: clock.now(), peerAddress: this.peer, code, detail });
+      return { kind: 'handshake-failed', code, detail };
+    } finally {
+      clearTimeout(deadline);
+    }
+    this.connection.setIdleTimeout(this.limits.idleTimeoutMs);
+    const clientFingerprint = fingerprintOf(handshake.clientKey, crypto.sha256);
+    await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint });
+
+    const decoded = decodeManifest(handshake.payload, { maxTransferSize: this.limits.maxTransferSize });
+    if (!decoded.ok) {
+      await this.sendClose(decoded.code, decoded.detail);
+      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code: decoded.code, detail: `manifest refused: ${decoded.detail}` });
+      return { kind: 'refused', code: decoded.code, detail: decoded.detail };
+    }
+    const manifest = decoded.value;
+    this.manifest = manifest;
+    const [freeSpace, nameTaken] = await Promise.all([this.deps.folder.freeSpace(), this.deps.folder.exists(manifest.fileName)]);
+    const refused = await this.apply({ type: 'manifest', manifest, freeSpace, nameTaken }, clientFingerprint);
+    if (refused) return refused;
+
+    const limits = { maxPieceBody: PIECE_HEADER_LENGTH + manifest.pieceSize, maxAcceptBody: 0 };
+    try {
+      while (!this.outcome) {
+        const message = await this.channel.readMessage(limits);
+        switch (message.type) {
+          case 'piece':
+            await this.apply({ type: 'piece', header: message.piece, dataLength: message.piece.data.length }, clientFingerprint, message.piece);
+            break;
+          case 'transfer-complete': {
+            const state = this.state;
+            const hashes = 'pieces' in state ? state.pieces.allHashes() : new Uint8Array(0);
+            const computedRoot = crypto.sha256(transferRootInput(manifest.fileSize, hashes));
+            await this.apply({ type: 'transfer-complete', declaredRoot: message.root, computedRoot }, clientFingerprint);
+            break;
+          }
+          case 'close':
+            await this.apply({ type: 'failure', code: message.code, detail: `the sender closed the transfer: ${message.reason}`, fromPeer: true }, clientFingerprint);
+            break;
+          default:
+            await this.apply({ type: 'failure', code: 'E_UNEXPECTED_MESSAGE', detail: `unexpected ${message.type} from the sender`, fromPeer: false }, clientFingerprint);
+        }
+      }
+    } catch (e) {
+      if (!this.outcome) {
+        const code = this.interrupted ? 'E_INTERRUPTED' : codeOf(e);
+        const lost = code === 'E_CONNECTION_LOST' || code === 'E_INTERRUPTED' || code === 'E_TIMEOUT';
+        await this.apply({ type: 'failure', code, detail: (e as Error).message, fromPeer: lost }, clientFingerprint);
+      }
+    }
+    return this.outcome!;
+  }
+
+  /** Steps the machine and carries out its effects, which may feed further events. */
+  private async apply(first: ReceiverEvent, fingerprint: string, piece?: PieceMessage): Promise<SessionOutcome | undefined> {
+    const events: ReceiverEvent[] = [first];
+    while (events.length > 0 && !this.outcome) {
+      const step = receiverStep(this.state, events.shift()!);
+      this.state = step.state;
+      for (const effect of step.effects) {
+        const next = await this.perform(effect, fingerprint, piece);
+        if (next) events.push(next);
+      }
+    }
+    return this.outcome?.kind === 'refused' ? this.outcome : undefined;
+  }
+
+  private async perform(effect: ReceiverEffect, fingerprint: string, piece?: PieceMessage): Promise<ReceiverEvent | undefined> {
+    const { store, audit, clock, crypto, codec, folder } = this.deps;
+    const m = this.manifest!;
+    switch (effect.type) {
+      case 'accept': {
+        const now = clock.now();
+        this.partial = await folder.openPartial(m.transferId, true);
+        await store.create({
+          id: m.transferId,
+          role: 'receiver',
+          fileName: m.fileName,
+          localPath: folder.path,
+          fileSize: m.fileSize,
+          pieceSize: m.pieceSize,
+          pieceCount: m.pieceCount,
+          compression: m.compression,
+          status: 'in-progress',
+          piecesDone: 0,
+          bytesDone: 0,
+          wireBytes: 0,
+          peerAddress: this.peer,
+          peerFingerprint: fingerprint,
+          createdAt: now,
+          updatedAt: now,
+          completedAt: null,
+          errorCode: null,
+          errorDetail: null,
+        });
+        this.recorded = true;
+        await audit.record({ type: 'transfer.started', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces` });
+        await this.channel.sendMessages([encodeAccept(m.pieceCount, effect.held)]);
+        return undefined;
+      }
+      case 'decode-piece': {
+        const p = piece!;
+        let data: Uint8Array;
+        try {
+          data = effect.compressed ? codec.decompress(p.data, effect.maxLength) : p.data;
+        } catch (e) {
+          return { type: 'failure', code: 'E_DECOMPRESS', detail: `piece ${p.index}: ${(e as Error).message}`, fromPeer: false };
+        }
+        this.decoded = data;
+        return { type: 'piece-decoded', index: p.index, length: data.length, computedHash: crypto.sha256(data), declaredHash: p.hash };
+      }
+      case 'store-piece': {
+        await this.partial!.write(effect.offset, this.decoded!);
+        this.bytesDone += this.decoded!.length;
+        this.decoded = undefined;
+        return { type: 'piece-stored', index: effect.index };
+      }
+      case 'ack': {
+        const state = this.state;
+        const hash = 'pieces' in state ? Uint8Array.from(state.pieces.hash(effect.index)) : new Uint8Array(32);
+        const piecesDone = 'pieces' in state ? state.pieces.countIn('done') : 0;
+        await store.recordPieces(m.transferId, 'receiver', [{ index: effect.index, hash }]);
+        await store.update(m.transferId, 'receiver', { piecesDone, bytesDone: this.bytesDone, updatedAt: clock.now() });
+        await this.channel.sendMessages([encodeAck(effect.index)]);
+        return undefined;
+      }
+      case 'nack':
+        await this.channel.sendMessages([encodeNack(effect.index, effect.code)]);
+        return undefined;
+      case 'finalize': {
+        try {
+          await this.partial!.sync();
+          await this.partial!.close();
+          this.partial = undefined;
+          this.finalPath = await folder.finalize(m.transferId, m.fileName);
+        } catch (e) {
+          return { type: 'failure', code: codeOf(e), detail: (e as Error).message, fromPeer: false };
+        }
+        return { type: 'finalized' };
+      }
+      case 'send-verified': {
+        const now = clock.now();
+        await store.update(m.transferId, 'receiver', {
+          status: 'completed',
+          localPath: this.finalPath!,
+          piecesDone: m.pieceCount,
+          bytesDone: m.fileSize,
+          wireBytes: this.connection.bytesRead + this.connection.bytesWritten,
+          completedAt: now,
+          updatedAt: now,
+        });
+        await audit.record({ type: 'transfer.completed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: this.finalPath });
+        await this.channel.sendMessages([encodeVerified(effect.root)]).catch(() => undefined);
+        await this.connection.end().catch(() => undefined);
+        this.outcome = { kind: 'completed', transferId: m.transferId, path: this.finalPath! };
+        return undefined;
+      }
+      case 'abort': {
+        if (effect.notifyPeer) await this.sendClose(effect.code, effect.detail);
+        const now = clock.now();
+        if (this.recorded) {
+          await store.update(m.transferId, 'receiver', {
+            status: effect.code === 'E_INTERRUPTED' ? 'interrupted' : 'failed',
+            errorCode: effect.code,
+            errorDetail: effect.detail,
+            wireBytes: this.connection.bytesRead + this.connection.bytesWritten,
+            updatedAt: now,
+          });
+          await audit.record({ type: 'transfer.failed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: effect.detail });
+          this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail };
+        } else {
+          await audit.record({ type: 'error', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: `transfer refused: ${effect.detail}` });
+          this.outcome = { kind: 'refused', code: effect.code, detail: effect.detail };
+        }
+        return undefined;
+      }
+      default: {
+        const exhaustive: never = effect;
+        return exhaustive;
+      }
+    }
+  }
+
+  private async sendClose(code: ErrorCode, detail: string): Promise<void> {
+    try {
+      await this.channel.sendMessages([encodeClose(code, detail)]);
+      await this.connection.end();
+    } catch (e) {
+      this.deps.logger.debug('could not deliver CLOSE', { peer: this.peer, code, reason: (e as Error).message });
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// One connection's framing and record layer (PROTOCOL.md §2–§4): frames before the handshake,
+// AES-256-GCM records after it, and the inner message stream on top of the records.
+import { SecureTransferError } from '../domain/errors.js';
+import { MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import type { CipherState } from '../domain/noise/cipher-state.js';
+import type { Connection } from '../domain/ports/transport.js';
+import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
+import { ByteQueue } from '../domain/wire/byte-queue.js';
+import { FrameDecoder } from '../domain/wire/frame-decoder.js';
+import { MessageDecoder } from '../domain/wire/message-decoder.js';
+import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
+
+export class SecureChannel {
+  private readonly frames = new FrameDecoder();
+  private readonly messages = new MessageDecoder();
+  private sendCipher: CipherState | undefined;
+  private receiveCipher: CipherState | undefined;
+
+  constructor(readonly connection: Connection) {}
+
+  /** Reads the next whole frame; throws E_CONNECTION_LOST at end of stream, the decoder's code on bad framing. */
+  async readFrame(): Promise<Frame> {
+    for (;;) {
+      const next = this.frames.next();
+      if (next.kind === 'frame') return next.frame;
+      if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
+      const chunk = await this.connection.read();
+      if (chunk === null) {
+        const partial = this.frames.buffered > 0 ? ` with ${this.frames.buffered} bytes of an unfinished frame` : '';
+        throw new SecureTransferError('E_CONNECTION_LOST', `the peer closed the connection${partial}`);
+      }
+      this.frames.push(chunk);
+    }
+  }
+
+  async writeFrame(type: FrameTypeValue, body: Uint8Array): Promise<void> {
+    await this.connection.write(encodeFrame(type, body));
+  }
+
+  /** Switches to the transport phase with the cipher states from the handshake. */
+  startRecords(send: CipherState, receive: CipherState): void {
+    this.sendCipher = send;
+    this.receiveCipher = receive;
+  }
+
+  /**
+   * Sends messages (already encoded) as one stream slice: it is cut into records of at most
+   * MAX_RECORD_PLAINTEXT bytes, each sealed with the next nonce, and written in one call.
+   */
+  async sendMessages(parts: readonly Uint8Array[]): Promise<void> {
+    const cipher = this.requireSendCipher();
+    let total = 0;
+    for (const p of parts) total += p.length;
+    const records = Math.ceil(total / MAX_RECORD_PLAINTEXT);
+    const out = new Uint8Array(total + records * (FRAME_HEADER_LENGTH + 16));
+    const stream = new ByteQueue();
+    for (const p of parts) stream.push(p);
+    let at = 0;
+    while (stream.length > 0) {
+      // take() returns a view when the slice lies in one part, so big pieces are not copied here.
+      const sealed = cipher.encrypt(stream.take(Math.min(stream.length, MAX_RECORD_PLAINTEXT)));
+      out[at] = FrameType.RECORD;
+      out[at + 1] = sealed.length >>> 8;
+      out[at + 2] = sealed.length & 0xff;
+      out.set(sealed, at + FRAME_HEADER_LENGTH);
+      at += FRAME_HEADER_LENGTH + sealed.length;
+    }
+    await this.connection.write(out.subarray(0, at));
+  }
+
+  /** Reads the next message; throws E_DECRYPT_FAILED for a record that fails authentication. */
+  async readMessage(limits: MessageLimits): Promise<InboundMessage> {
+    const cipher = this.requireReceiveCipher();
+    for (;;) {
+      const next = this.messages.next(limits);
+      if (next.kind === 'message') return next.message;
+      if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
+      const frame = await this.readFrame();
+      if (frame.type !== FrameType.RECORD) {
+        throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `frame type ${frame.type} after the handshake`);
+      }
+      const plaintext = cipher.decrypt(frame.body);
+      if (plaintext === undefined) {
+        throw new SecureTransferError('E_DECRYPT_FAILED', 'a record failed authentication (tampered, replayed or out of order)');
+      }
+      this.messages.push(plaintext);
+    }
+  }
+
+  /** Zeroes the transport keys (SPEC §3.2); the channel cannot send or receive records afterwards. */
+  destroyKeys(): void {
+    this.sendCipher?.destroy();
+    this.receiveCipher?.destroy();
+  }
+
+  private requireSendCipher(): CipherState {
+    if (!this.sendCipher) throw new Error('SecureChannel: no transport keys yet');
+    return this.sendCipher;
+  }
+
+  private requireReceiveCipher(): CipherState {
+    if (!this.receiveCipher) throw new Error('SecureChannel: no transport keys yet');
+    return this.receiveCipher;
+  }
+}

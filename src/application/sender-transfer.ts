@@ -1,0 +1,165 @@
+// Drives the sender state machine over an established channel: a writer task sends the pieces
+// the machine asks for (read, hash, compress, seal, write) while a reader task feeds ACK, NACK,
+// VERIFIED and CLOSE back into it. Several pieces are in flight at once (the window).
+import { SecureTransferError, type ErrorCode, type Failure } from '../domain/errors.js';
+import type { Codec } from '../domain/ports/codec.js';
+import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
+import type { SourceFile } from '../domain/ports/files.js';
+import type { PieceRecord } from '../domain/ports/transfer-store.js';
+import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
+import { transferRootInput } from '../domain/transfer/transfer-root.js';
+import { encodeClose, encodePieceHeader, encodeTransferComplete, PieceEncoding } from '../domain/wire/messages.js';
+import type { SecureChannel } from './secure-channel.js';
+
+export interface SenderTransferOptions {
+  readonly channel: SecureChannel;
+  readonly manifest: Manifest;
+  readonly source: SourceFile;
+  readonly crypto: CryptoPrimitives;
+  readonly codec: Codec;
+  readonly compressionLevel: number;
+  readonly window: number;
+  /** Called after ACKs with the newly acknowledged pieces and the running totals. */
+  readonly onAcked: (pieces: PieceRecord[], piecesDone: number, bytesDone: number) => Promise<void>;
+}
+
+type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
+
+export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok: true } | Failure> {
+  const { channel, manifest } = o;
+  let state: SenderState = initialSenderState(manifest, o.window);
+  const work: Work[] = [];
+  let wakeWriter: (() => void) | undefined;
+  let outcome: { ok: true } | Failure | undefined;
+  let settle!: (v: { ok: true } | Failure) => void;
+  const finished = new Promise<{ ok: true } | Failure>((resolve) => (settle = resolve));
+  let bytesDone = 0;
+  let piecesDone = 0;
+
+  const finish = async (result: { ok: true } | Failure, notifyPeer: boolean): Promise<void> => {
+    if (outcome) return;
+    outcome = result;
+    wakeWriter?.();
+    if (!result.ok && notifyPeer) {
+      await channel.sendMessages([encodeClose(result.code, result.detail)]).catch(() => undefined);
+    }
+    settle(result);
+  };
+
+  const apply = (event: SenderEvent): void => {
+    const step = senderStep(state, event);
+    state = step.state;
+    for (const effect of step.effects) handle(effect);
+  };
+
+  const handle = (effect: SenderEffect): void => {
+    switch (effect.type) {
+      case 'send-piece':
+        work.push({ kind: 'piece', index: effect.index });
+        wakeWriter?.();
+        return;
+      case 'send-complete':
+        work.push({ kind: 'complete', pieceHashes: Uint8Array.from(effect.pieceHashes) });
+        wakeWriter?.();
+        return;
+      case 'completed':
+        void finish({ ok: true }, false);
+        return;
+      case 'abort':
+        void finish({ ok: false, code: effect.code, detail: effect.detail }, effect.notifyPeer);
+        return;
+      default: {
+        const exhaustive: never = effect;
+        return exhaustive;
+      }
+    }
+  };
+
+  const failFrom = (e: unknown): void => {
+    const code: ErrorCode = e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
+    const detail = e instanceof Error ? e.message : String(e);
+    // A connection that is gone or a record that failed authentication cannot carry a CLOSE.
+    apply({ type: 'failure', code, detail, fromPeer: code === 'E_CONNECTION_LOST' || code === 'E_DECRYPT_FAILED' });
+  };
+
+  const sendPiece = async (index: number): Promise<void> => {
+    const range = pieceRange(manifest, index);
+    const raw = await o.source.read(range.offset, range.length);
+    const hash = o.crypto.sha256(raw);
+    let data = raw;
+    let encoding: 0 | 1 = PieceEncoding.RAW;
+    if (manifest.compression === 'zstd') {
+      const compressed = o.codec.compress(raw, o.compressionLevel);
+      // SPEC §3.6: a piece that does not shrink is sent raw.
+      if (compressed.length < raw.length) {
+        data = compressed;
+        encoding = PieceEncoding.ZSTD;
+      }
+    }
+    apply({ type: 'piece-sent', index, hash });
+    const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
+    await o.channel.sendMessages([header, data]);
+  };
+
+  const writer = async (): Promise<void> => {
+    while (!outcome) {
+      const next = work.shift();
+      if (!next) {
+        await new Promise<void>((resolve) => (wakeWriter = resolve));
+        wakeWriter = undefined;
+        continue;
+      }
+      if (next.kind === 'piece') {
+        await sendPiece(next.index);
+      } else {
+        const root = o.crypto.sha256(transferRootInput(manifest.fileSize, next.pieceHashes));
+        apply({ type: 'complete-sent', root });
+        await channel.sendMessages([encodeTransferComplete(root)]);
+      }
+    }
+  };
+
+  const reader = async (): Promise<void> => {
+    const limits = { maxPieceBody: 0, maxAcceptBody: 4 + Math.ceil(manifest.pieceCount / 8) };
+    while (!outcome) {
+      const message = await channel.readMessage(limits);
+      switch (message.type) {
+        case 'accept':
+          apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held });
+          break;
+        case 'ack': {
+          apply({ type: 'ack', index: message.index });
+          if (outcome) break;
+          const range = pieceRange(manifest, message.index);
+          bytesDone += range.length;
+          piecesDone++;
+          await o.onAcked([{ index: message.index, hash: Uint8Array.from(stateHash(state, message.index)) }], piecesDone, bytesDone);
+          break;
+        }
+        case 'nack':
+          apply({ type: 'nack', index: message.index, code: message.code });
+          break;
+        case 'verified':
+          apply({ type: 'verified', root: message.root });
+          break;
+        case 'close':
+          apply({ type: 'failure', code: message.code, detail: `the receiver closed the transfer: ${message.reason}`, fromPeer: true });
+          break;
+        default:
+          apply({ type: 'failure', code: 'E_UNEXPECTED_MESSAGE', detail: `unexpected ${message.type} from the receiver`, fromPeer: false });
+      }
+    }
+  };
+
+  writer().catch(failFrom);
+  reader().catch((e) => {
+    if (!outcome) failFrom(e);
+  });
+  return finished;
+}
+
+function stateHash(state: SenderState, index: number): Uint8Array {
+  if (!('pieces' in state)) throw new Error(`no piece hashes in phase ${state.phase}`);
+  return state.pieces.hash(index);
+}

@@ -1,0 +1,7 @@
+/**
+ * The sender's decision about the receiver's static key (SPEC §3.3), taken after Noise message 2
+ * and before the manifest leaves. Throws SecureTransferError E_UNTRUSTED_KEY to refuse.
+ */
+export interface ServerTrust {
+  check(host: string, port: number, serverKey: Uint8Array): Promise<{ fingerprint: string; note?: string }>;
+}

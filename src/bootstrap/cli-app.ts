@@ -1,0 +1,95 @@
+// The CLI's view of the application, built from the role containers. Each call builds the
+// container it needs and disposes it afterwards, closing the database and flushing the log.
+import type { CliApp, ReceiveInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
+import { escapeText } from '../domain/escape-text.js';
+import type { SendOutcome } from '../application/send-file.js';
+import { fingerprintOf } from '../domain/fingerprint.js';
+import type { AuditEvent } from '../domain/ports/audit-log.js';
+import type { TransferRecord } from '../domain/ports/transfer-store.js';
+import { loadConfig, type Config } from './config.js';
+import { queryContainer, receiverContainer, senderContainer } from './containers.js';
+import { TOKENS } from './tokens.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export class BootstrapCliApp implements CliApp {
+  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
+
+  private config(overrides: Record<string, string | undefined> = {}): Config {
+    const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+    return loadConfig({ ...this.env, ...defined });
+  }
+
+  async send(input: SendInput): Promise<SendOutcome> {
+    const config = this.config();
+    const role = await senderContainer(config, { expectedServerFingerprint: input.serverKey });
+    try {
+      const sendFile = await role.container.getAsync(TOKENS.SendFile);
+      return await sendFile.execute({
+        host: input.host,
+        port: input.port ?? config.port,
+        filePath: input.file,
+        compressionLevel: input.compressionLevel,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        idleTimeoutMs: config.idleTimeoutSec * 1000,
+        onStart: input.onStart,
+        onProgress: input.onProgress,
+      });
+    } finally {
+      await role.dispose();
+    }
+  }
+
+  async receive(input: ReceiveInput): Promise<RunningReceiver> {
+    const config = this.config({
+      ST_HOST: input.host,
+      ST_PORT: input.port === undefined ? undefined : String(input.port),
+      ST_OUTPUT_DIR: input.outputDir,
+    });
+    const role = await receiverContainer(config, {
+      onSession: (o) => {
+        if (o.kind === 'completed') input.onLine(`received ${o.transferId} -> ${escapeText(o.path)}`);
+        else if (o.kind === 'failed') input.onLine(`transfer ${o.transferId} failed: ${o.code}: ${escapeText(o.detail)}`);
+        else input.onLine(`connection ${o.kind}: ${o.code}: ${escapeText(o.detail)}`);
+      },
+    });
+    try {
+      const server = await role.container.getAsync(TOKENS.ReceiveServer);
+      const crypto = await role.container.getAsync(TOKENS.Crypto);
+      const hostKey = await role.container.getAsync(TOKENS.HostKey);
+      const listener = await server.start();
+      return {
+        address: `${listener.host}:${listener.port}`,
+        fingerprint: fingerprintOf(hostKey.publicKey, crypto.sha256),
+        outputDir: config.outputDir,
+        stop: async () => {
+          await server.stop();
+          await role.dispose();
+        },
+      };
+    } catch (e) {
+      await role.dispose();
+      throw e;
+    }
+  }
+
+  async transfers(id: string | undefined): Promise<TransferRecord[]> {
+    const role = await queryContainer(this.config());
+    try {
+      const status = await role.container.getAsync(TOKENS.TransferStatus);
+      return id === undefined ? await status.all() : await status.byId(id);
+    } finally {
+      await role.dispose();
+    }
+  }
+
+  async audit(filter: { transferId?: string; peerAddress?: string }): Promise<AuditEvent[]> {
+    const role = await queryContainer(this.config());
+    try {
+      const audit = await role.container.getAsync(TOKENS.AuditLog);
+      return await audit.query(filter);
+    } finally {
+      await role.dispose();
+    }
+  }
+}

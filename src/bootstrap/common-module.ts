@@ -1,0 +1,51 @@
+// Bindings both roles share: configuration, clock, crypto, codec, logging and the database.
+import { ContainerModule } from 'inversify';
+import { NobleCryptoPrimitives } from '../adapters/crypto/noble-crypto-primitives.js';
+import { NodeCryptoPrimitives } from '../adapters/crypto/node-crypto-primitives.js';
+import { SystemClock } from '../adapters/clock/system-clock.js';
+import { ZstdCodecAdapter } from '../adapters/codec/zstd-codec.js';
+import { Log4jsLogger } from '../adapters/logging/log4js-logger.js';
+import { LoggedAuditLog } from '../adapters/logging/logged-audit-log.js';
+import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
+import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
+import { TypeOrmTransferStore } from '../adapters/persistence/typeorm/typeorm-transfer-store.js';
+import { TransferStatus } from '../application/transfer-status.js';
+import type { Config } from './config.js';
+import { TOKENS } from './tokens.js';
+
+export interface CommonOptions {
+  /** Log lines also go to stderr (the receiver's console). */
+  readonly logToConsole: boolean;
+}
+
+export function commonModule(config: Config, options: CommonOptions): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(TOKENS.Config).toConstantValue(config);
+    bind(TOKENS.Clock).toConstantValue(new SystemClock());
+    bind(TOKENS.Crypto).toConstantValue(config.crypto === 'noble' ? new NobleCryptoPrimitives() : new NodeCryptoPrimitives());
+    bind(TOKENS.Codec).toResolvedValue(() => ZstdCodecAdapter.create()).inSingletonScope();
+    bind(TOKENS.Logger)
+      .toResolvedValue(
+        () =>
+          new Log4jsLogger({
+            path: config.logPath,
+            level: config.logLevel,
+            rotationBytes: config.logRotationBytes,
+            retentionMs: config.logRetentionSec * 1000,
+            console: options.logToConsole,
+          }),
+      )
+      .inSingletonScope()
+      .onDeactivation((logger) => logger.shutdown());
+    // The database is the one binding a PostgreSQL adapter replaces (SPEC §7).
+    bind(TOKENS.DataSource)
+      .toResolvedValue(() => openSqliteDataSource(config.dbPath))
+      .inSingletonScope()
+      .onDeactivation(async (ds) => {
+        if (ds.isInitialized) await ds.destroy();
+      });
+    bind(TOKENS.TransferStore).toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource]).inSingletonScope();
+    bind(TOKENS.AuditLog).toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger]).inSingletonScope();
+    bind(TOKENS.TransferStatus).toResolvedValue((store) => new TransferStatus(store), [TOKENS.TransferStore]);
+  });
+}

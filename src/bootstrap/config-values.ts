@@ -1,0 +1,56 @@
+// Parsers for configuration values: sizes with units ("10GB", "64MiB"), durations ("7 days").
+// Each returns the value, or what it expected, for an error message that states the rule.
+
+export type Parsed<T> = { readonly value: T } | { readonly expected: string };
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1e3, m: 1e6, g: 1e9, t: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** "10GB" = 10^10 bytes, "64MiB" = 64*2^20; "10 MB/s" is accepted for rates. */
+export function parseSize(text: string): Parsed<number> {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*(?:\/\s*s)?\s*$/.exec(text);
+  const unit = m?.[2]?.toLowerCase() ?? '';
+  if (!m || !(unit in SIZE_UNITS)) return { expected: 'a size in bytes, optionally with a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' };
+  const value = Math.round(Number(m[1]) * (SIZE_UNITS[unit] as number));
+  return Number.isSafeInteger(value) ? { value } : { expected: 'a size below 2^53 bytes' };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  s: 1, sec: 1, second: 1, seconds: 1,
+  m: 60, min: 60, minute: 60, minutes: 60,
+  h: 3600, hour: 3600, hours: 3600,
+  d: 86400, day: 86400, days: 86400,
+  w: 604800, week: 604800, weeks: 604800,
+};
+
+/** Seconds; a bare number takes the default unit ("7" as a retention means 7 days). */
+export function parseDuration(text: string, defaultUnitSeconds: number): Parsed<number> {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m?.[2]?.toLowerCase() ?? '';
+  if (!m || (unit !== '' && !(unit in DURATION_UNITS))) return { expected: 'a whole number with an optional unit (s, m, h, d, w; "7 days")' };
+  return { value: Number(m[1]) * (unit === '' ? defaultUnitSeconds : (DURATION_UNITS[unit] as number)) };
+}
+
+export function parseInteger(text: string, min: number, max: number): Parsed<number> {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) return { expected: `a whole number from ${min} to ${max}` };
+  return { value: n };
+}
+
+/** Narrows a parsed value further: at least min. */
+export function atLeast(parsed: Parsed<number>, min: number, expected: string): Parsed<number> {
+  return 'value' in parsed && parsed.value < min ? { expected } : parsed;
+}
+
+export function oneOf<T extends string>(text: string, options: readonly T[]): Parsed<T> {
+  const found = options.find((o) => o.toLowerCase() === text.toLowerCase());
+  return found ? { value: found } : { expected: `one of ${options.join(', ')}` };
+}
+
+export function nonEmpty(text: string, what: string): Parsed<string> {
+  return text.trim() ? { value: text } : { expected: what };
+}

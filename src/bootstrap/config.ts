@@ -1,0 +1,78 @@
+// SPEC §2: configuration from environment variables with sane defaults, validated at start.
+// Every problem is reported at once, each naming the variable, the value and the rule.
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { SecureTransferError } from '../domain/errors.js';
+import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, type Parsed } from './config-values.js';
+
+export type CryptoChoice = 'node' | 'noble';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly maxTransferSize: number;
+  readonly maxPayloadSize: number;
+  readonly maxConcurrentPerIp: number;
+  /** 0 means unlimited. */
+  readonly rateLimitBytesPerSec: number;
+  readonly banThreshold: number;
+  readonly banWindowSec: number;
+  readonly logPath: string;
+  readonly logLevel: string;
+  readonly logRotationBytes: number;
+  readonly logRetentionSec: number;
+  readonly dbPath: string;
+  readonly outputDir: string;
+  readonly handshakeTimeoutSec: number;
+  readonly idleTimeoutSec: number;
+  readonly hostKeyPath: string;
+  readonly identityPath: string;
+  readonly knownHostsPath: string;
+  readonly crypto: CryptoChoice;
+}
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'OFF'] as const;
+const HOST = /^[A-Za-z0-9.:_-]+$/;
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = [];
+  function read<T>(name: string, fallback: string, parse: (text: string) => Parsed<T>): T {
+    const raw = env[name];
+    const text = raw === undefined || raw === '' ? fallback : raw;
+    const parsed = parse(text);
+    if ('expected' in parsed) {
+      problems.push(`${name}=${JSON.stringify(text)} is invalid: expected ${parsed.expected}`);
+      return undefined as T;
+    }
+    return parsed.value;
+  }
+  const path = (name: string, fallback: string) => resolve(read(name, fallback, (v) => nonEmpty(v, 'a file path')) ?? fallback);
+  const positiveSize = (v: string) => atLeast(parseSize(v), 1, 'a size above zero');
+
+  const home = env['HOME'] ?? homedir();
+  const dbPath = path('DB_PATH', 'securetransfer.db');
+  const config: Config = {
+    host: read<string>('ST_HOST', '0.0.0.0', (v) => (HOST.test(v) ? { value: v } : { expected: 'a host name or IP address' })),
+    port: read('ST_PORT', '9000', (v) => parseInteger(v, 1024, 65535)),
+    maxTransferSize: read('ST_MAX_TRANSFER_SIZE', '10GB', positiveSize),
+    maxPayloadSize: read('ST_MAX_PAYLOAD_SIZE', '64MB', (v) => atLeast(parseSize(v), 64 * 1024, 'a size of at least 64KiB (one record)')),
+    maxConcurrentPerIp: read('ST_MAX_CONCURRENT_PER_IP', '5', (v) => parseInteger(v, 1, 100_000)),
+    rateLimitBytesPerSec: read('ST_RATE_LIMIT_BYTES_PER_SEC', '10MB', parseSize),
+    banThreshold: read('ST_FAILED_HANDSHAKE_BAN_THRESHOLD', '3', (v) => parseInteger(v, 1, 1_000_000)),
+    banWindowSec: read('ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC', '60', (v) => parseInteger(v, 1, 31_536_000)),
+    logPath: path('ST_LOG_PATH', 'logs/securetransfer.log'),
+    logLevel: read('LOG_LEVEL', 'INFO', (v) => oneOf(v, LOG_LEVELS)),
+    logRotationBytes: read('ST_LOG_ROTATION', '10MB', positiveSize),
+    logRetentionSec: read('ST_LOG_RETENTION', '7 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
+    dbPath,
+    outputDir: path('ST_OUTPUT_DIR', 'received'),
+    handshakeTimeoutSec: read('ST_HANDSHAKE_TIMEOUT_SEC', '10', (v) => parseInteger(v, 1, 3600)),
+    idleTimeoutSec: read('ST_IDLE_TIMEOUT_SEC', '60', (v) => parseInteger(v, 1, 86400)),
+    hostKeyPath: path('ST_HOST_KEY_PATH', join(dirname(dbPath), 'securetransfer_host_key')),
+    identityPath: path('ST_IDENTITY_PATH', join(home, '.securetransfer', 'id_x25519')),
+    knownHostsPath: path('ST_KNOWN_HOSTS', join(home, '.securetransfer', 'known_hosts')),
+    crypto: read('ST_CRYPTO', 'node', (v) => oneOf(v, ['node', 'noble'] as const)),
+  };
+  if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
+  return config;
+}

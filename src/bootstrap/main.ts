@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Entry point: parse the command line, run the command, map failures to exit statuses
+// (SPEC §1: 0 success, 1 transfer failure, 2 usage or configuration error).
+import { Builtins, Cli } from 'clipanion';
+import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
+import { KeygenCommand, ResumeCommand } from '../adapters/cli/later-commands.js';
+import { ReceiveCommand } from '../adapters/cli/receive-command.js';
+import { SendCommand } from '../adapters/cli/send-command.js';
+import { StatusCommand } from '../adapters/cli/status-command.js';
+import { escapeText } from '../domain/escape-text.js';
+import { SecureTransferError } from '../domain/errors.js';
+import { BootstrapCliApp } from './cli-app.js';
+
+const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand];
+
+/** Escapes each line of a message, keeping our own line breaks. */
+const escapeLines = (text: string) => text.split('\n').map(escapeText).join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0' });
+  for (const command of [...OWN_COMMANDS, Builtins.HelpCommand, Builtins.VersionCommand]) cli.register(command);
+  const context = { ...Cli.defaultContext, app: new BootstrapCliApp(process.env) };
+  let command;
+  try {
+    command = cli.process(argv, context);
+  } catch (e) {
+    process.stderr.write(cli.error(e));
+    return EXIT_USAGE;
+  }
+  // Help and version need the wiring that run() gives a command; ours map errors themselves.
+  if (command.help || !OWN_COMMANDS.some((c) => command instanceof c)) {
+    return cli.run(command, context);
+  }
+  try {
+    return (await command.validateAndExecute()) ?? 0;
+  } catch (e) {
+    if (e instanceof SecureTransferError) {
+      process.stderr.write(`error: ${e.code}: ${escapeLines(e.message)}\n`);
+      return e.code === 'E_CONFIG' || e.code === 'E_USAGE' ? EXIT_USAGE : EXIT_TRANSFER_FAILED;
+    }
+    if (e instanceof Error && e.name === 'UsageError') {
+      process.stderr.write(cli.error(e));
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`error: unexpected failure: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_TRANSFER_FAILED;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,30 @@
+import { ContainerModule } from 'inversify';
+import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-store.js';
+import { NodeSourceFiles } from '../adapters/filesystem/node-source-files.js';
+import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
+import { KnownHostsServerTrust } from '../adapters/trust/known-hosts-server-trust.js';
+import { SendFile } from '../application/send-file.js';
+import type { Config } from './config.js';
+import { TOKENS } from './tokens.js';
+
+export interface SenderOptions {
+  /** --server-key: the receiver's fingerprint, checked before the known-hosts file. */
+  readonly expectedServerFingerprint?: string | undefined;
+}
+
+export function senderModule(config: Config, options: SenderOptions): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(TOKENS.Transport).toConstantValue(new TcpTransport());
+    bind(TOKENS.SourceFiles).toConstantValue(new NodeSourceFiles());
+    bind(TOKENS.IdentityStore).toResolvedValue((crypto) => new KeyFileIdentityStore(config.identityPath, crypto), [TOKENS.Crypto]);
+    bind(TOKENS.ServerTrust).toResolvedValue(
+      (crypto) => new KnownHostsServerTrust(config.knownHostsPath, crypto, options.expectedServerFingerprint),
+      [TOKENS.Crypto],
+    );
+    bind(TOKENS.SendFile).toResolvedValue(
+      (transport, crypto, codec, clock, store, files, identity, trust, logger) =>
+        new SendFile({ transport, crypto, codec, clock, store, files, identity, trust, logger }),
+      [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.SourceFiles, TOKENS.IdentityStore, TOKENS.ServerTrust, TOKENS.Logger],
+    );
+  });
+}

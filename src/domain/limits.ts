@@ -1,0 +1,30 @@
+// Protocol constants (PROTOCOL.md). Limits that operators tune live in the configuration (SPEC §2);
+// these are the hard bounds of the wire format itself.
+
+/** Noise §3: a Noise message (and so a transport record) is at most 65535 bytes. */
+export const MAX_NOISE_MESSAGE = 65_535;
+/** AES-GCM tag length. */
+export const AEAD_TAG_LENGTH = 16;
+/** Largest plaintext one record can carry. */
+export const MAX_RECORD_PLAINTEXT = MAX_NOISE_MESSAGE - AEAD_TAG_LENGTH;
+
+/** Piece sizes a manifest may declare. The upper bound keeps zstd-codec below its ~4 MiB input limit. */
+export const MIN_PIECE_SIZE = 16 * 1024;
+export const MAX_PIECE_SIZE = 2 * 1024 * 1024;
+export const DEFAULT_PIECE_SIZE = 1024 * 1024;
+
+/** File names are bounded in UTF-8 bytes (SPEC §4): 255 is the common file-system limit. */
+export const MAX_FILE_NAME_BYTES = 255;
+
+/** Largest inner message that is not a piece (ACK, NACK, CLOSE, ACCEPT with its bitfield). */
+export const MAX_CONTROL_MESSAGE = 64 * 1024 + 64;
+
+/** The protocol name and version bound into every handshake through the Noise prologue (SPEC §3.1). */
+export const PROTOCOL_NAME = 'Noise_XX_25519_AESGCM_SHA256';
+export const PROTOCOL_VERSION = 1;
+export const PROLOGUE_TEXT = `SecureTransfer/${PROTOCOL_VERSION} ${PROTOCOL_NAME}`;
+
+/** Pieces the sender may have sent but not seen acknowledged. */
+export const DEFAULT_PIPELINE_WINDOW = 16;
+/** How many times one piece may be NACKed before the transfer fails (issue 4). */
+export const MAX_PIECE_RETRIES = 3;

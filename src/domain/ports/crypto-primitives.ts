@@ -1,0 +1,23 @@
+// The primitives Noise_25519_AESGCM_SHA256 needs (Noise §4), synchronous so the handshake and
+// record code stay pure. Two adapters implement it: node:crypto and @noble.
+
+export interface KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: Uint8Array;
+}
+
+export interface CryptoPrimitives {
+  /** Names the implementation in logs and benchmarks. */
+  readonly name: string;
+  generateKeyPair(): KeyPair;
+  publicKeyOf(privateKey: Uint8Array): Uint8Array;
+  /** X25519. Throws when the result is all zeros (a low-order peer key): Noise §12.1 allows refusing it. */
+  dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** AES-256-GCM; returns ciphertext followed by the 16-byte tag. */
+  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Returns undefined when authentication fails; never returns unauthenticated bytes. */
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  sha256(data: Uint8Array): Uint8Array;
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  randomBytes(length: number): Uint8Array;
+}

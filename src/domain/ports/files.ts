@@ -1,0 +1,39 @@
+// File-system ports: what the sender reads and where the receiver writes (SPEC §4).
+
+export interface SourceFile {
+  readonly path: string;
+  /** The file's own name, without directories: what the manifest announces. */
+  readonly name: string;
+  readonly size: number;
+  readonly modifiedAt: number;
+  /** Reads exactly length bytes at offset; throws SecureTransferError E_IO if the file got shorter. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface SourceFiles {
+  open(path: string): Promise<SourceFile>;
+}
+
+/** A partial file inside the output folder, named after the transfer, never after the peer's name. */
+export interface PartialFile {
+  write(offset: number, data: Uint8Array): Promise<void>;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** fsync: pieces are recorded as done only after their bytes are durable (issue 4). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReceiveFolder {
+  readonly path: string;
+  /** Whether a final name is already taken (a file, a directory or a link). */
+  exists(name: string): Promise<boolean>;
+  /** Bytes free on the folder's file system. */
+  freeSpace(): Promise<number>;
+  /** Opens the transfer's partial file, creating it when asked; never follows a symlink. */
+  openPartial(transferId: string, create: boolean): Promise<PartialFile>;
+  hasPartial(transferId: string): Promise<boolean>;
+  /** Moves the partial file to its final name without ever replacing an existing file; returns the final path. */
+  finalize(transferId: string, name: string): Promise<string>;
+  discardPartial(transferId: string): Promise<void>;
+}

@@ -1,0 +1,63 @@
+// Persistence of transfers and their pieces (SPEC §7). One adapter per database technology,
+// all passing test/contract/transfer-store.contract.ts.
+
+export type TransferRole = 'sender' | 'receiver';
+export type TransferStatus = 'in-progress' | 'completed' | 'failed' | 'interrupted';
+
+export interface TransferRecord {
+  readonly id: string;
+  readonly role: TransferRole;
+  readonly fileName: string;
+  /** Sender: the source path. Receiver: the final path once completed, else the planned one. */
+  readonly localPath: string;
+  readonly fileSize: number;
+  readonly pieceSize: number;
+  readonly pieceCount: number;
+  readonly compression: string;
+  readonly status: TransferStatus;
+  readonly piecesDone: number;
+  readonly bytesDone: number;
+  /** Bytes that crossed the network for this transfer, both directions, all attempts. */
+  readonly wireBytes: number;
+  readonly peerAddress: string;
+  readonly peerFingerprint: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly completedAt: number | null;
+  readonly errorCode: string | null;
+  readonly errorDetail: string | null;
+}
+
+export type TransferUpdate = Partial<
+  Pick<
+    TransferRecord,
+    | 'status'
+    | 'piecesDone'
+    | 'bytesDone'
+    | 'wireBytes'
+    | 'localPath'
+    | 'peerAddress'
+    | 'peerFingerprint'
+    | 'updatedAt'
+    | 'completedAt'
+    | 'errorCode'
+    | 'errorDetail'
+  >
+>;
+
+export interface PieceRecord {
+  readonly index: number;
+  readonly hash: Uint8Array;
+}
+
+export interface TransferStore {
+  create(record: TransferRecord): Promise<void>;
+  update(id: string, role: TransferRole, update: TransferUpdate): Promise<void>;
+  get(id: string, role: TransferRole): Promise<TransferRecord | undefined>;
+  /** Newest first. */
+  list(): Promise<TransferRecord[]>;
+  /** Records pieces as done (durably written on the receiver, acknowledged on the sender). Idempotent. */
+  recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[]): Promise<void>;
+  pieces(id: string, role: TransferRole): Promise<PieceRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+// SPEC §4: a name from the network is validated, never repaired silently.
+import { utf8 } from '../bytes.js';
+import { fail, ok, type Result } from '../errors.js';
+import { MAX_FILE_NAME_BYTES } from '../limits.js';
+
+// Windows reserves these device names with any extension (CON.txt is still CON).
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+// C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides that
+// disguise a name on a terminal.
+const CONTROL_OR_DISGUISE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]/u;
+const FORBIDDEN_CHARACTERS = /[<>:"|?*]/;
+
+/** Returns the name in NFC, or a failure saying exactly what was wrong with it. */
+export function validateFileName(name: string): Result<string> {
+  if (name.length === 0) return fail('E_NAME_INVALID', 'file name is empty');
+  if (name.normalize('NFC') !== name) return fail('E_NAME_INVALID', 'file name is not in Unicode NFC form');
+  if (utf8(name).length > MAX_FILE_NAME_BYTES) return fail('E_NAME_INVALID', `file name longer than ${MAX_FILE_NAME_BYTES} bytes`);
+  if (/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return fail('E_NAME_INVALID', 'file name has an unpaired surrogate');
+  if (CONTROL_OR_DISGUISE.test(name)) return fail('E_NAME_INVALID', 'file name contains control, escape or direction characters');
+  if (name.includes('/') || name.includes('\\')) return fail('E_NAME_INVALID', 'file name contains a path separator');
+  if (name === '.' || name === '..') return fail('E_NAME_INVALID', 'file name is a relative directory reference');
+  if (/^[a-zA-Z]:/.test(name)) return fail('E_NAME_INVALID', 'file name starts with a drive letter');
+  if (FORBIDDEN_CHARACTERS.test(name)) return fail('E_NAME_INVALID', 'file name contains a character Windows forbids (<>:"|?*)');
+  if (/[. ]$/.test(name)) return fail('E_NAME_INVALID', 'file name ends with a dot or a space');
+  if (/^ /.test(name)) return fail('E_NAME_INVALID', 'file name starts with a space');
+  if (WINDOWS_RESERVED.test(name)) return fail('E_NAME_INVALID', 'file name is a Windows reserved device name');
+  if (name.startsWith('.securetransfer-')) return fail('E_NAME_INVALID', 'file name uses the prefix reserved for partial files');
+  return ok(name);
+}

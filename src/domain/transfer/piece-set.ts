@@ -1,0 +1,77 @@
+// Per-piece state for one transfer, with room for resume: a piece is missing, in flight
+// (sent or being written) or done (acknowledged / durably written and recorded).
+
+export type PieceState = 'missing' | 'in-flight' | 'done';
+const CODE: Record<PieceState, number> = { missing: 0, 'in-flight': 1, done: 2 };
+const STATE: PieceState[] = ['missing', 'in-flight', 'done'];
+const HASH_LENGTH = 32;
+
+export class PieceSet {
+  private readonly states: Uint8Array;
+  private readonly hashes: Uint8Array;
+  private readonly counts = [0, 0, 0];
+
+  constructor(readonly count: number) {
+    this.states = new Uint8Array(count);
+    this.hashes = new Uint8Array(count * HASH_LENGTH);
+    this.counts[0] = count;
+  }
+
+  state(index: number): PieceState {
+    this.check(index);
+    return STATE[this.states[index] as number] as PieceState;
+  }
+
+  set(index: number, state: PieceState): void {
+    this.check(index);
+    const old = this.states[index] as number;
+    this.counts[old]!--;
+    this.states[index] = CODE[state];
+    this.counts[CODE[state]]!++;
+  }
+
+  countIn(state: PieceState): number {
+    return this.counts[CODE[state]] as number;
+  }
+
+  get allDone(): boolean {
+    return this.countIn('done') === this.count;
+  }
+
+  setHash(index: number, hash: Uint8Array): void {
+    this.check(index);
+    if (hash.length !== HASH_LENGTH) throw new RangeError('piece hash must be 32 bytes');
+    this.hashes.set(hash, index * HASH_LENGTH);
+  }
+
+  hash(index: number): Uint8Array {
+    this.check(index);
+    return this.hashes.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH);
+  }
+
+  /** All hashes in piece order: the input of the transfer root. */
+  allHashes(): Uint8Array {
+    return this.hashes;
+  }
+
+  /** The first missing piece at or after from, or -1. */
+  nextMissing(from = 0): number {
+    for (let i = from; i < this.count; i++) if (this.states[i] === 0) return i;
+    return -1;
+  }
+
+  /** Bitfield of done pieces, most significant bit first (PROTOCOL.md ACCEPT). */
+  doneBitfield(): Uint8Array {
+    const bits = new Uint8Array(Math.ceil(this.count / 8));
+    for (let i = 0; i < this.count; i++) if (this.states[i] === 2) bits[i >> 3]! |= 0x80 >> (i & 7);
+    return bits;
+  }
+
+  static bitfieldHas(bits: Uint8Array, index: number): boolean {
+    return (((bits[index >> 3] ?? 0) >> (7 - (index & 7))) & 1) === 1;
+  }
+
+  private check(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new RangeError(`piece index ${index} outside 0..${this.count - 1}`);
+  }
+}

@@ -1,0 +1,118 @@
+// The sender's side of one transfer, sans I/O: which pieces to send next (a pipeline window,
+// not stop-and-wait), retries after NACK, and the end-of-transfer exchange.
+import { constantTimeEqual } from '../bytes.js';
+import type { ErrorCode } from '../errors.js';
+import { MAX_PIECE_RETRIES } from '../limits.js';
+import type { Manifest } from './manifest.js';
+import { PieceSet } from './piece-set.js';
+import type { Step } from './receiver-machine.js';
+
+export type SenderState =
+  | { readonly phase: 'awaiting-accept'; readonly manifest: Manifest; readonly window: number }
+  | {
+      readonly phase: 'sending';
+      readonly manifest: Manifest;
+      readonly window: number;
+      readonly pieces: PieceSet;
+      readonly retries: Map<number, number>;
+    }
+  | { readonly phase: 'awaiting-verified'; readonly manifest: Manifest; readonly pieces: PieceSet; readonly root: Uint8Array | undefined }
+  | { readonly phase: 'completed'; readonly manifest: Manifest; readonly pieces: PieceSet }
+  | { readonly phase: 'failed'; readonly manifest: Manifest; readonly code: ErrorCode; readonly detail: string };
+
+export type SenderEvent =
+  | { readonly type: 'accepted'; readonly pieceCount: number; readonly held: Uint8Array }
+  /** The piece left for the peer; hash is the SHA-256 of its raw bytes. */
+  | { readonly type: 'piece-sent'; readonly index: number; readonly hash: Uint8Array }
+  | { readonly type: 'ack'; readonly index: number }
+  | { readonly type: 'nack'; readonly index: number; readonly code: ErrorCode }
+  | { readonly type: 'complete-sent'; readonly root: Uint8Array }
+  | { readonly type: 'verified'; readonly root: Uint8Array }
+  | { readonly type: 'failure'; readonly code: ErrorCode; readonly detail: string; readonly fromPeer: boolean };
+
+export type SenderEffect =
+  | { readonly type: 'send-piece'; readonly index: number }
+  /** Every piece acknowledged: compute the root over piece hashes and send TRANSFER_COMPLETE. */
+  | { readonly type: 'send-complete'; readonly pieceHashes: Uint8Array }
+  | { readonly type: 'completed' }
+  | { readonly type: 'abort'; readonly code: ErrorCode; readonly detail: string; readonly notifyPeer: boolean };
+
+export function initialSenderState(manifest: Manifest, window: number): SenderState {
+  if (!Number.isInteger(window) || window < 1) throw new RangeError('pipeline window must be a positive integer');
+  return { phase: 'awaiting-accept', manifest, window };
+}
+
+function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer = true): Step<SenderState, SenderEffect> {
+  return { state: { phase: 'failed', manifest: state.manifest, code, detail }, effects: [{ type: 'abort', code, detail, notifyPeer }] };
+}
+
+/** Keeps up to window pieces in flight; when none are missing or in flight, asks to finish. */
+function fill(state: Extract<SenderState, { phase: 'sending' }>): Step<SenderState, SenderEffect> {
+  const effects: SenderEffect[] = [];
+  let next = state.pieces.nextMissing();
+  while (next !== -1 && state.pieces.countIn('in-flight') < state.window) {
+    state.pieces.set(next, 'in-flight');
+    effects.push({ type: 'send-piece', index: next });
+    next = state.pieces.nextMissing(next + 1);
+  }
+  if (state.pieces.allDone) {
+    return {
+      state: { phase: 'awaiting-verified', manifest: state.manifest, pieces: state.pieces, root: undefined },
+      effects: [{ type: 'send-complete', pieceHashes: state.pieces.allHashes() }],
+    };
+  }
+  return { state, effects };
+}
+
+export function senderStep(state: SenderState, event: SenderEvent): Step<SenderState, SenderEffect> {
+  if (state.phase === 'failed' || state.phase === 'completed') return { state, effects: [] };
+  switch (event.type) {
+    case 'accepted': {
+      if (state.phase !== 'awaiting-accept') return abort(state, 'E_UNEXPECTED_MESSAGE', 'a second ACCEPT');
+      if (event.pieceCount !== state.manifest.pieceCount) {
+        return abort(state, 'E_UNEXPECTED_MESSAGE', `ACCEPT for ${event.pieceCount} pieces, the manifest has ${state.manifest.pieceCount}`);
+      }
+      if (event.held.some((b) => b !== 0) && !state.manifest.resume) {
+        return abort(state, 'E_UNEXPECTED_MESSAGE', 'the receiver claims pieces of a transfer that is not a resume');
+      }
+      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces: new PieceSet(state.manifest.pieceCount), retries: new Map() });
+    }
+    case 'piece-sent': {
+      if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);
+      state.pieces.setHash(event.index, event.hash);
+      return { state, effects: [] };
+    }
+    case 'ack':
+    case 'nack': {
+      if (state.phase !== 'sending' || event.index >= state.manifest.pieceCount || state.pieces.state(event.index) !== 'in-flight') {
+        return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} that is not in flight`);
+      }
+      if (event.type === 'ack') {
+        state.pieces.set(event.index, 'done');
+        return fill(state);
+      }
+      const tries = (state.retries.get(event.index) ?? 0) + 1;
+      if (tries > MAX_PIECE_RETRIES) {
+        return abort(state, 'E_TOO_MANY_RETRIES', `piece ${event.index} refused ${tries} times (${event.code}): is the source file changing?`);
+      }
+      state.retries.set(event.index, tries);
+      state.pieces.set(event.index, 'missing');
+      return fill(state);
+    }
+    case 'complete-sent': {
+      if (state.phase !== 'awaiting-verified') return abort(state, 'E_INTERNAL', `TRANSFER_COMPLETE sent in phase ${state.phase}`);
+      return { state: { ...state, root: event.root }, effects: [] };
+    }
+    case 'verified': {
+      if (state.phase !== 'awaiting-verified' || !state.root) return abort(state, 'E_UNEXPECTED_MESSAGE', `VERIFIED in phase ${state.phase}`);
+      if (!constantTimeEqual(state.root, event.root)) return abort(state, 'E_ROOT_MISMATCH', 'the receiver verified a different root');
+      return { state: { phase: 'completed', manifest: state.manifest, pieces: state.pieces }, effects: [{ type: 'completed' }] };
+    }
+    case 'failure':
+      return abort(state, event.code, event.detail, !event.fromPeer);
+    default: {
+      const exhaustive: never = event;
+      return exhaustive;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { viewOf } from '../bytes.js';
+import type { ErrorCode } from '../errors.js';
+import { ByteQueue } from './byte-queue.js';
+import { decodeMessage, maxBodyFor, MESSAGE_HEADER_LENGTH, type InboundMessage, type MessageLimits } from './messages.js';
+
+export type MessageStreamResult =
+  | { readonly kind: 'message'; readonly message: InboundMessage }
+  | { readonly kind: 'need-more' }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly detail: string };
+
+/** Turns the decrypted record stream into messages, refusing an oversized length from the header alone. */
+export class MessageDecoder {
+  private readonly queue = new ByteQueue();
+  private failed: MessageStreamResult | undefined;
+
+  push(plaintext: Uint8Array): void {
+    this.queue.push(plaintext);
+  }
+
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  next(limits: MessageLimits): MessageStreamResult {
+    if (this.failed) return this.failed;
+    if (this.queue.length < MESSAGE_HEADER_LENGTH) return { kind: 'need-more' };
+    const header = this.queue.peek(MESSAGE_HEADER_LENGTH);
+    const type = header[0] as number;
+    const length = viewOf(header).getUint32(1);
+    const max = maxBodyFor(type, limits);
+    if (max === undefined) return this.fail('E_UNEXPECTED_MESSAGE', `unknown message type ${type}`);
+    if (length > max) return this.fail('E_FRAME_TOO_LARGE', `message type ${type} declares ${length} bytes, limit ${max}`);
+    if (this.queue.length < MESSAGE_HEADER_LENGTH + length) return { kind: 'need-more' };
+    this.queue.take(MESSAGE_HEADER_LENGTH);
+    const body = this.queue.take(length);
+    const decoded = decodeMessage(type, body);
+    if (!decoded.ok) return this.fail(decoded.code, decoded.detail);
+    return { kind: 'message', message: decoded.value };
+  }
+
+  private fail(code: ErrorCode, detail: string): MessageStreamResult {
+    this.failed = { kind: 'error', code, detail };
+    return this.failed;
+  }
+}
