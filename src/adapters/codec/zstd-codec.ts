@@ -22,10 +22,16 @@ interface ZstdCodecModule {
 
 const require = createRequire(import.meta.url);
 export const ZSTD_CODEC_MAX_INPUT = 3 * 1024 * 1024;
+/**
+ * Measured: on 2 MiB pieces, levels 10 and above exhaust zstd-codec's fixed Emscripten heap and
+ * abort the process (OOM), level 9 runs; so higher levels are refused with an error.
+ */
+export const ZSTD_CODEC_MAX_LEVEL = 9;
 
 export class ZstdCodecAdapter implements Codec {
   readonly name = 'zstd-codec';
   readonly maxInputSize = ZSTD_CODEC_MAX_INPUT;
+  readonly maxLevel = ZSTD_CODEC_MAX_LEVEL;
 
   private constructor(
     private readonly simple: ZstdSimple,
@@ -41,7 +47,7 @@ export class ZstdCodecAdapter implements Codec {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_INTERNAL', `zstd-codec input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
-    if (!Number.isInteger(level) || level < 1 || level > 22) throw new RangeError(`zstd level ${level} outside 1..22`);
+    if (!Number.isInteger(level) || level < 1 || level > this.maxLevel) throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
     const out = this.simple.compress(data, level);
     if (!out) throw new SecureTransferError('E_INTERNAL', 'zstd compression failed');
     return out;

@@ -2,6 +2,8 @@ export interface Codec {
   readonly name: string;
   /** Largest input compress() accepts; larger inputs are refused with an error, never a crash. */
   readonly maxInputSize: number;
+  /** Highest compression level the adapter can run on maxInputSize without failing. */
+  readonly maxLevel: number;
   compress(data: Uint8Array, level: number): Uint8Array;
   /**
    * Decompresses at most maxOutput bytes (SPEC §3.6: no bombs). Throws SecureTransferError

@@ -1,0 +1,51 @@
+// Every Codec adapter: round trip, refusing bombs and corrupt input, and oversized input.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
+import { SecureTransferError } from '../../src/domain/errors.js';
+import type { Codec } from '../../src/domain/ports/codec.js';
+
+const adapters: [string, () => Promise<Codec>][] = [['zstd-codec', () => ZstdCodecAdapter.create()]];
+
+for (const [name, make] of adapters) {
+  describe(`Codec contract: ${name}`, () => {
+    let codec: Codec;
+    before(async () => {
+      codec = await make();
+    });
+
+    it('round-trips text and random data at several levels', () => {
+      const text = new TextEncoder().encode('GET /index.html 200\n'.repeat(50_000));
+      for (const data of [text, new Uint8Array(randomBytes(100_000))]) {
+        for (const level of [1, 3, codec.maxLevel]) assert.deepEqual(codec.decompress(codec.compress(data, level), data.length), data);
+      }
+    });
+
+    it('refuses output above the cap before allocating it (a bomb)', () => {
+      const bomb = codec.compress(new Uint8Array(2 * 1024 * 1024), codec.maxLevel);
+      assert.ok(bomb.length < 1024, 'zeros compress to a tiny frame');
+      assert.throws(() => codec.decompress(bomb, 1024 * 1024), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
+    });
+
+    it('refuses corrupt and truncated frames with E_DECOMPRESS', () => {
+      const good = codec.compress(new TextEncoder().encode('hello hello hello hello hello'.repeat(100)), 3);
+      const truncated = good.subarray(0, good.length - 3);
+      const garbage = new Uint8Array(randomBytes(64));
+      for (const input of [truncated, garbage, new Uint8Array(0)]) {
+        assert.throws(() => codec.decompress(input, 1 << 20), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
+      }
+    });
+
+    it('refuses input above its maximum and levels above its maximum instead of crashing', () => {
+      assert.throws(() => codec.compress(new Uint8Array(codec.maxInputSize + 1), 3), SecureTransferError);
+      assert.throws(() => codec.compress(new Uint8Array(10), codec.maxLevel + 1), RangeError);
+    });
+
+    it('compresses a largest piece (2 MiB) of text and of random data at its maximum level', () => {
+      const text = new TextEncoder().encode('GET /index.html 200 '.repeat(110_000)).subarray(0, 2 * 1024 * 1024);
+      const random = new Uint8Array(randomBytes(2 * 1024 * 1024));
+      for (const data of [text, random]) assert.deepEqual(codec.decompress(codec.compress(data, codec.maxLevel), data.length), data);
+    });
+  });
+}

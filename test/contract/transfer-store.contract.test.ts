@@ -1,0 +1,111 @@
+// Every TransferStore and AuditLog adapter passes the same suite: a PostgreSQL adapter is
+// added to this list and must pass it unchanged (SPEC §7).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DataSource } from 'typeorm';
+import { InMemoryAuditLog } from '../../src/adapters/persistence/memory/in-memory-audit-log.js';
+import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
+import { openSqliteDataSource } from '../../src/adapters/persistence/typeorm/sqlite-data-source.js';
+import { TypeOrmAuditLog } from '../../src/adapters/persistence/typeorm/typeorm-audit-log.js';
+import { TypeOrmTransferStore } from '../../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
+import type { AuditLog } from '../../src/domain/ports/audit-log.js';
+import type { TransferRecord, TransferStore } from '../../src/domain/ports/transfer-store.js';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+interface Adapters {
+  store: TransferStore;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+const factories: [string, () => Promise<Adapters>][] = [
+  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), close: async () => undefined })],
+  [
+    'typeorm-sqlite (file, WAL, migrations)',
+    async () => {
+      const ds: DataSource = await openSqliteDataSource(join(mkdtempSync(join(tmpdir(), 'st-db-')), 'test.db'));
+      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), close: () => ds.destroy() };
+    },
+  ],
+];
+
+const record = (over: Partial<TransferRecord> = {}): TransferRecord => ({
+  id: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
+  role: 'receiver',
+  fileName: 'big.iso',
+  localPath: '/srv/in',
+  fileSize: 12_000_000_000, // above 2^32: bigint columns must round-trip as numbers
+  pieceSize: 1048576,
+  pieceCount: 11445,
+  compression: 'zstd',
+  status: 'in-progress',
+  piecesDone: 0,
+  bytesDone: 0,
+  wireBytes: 0,
+  peerAddress: '127.0.0.1:5555',
+  peerFingerprint: 'SHA256:abc',
+  createdAt: 1_764_000_000_000,
+  updatedAt: 1_764_000_000_000,
+  completedAt: null,
+  errorCode: null,
+  errorDetail: null,
+  ...over,
+});
+
+for (const [name, make] of factories) {
+  describe(`TransferStore and AuditLog contract: ${name}`, () => {
+    let a: Adapters;
+    before(async () => {
+      a = await make();
+    });
+    after(async () => {
+      await a.close();
+    });
+
+    it('stores a transfer per (id, role) and reads it back exactly', async () => {
+      await a.store.create(record());
+      await a.store.create(record({ role: 'sender', createdAt: 1_764_000_000_001 }));
+      assert.deepEqual(await a.store.get(record().id, 'receiver'), record());
+      assert.equal((await a.store.get(record().id, 'sender'))?.role, 'sender');
+      assert.equal(await a.store.get('00000000-0000-4000-8000-000000000000', 'receiver'), undefined);
+    });
+
+    it('refuses a second record with the same id and role', async () => {
+      await assert.rejects(a.store.create(record()));
+    });
+
+    it('updates only the given fields', async () => {
+      await a.store.update(record().id, 'receiver', { status: 'failed', errorCode: 'E_PIECE_HASH', errorDetail: 'x', bytesDone: 5_000_000_000, piecesDone: undefined });
+      const r = await a.store.get(record().id, 'receiver');
+      assert.equal(r?.status, 'failed');
+      assert.equal(r?.bytesDone, 5_000_000_000);
+      assert.equal(r?.piecesDone, 0);
+      assert.equal(r?.fileName, 'big.iso');
+    });
+
+    it('lists newest first', async () => {
+      const list = await a.store.list();
+      assert.deepEqual(list.map((r) => r.role), ['sender', 'receiver']);
+    });
+
+    it('records pieces idempotently and returns them in index order', async () => {
+      const h = (n: number) => new Uint8Array(32).fill(n);
+      await a.store.recordPieces(record().id, 'receiver', [{ index: 5, hash: h(5) }, { index: 1, hash: h(1) }]);
+      await a.store.recordPieces(record().id, 'receiver', [{ index: 5, hash: h(6) }]);
+      assert.deepEqual(await a.store.pieces(record().id, 'receiver'), [{ index: 1, hash: h(1) }, { index: 5, hash: h(6) }]);
+      assert.deepEqual(await a.store.pieces(record().id, 'sender'), []);
+    });
+
+    it('records audit events and filters them by transfer and address', async () => {
+      await a.audit.record({ type: 'connection.opened', at: 1, peerAddress: '10.0.0.1:1' });
+      await a.audit.record({ type: 'transfer.started', at: 2, peerAddress: '10.0.0.1:1', transferId: record().id, detail: 'line\nbreak' });
+      await a.audit.record({ type: 'handshake.failed', at: 3, peerAddress: '10.0.0.2:1', code: 'E_HANDSHAKE_FAILED' });
+      assert.deepEqual((await a.audit.query({ transferId: record().id })).map((e) => e.type), ['transfer.started']);
+      assert.equal((await a.audit.query({ transferId: record().id }))[0]?.detail, 'line\nbreak');
+      assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.1:1' })).map((e) => e.type), ['connection.opened', 'transfer.started']);
+      assert.equal((await a.audit.query({})).length, 3);
+    });
+  });
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/bootstrap/config.js';
+import { SecureTransferError } from '../../src/domain/errors.js';
+
+describe('configuration from the environment (SPEC §2)', () => {
+  it('has the defaults of the spec', () => {
+    const c = loadConfig({ HOME: '/home/x' });
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.port, 9000);
+    assert.equal(c.maxTransferSize, 10e9);
+    assert.equal(c.maxPayloadSize, 64e6);
+    assert.equal(c.maxConcurrentPerIp, 5);
+    assert.equal(c.rateLimitBytesPerSec, 10e6);
+    assert.equal(c.banThreshold, 3);
+    assert.equal(c.banWindowSec, 60);
+    assert.equal(c.logLevel, 'INFO');
+    assert.equal(c.logRotationBytes, 10e6);
+    assert.equal(c.logRetentionSec, 7 * 86400);
+    assert.match(c.dbPath, /securetransfer\.db$/);
+    assert.match(c.logPath, /logs\/securetransfer\.log$/);
+    assert.equal(c.knownHostsPath, '/home/x/.securetransfer/known_hosts');
+  });
+
+  it('accepts sizes with units and durations', () => {
+    const c = loadConfig({ ST_MAX_TRANSFER_SIZE: '64MiB', ST_RATE_LIMIT_BYTES_PER_SEC: '0', ST_LOG_RETENTION: '12h', ST_LOG_ROTATION: '1.5MB', LOG_LEVEL: 'debug' });
+    assert.equal(c.maxTransferSize, 64 * 1024 * 1024);
+    assert.equal(c.rateLimitBytesPerSec, 0);
+    assert.equal(c.logRetentionSec, 12 * 3600);
+    assert.equal(c.logRotationBytes, 1_500_000);
+    assert.equal(c.logLevel, 'DEBUG');
+  });
+
+  it('reports every invalid variable at once, naming variable, value and rule', () => {
+    assert.throws(
+      () => loadConfig({ ST_PORT: '80', ST_MAX_CONCURRENT_PER_IP: 'many', ST_MAX_TRANSFER_SIZE: '10 parsecs', ST_CRYPTO: 'rot13' }),
+      (e: unknown) => {
+        assert.ok(e instanceof SecureTransferError);
+        assert.equal(e.code, 'E_CONFIG');
+        assert.match(e.message, /ST_PORT="80" is invalid: expected a whole number from 1024 to 65535/);
+        assert.match(e.message, /ST_MAX_CONCURRENT_PER_IP="many"/);
+        assert.match(e.message, /ST_MAX_TRANSFER_SIZE="10 parsecs"/);
+        assert.match(e.message, /ST_CRYPTO="rot13" is invalid: expected one of node, noble/);
+        return true;
+      },
+    );
+  });
+});

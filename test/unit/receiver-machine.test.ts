@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
+import { initialReceiverState, receiverStep, type ReceiverEvent, type ReceiverState } from '../../src/domain/transfer/receiver-machine.js';
+import { PieceEncoding, type PieceHeader } from '../../src/domain/wire/messages.js';
+
+const KiB = 1024;
+const manifest: Manifest = {
+  transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
+  fileName: 'data.bin',
+  fileSize: 40 * KiB + 5,
+  pieceSize: 16 * KiB,
+  pieceCount: pieceCountFor(40 * KiB + 5, 16 * KiB),
+  compression: 'zstd',
+  resume: false,
+};
+const hash = (n: number) => new Uint8Array(32).fill(n);
+const header = (index: number, over: Partial<PieceHeader> = {}): PieceHeader => ({
+  index,
+  offset: index * manifest.pieceSize,
+  rawLength: index === 2 ? 8 * KiB + 5 : 16 * KiB,
+  encoding: PieceEncoding.RAW,
+  hash: hash(index),
+  ...over,
+});
+
+function run(events: ReceiverEvent[], from: ReceiverState = initialReceiverState) {
+  let state = from;
+  const effects = [];
+  for (const e of events) {
+    const step = receiverStep(state, e);
+    state = step.state;
+    effects.push(...step.effects);
+  }
+  return { state, effects };
+}
+
+const accepted = (): ReceiverState => run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false }]).state;
+
+describe('receiver state machine', () => {
+  it('accepts a manifest with an empty held bitfield', () => {
+    const { state, effects } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false }]);
+    assert.equal(state.phase, 'receiving');
+    assert.deepEqual(effects, [{ type: 'accept', held: new Uint8Array(1) }]);
+  });
+
+  const refusals: [string, ReceiverEvent, string][] = [
+    ['a taken name', { type: 'manifest', manifest, freeSpace: 1e9, nameTaken: true }, 'E_FILE_EXISTS'],
+    ['too little disk', { type: 'manifest', manifest, freeSpace: 1000, nameTaken: false }, 'E_INSUFFICIENT_SPACE'],
+  ];
+  for (const [what, event, code] of refusals) {
+    it(`refuses ${what} with ${code}`, () => {
+      const { state, effects } = run([event]);
+      assert.equal(state.phase, 'failed');
+      assert.equal(effects[0]?.type, 'abort');
+      assert.equal((effects[0] as { code: string }).code, code);
+    });
+  }
+
+  const badPieces: [string, PieceHeader, number, string][] = [
+    ['an index out of range', header(3), 16 * KiB, 'E_PIECE_INDEX'],
+    ['a wrong offset', header(1, { offset: 0 }), 16 * KiB, 'E_PIECE_OFFSET'],
+    ['a wrong declared length', header(2, { rawLength: 16 * KiB }), 16 * KiB, 'E_PIECE_LENGTH'],
+    ['raw data of the wrong length', header(0), 16 * KiB - 1, 'E_PIECE_LENGTH'],
+    ['compressed data that did not shrink', header(0, { encoding: PieceEncoding.ZSTD }), 16 * KiB, 'E_PIECE_LENGTH'],
+  ];
+  for (const [what, h, dataLength, code] of badPieces) {
+    it(`aborts on ${what} (${code}) and tells the peer`, () => {
+      const { state, effects } = run([{ type: 'piece', header: h, dataLength }], accepted());
+      assert.equal(state.phase, 'failed');
+      assert.deepEqual(effects.at(-1), { type: 'abort', code, detail: (effects.at(-1) as { detail: string }).detail, notifyPeer: true });
+    });
+  }
+
+  it('walks a piece through decode, store and ack, then refuses it twice', () => {
+    const s = accepted();
+    const a = run([{ type: 'piece', header: header(0), dataLength: 16 * KiB }], s);
+    assert.deepEqual(a.effects, [{ type: 'decode-piece', index: 0, maxLength: 16 * KiB, compressed: false }]);
+    const b = run([{ type: 'piece-decoded', index: 0, length: 16 * KiB, computedHash: hash(0), declaredHash: hash(0) }], a.state);
+    assert.deepEqual(b.effects, [{ type: 'store-piece', index: 0, offset: 0 }]);
+    const c = run([{ type: 'piece-stored', index: 0 }], b.state);
+    assert.deepEqual(c.effects, [{ type: 'ack', index: 0 }]);
+    const d = run([{ type: 'piece', header: header(0), dataLength: 16 * KiB }], c.state);
+    assert.equal((d.effects[0] as { code: string }).code, 'E_PIECE_DUPLICATE');
+  });
+
+  it('NACKs a hash mismatch and accepts the same piece again afterwards', () => {
+    const s = run([{ type: 'piece', header: header(1), dataLength: 16 * KiB }], accepted()).state;
+    const bad = run([{ type: 'piece-decoded', index: 1, length: 16 * KiB, computedHash: hash(9), declaredHash: hash(1) }], s);
+    assert.deepEqual(bad.effects, [{ type: 'nack', index: 1, code: 'E_PIECE_HASH' }]);
+    const again = run([{ type: 'piece', header: header(1), dataLength: 16 * KiB }], bad.state);
+    assert.equal(again.effects[0]?.type, 'decode-piece');
+  });
+
+  it('refuses TRANSFER_COMPLETE before every piece is stored', () => {
+    const { effects } = run([{ type: 'transfer-complete', declaredRoot: hash(1), computedRoot: hash(1) }], accepted());
+    assert.equal((effects[0] as { code: string }).code, 'E_INCOMPLETE');
+  });
+
+  function allStored(): ReceiverState {
+    let s = accepted();
+    for (let i = 0; i < manifest.pieceCount; i++) {
+      const length = header(i).rawLength;
+      s = run(
+        [
+          { type: 'piece', header: header(i), dataLength: length },
+          { type: 'piece-decoded', index: i, length, computedHash: hash(i), declaredHash: hash(i) },
+          { type: 'piece-stored', index: i },
+        ],
+        s,
+      ).state;
+    }
+    return s;
+  }
+
+  it('finalizes only when the roots match, then sends VERIFIED with that root', () => {
+    const mismatch = run([{ type: 'transfer-complete', declaredRoot: hash(1), computedRoot: hash(2) }], allStored());
+    assert.equal((mismatch.effects[0] as { code: string }).code, 'E_ROOT_MISMATCH');
+    const good = run([{ type: 'transfer-complete', declaredRoot: hash(7), computedRoot: hash(7) }, { type: 'finalized' }], allStored());
+    assert.equal(good.state.phase, 'completed');
+    assert.deepEqual(good.effects, [{ type: 'finalize' }, { type: 'send-verified', root: hash(7) }]);
+  });
+
+  it('does not notify a peer that closed the session itself', () => {
+    const { effects } = run([{ type: 'failure', code: 'E_CONNECTION_LOST', detail: 'gone', fromPeer: true }], accepted());
+    assert.deepEqual(effects, [{ type: 'abort', code: 'E_CONNECTION_LOST', detail: 'gone', notifyPeer: false }]);
+  });
+});

@@ -1,0 +1,140 @@
+// Property tests for every decoder (fast-check): random, truncated and mutated bytes yield
+// frames, need-more or a protocol error code, never an exception; sizes are judged from headers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { concatBytes } from '../../src/domain/bytes.js';
+import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
+import { FrameDecoder } from '../../src/domain/wire/frame-decoder.js';
+import { decodeFrame, encodeFrame, FrameType } from '../../src/domain/wire/frame.js';
+import { MessageDecoder } from '../../src/domain/wire/message-decoder.js';
+import { encodeAck, encodeClose, encodeNack, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
+
+const frameTypes = [FrameType.HANDSHAKE_INIT, FrameType.HANDSHAKE_RESP, FrameType.HANDSHAKE_FINAL, FrameType.RECORD] as const;
+const limits = { maxPieceBody: 49 + 65536, maxAcceptBody: 16 };
+
+describe('frame codec', () => {
+  it('round-trips frames fed one byte at a time', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...frameTypes), fc.uint8Array({ minLength: 48, maxLength: 300 })), { maxLength: 5 }), (frames) => {
+        const decoder = new FrameDecoder();
+        const wire = concatBytes(...frames.map(([t, b]) => encodeFrame(t, b)));
+        const out: [number, Uint8Array][] = [];
+        for (const byte of wire) {
+          decoder.push(Uint8Array.of(byte));
+          for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) out.push([r.frame.type, Uint8Array.from(r.frame.body)]);
+        }
+        assert.deepEqual(out, frames.map(([t, b]) => [t, b]));
+      }),
+    );
+  });
+
+  it('never throws on arbitrary bytes and reports unknown types from the first byte', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        const r = decodeFrame(bytes);
+        assert.ok(['frame', 'need-more', 'error'].includes(r.kind));
+        if (bytes.length > 0 && !(bytes[0]! >= 1 && bytes[0]! <= 5)) assert.equal(r.kind, 'error');
+      }),
+    );
+  });
+
+  it('refuses a RECORD shorter than a GCM tag from its header alone', () => {
+    const r = decodeFrame(Uint8Array.of(FrameType.RECORD, 0, 15));
+    assert.equal(r.kind, 'error');
+  });
+});
+
+describe('message decoder', () => {
+  it('refuses an oversized piece from the 5-byte header, before its body exists', () => {
+    const decoder = new MessageDecoder();
+    decoder.push(Uint8Array.of(0x11, 0xff, 0xff, 0xff, 0xff));
+    const r = decoder.next(limits);
+    assert.equal(r.kind, 'error');
+    if (r.kind === 'error') assert.equal(r.code, 'E_FRAME_TOO_LARGE');
+    assert.equal(decoder.buffered, 5, 'nothing beyond the header was buffered');
+  });
+
+  it('decodes a stream of messages split at every possible point', () => {
+    const piece = concatBytes(encodePieceHeader({ index: 7, offset: 7 * 16384, rawLength: 10, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32).fill(3) }, 4), Uint8Array.of(1, 2, 3, 4));
+    const stream = concatBytes(encodeAck(1), piece, encodeNack(2, 'E_PIECE_HASH'), encodeClose('E_BUSY', 'busy\nfake log line'));
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const decoder = new MessageDecoder();
+      decoder.push(stream.subarray(0, cut));
+      decoder.push(stream.subarray(cut));
+      const types = [];
+      for (let r = decoder.next(limits); r.kind === 'message'; r = decoder.next(limits)) types.push(r.message);
+      assert.equal(types.length, 4);
+      assert.deepEqual(types[0], { type: 'ack', index: 1 });
+      assert.equal(types[1]?.type === 'piece' && types[1].piece.offset, 7 * 16384);
+      assert.deepEqual(types[2], { type: 'nack', index: 2, code: 'E_PIECE_HASH' });
+      assert.deepEqual(types[3], { type: 'close', code: 'E_BUSY', reason: 'busy\\u000afake log line' });
+    }
+  });
+
+  it('yields only messages, need-more or protocol errors for random and mutated input', () => {
+    const valid = concatBytes(encodeAck(1), encodeNack(2, 'E_PIECE_HASH'));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 500 }), fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 }), (random, at, value) => {
+        for (const input of [random, Uint8Array.from(valid).fill(value, at, at + 1), valid.subarray(0, at)]) {
+          const decoder = new MessageDecoder();
+          decoder.push(input);
+          for (let i = 0; i < 10; i++) {
+            const r = decoder.next(limits);
+            if (r.kind !== 'message') break;
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('manifest codec', () => {
+  const arbitraryManifest = fc
+    .record({
+      fileSize: fc.nat(10 * 2 ** 30),
+      pieceSize: fc.integer({ min: 16384, max: 2 * 2 ** 20 }),
+      name: fc.stringMatching(/^[a-zA-Z0-9_-][a-zA-Z0-9 ._-]{0,40}[a-zA-Z0-9_-]$/),
+      zstd: fc.boolean(),
+    })
+    .map(({ fileSize, pieceSize, name, zstd }): Manifest => ({
+      transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
+      fileName: name,
+      fileSize,
+      pieceSize,
+      pieceCount: pieceCountFor(fileSize, pieceSize),
+      compression: zstd ? 'zstd' : 'none',
+      resume: false,
+    }));
+
+  it('round-trips every valid manifest', () => {
+    fc.assert(
+      fc.property(arbitraryManifest, (m) => {
+        const r = decodeManifest(encodeManifest(m), { maxTransferSize: 2 ** 40 });
+        assert.ok(r.ok, !r.ok ? r.detail : '');
+        assert.deepEqual(r.value, m);
+      }),
+    );
+  });
+
+  it('refuses a declared size above the limit, a wrong piece count and truncation', () => {
+    const m: Manifest = { transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427', fileName: 'a', fileSize: 100_000, pieceSize: 16384, pieceCount: 7, compression: 'zstd', resume: false };
+    const tooBig = decodeManifest(encodeManifest(m), { maxTransferSize: 99_999 });
+    assert.equal(!tooBig.ok && tooBig.code, 'E_TRANSFER_TOO_LARGE');
+    const wrongCount = decodeManifest(encodeManifest({ ...m, pieceCount: 8 }), { maxTransferSize: 2 ** 40 });
+    assert.equal(!wrongCount.ok && wrongCount.code, 'E_MANIFEST_INVALID');
+    const bytes = encodeManifest(m);
+    for (let n = 0; n < bytes.length; n++) assert.equal(decodeManifest(bytes.subarray(0, n), { maxTransferSize: 2 ** 40 }).ok, false);
+  });
+
+  it('never throws on mutated manifests', () => {
+    const base = encodeManifest({ transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427', fileName: 'report.pdf', fileSize: 5, pieceSize: 16384, pieceCount: 1, compression: 'none', resume: false });
+    fc.assert(
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), (at, value) => {
+        const mutated = Uint8Array.from(base);
+        mutated[at] = value;
+        decodeManifest(mutated, { maxTransferSize: 2 ** 40 });
+      }),
+    );
+  });
+});
