@@ -42,6 +42,8 @@ export interface SendFileRequest {
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Called once the transfer id exists, before any network I/O, so a caller can show it. */
   readonly onStart?: (transferId: string, manifest: Manifest) => void;
+  /** Called with what the trust decision has to tell the user (a first contact recorded). */
+  readonly onTrustNote?: (note: string) => void;
 }
 
 export type SendOutcome =
@@ -110,7 +112,10 @@ export class SendFile {
       try {
         const serverKey = await handshake.start();
         const trusted = await this.deps.trust.check(request.host, request.port, serverKey);
-        if (trusted.note) logger.info(trusted.note, { host: request.host, port: request.port });
+        if (trusted.note) {
+          logger.info(trusted.note, { host: request.host, port: request.port });
+          request.onTrustNote?.(trusted.note);
+        }
         await store.update(manifest.transferId, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
         await handshake.finish(encodeManifest(manifest));
         const result = await runSenderTransfer({

@@ -34,6 +34,7 @@ export class BootstrapCliApp implements CliApp {
         idleTimeoutMs: config.idleTimeoutSec * 1000,
         onStart: input.onStart,
         onProgress: input.onProgress,
+        onTrustNote: input.onTrustNote,
       });
     } finally {
       await role.dispose();

@@ -132,6 +132,7 @@ describe('trust on first use of the receiver key', { timeout: 120_000 }, () => {
     const a = await startReceiver(first);
     const ok = await runCli(['send', '--host', '127.0.0.1', '--port', String(a.port), '--file', source], sender.env);
     assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, new RegExp(`first contact with 127\\.0\\.0\\.1:${a.port}: recorded its key ${a.fingerprint.replace(/[+/]/g, '\\$&')}`));
     await a.stop();
 
     const b = await startReceiver(impostor, a.port);

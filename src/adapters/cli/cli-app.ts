@@ -14,6 +14,7 @@ export interface SendInput {
   readonly serverKey: string | undefined;
   readonly onStart: (transferId: string, manifest: Manifest) => void;
   readonly onProgress: (bytesDone: number, bytesTotal: number) => void;
+  readonly onTrustNote: (note: string) => void;
 }
 
 export interface ReceiveInput {

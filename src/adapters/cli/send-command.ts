@@ -41,6 +41,7 @@ export class SendCommand extends Command<CliContext> {
       compressionLevel: Number(this.compressionLevel),
       serverKey: this.serverKey,
       onStart: (id, m) => stdout.write(`transfer ${id}: sending "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`),
+      onTrustNote: (note) => stderr.write(`${note}\n`),
       onProgress: (done, total) => {
         const now = Date.now();
         if (!tty || (now - lastDraw < 100 && done < total)) return;

@@ -1,0 +1,36 @@
+# Multi-stage build of the receiver (SPEC §8). No registry is reachable from the build
+# machines, so the base image is an argument: ../shared/tools/make-docker-base.sh builds a local
+# stand-in (Debian bookworm with this machine's Node.js 20 and build tools).
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+WORKDIR /app
+# better-sqlite3 compiles from source (.npmrc build-from-source): needs python3, make, g++.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM ${BASE_IMAGE}
+ENV NODE_ENV=production \
+    ST_HOST=0.0.0.0 \
+    ST_PORT=9000 \
+    ST_OUTPUT_DIR=/data/received \
+    DB_PATH=/data/db/securetransfer.db \
+    ST_HOST_KEY_PATH=/data/db/securetransfer_host_key \
+    ST_LOG_PATH=/data/logs/securetransfer.log
+WORKDIR /app
+RUN groupadd --system securetransfer && useradd --system --gid securetransfer --home-dir /app securetransfer \
+ && mkdir -p /data/received /data/db /data/logs && chown -R securetransfer:securetransfer /data
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/package.json ./package.json
+USER securetransfer
+VOLUME ["/data/received", "/data/db", "/data/logs"]
+EXPOSE 9000
+# Healthy when the port accepts connections (the receiver refuses nothing at accept by default).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD node -e "require('net').connect(Number(process.env.ST_PORT),'127.0.0.1').on('connect',function(){this.destroy();process.exit(0)}).on('error',()=>process.exit(1))"
+ENTRYPOINT ["node", "dist/src/bootstrap/main.js"]
+CMD ["receive"]
