@@ -31,6 +31,8 @@ export interface ReceiveSessionDeps {
 
 export interface ReceiveSessionLimits {
   readonly maxTransferSize: number;
+  /** ST_MAX_PAYLOAD_SIZE: the largest message, so the largest piece message, accepted. */
+  readonly maxPayloadSize: number;
   readonly handshakeTimeoutMs: number;
   readonly idleTimeoutMs: number;
 }
@@ -110,7 +112,7 @@ export class ReceiveSession {
     const clientFingerprint = fingerprintOf(handshake.clientKey, crypto.sha256);
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint });
 
-    const decoded = decodeManifest(handshake.payload, { maxTransferSize: this.limits.maxTransferSize });
+    const decoded = decodeManifest(handshake.payload, { maxTransferSize: this.limits.maxTransferSize, maxPayloadSize: this.limits.maxPayloadSize });
     if (!decoded.ok) {
       await this.sendClose(decoded.code, decoded.detail);
       await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code: decoded.code, detail: `manifest refused: ${decoded.detail}` });

@@ -98,6 +98,8 @@ export class SendFile {
         return { ok: false, transferId: manifest.transferId, code, detail };
       };
 
+      // Before connecting: an unreadable key must not leave a socket open.
+      const { keyPair } = await this.deps.identity.loadOrCreate();
       let connection;
       try {
         connection = await transport.connect(request.host, request.port, request.connectTimeoutMs);
@@ -107,7 +109,6 @@ export class SendFile {
       }
       connection.setIdleTimeout(request.idleTimeoutMs);
       const channel = new SecureChannel(connection);
-      const { keyPair } = await this.deps.identity.loadOrCreate();
       const handshake = initiatorHandshake(channel, crypto, keyPair);
       try {
         const serverKey = await handshake.start();

@@ -30,6 +30,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               port: config.port,
               maxConcurrentPerIp: config.maxConcurrentPerIp,
               maxTransferSize: config.maxTransferSize,
+              maxPayloadSize: config.maxPayloadSize,
               handshakeTimeoutMs: config.handshakeTimeoutSec * 1000,
               idleTimeoutMs: config.idleTimeoutSec * 1000,
             },

@@ -167,6 +167,25 @@ describe('trust on first use of the receiver key', { timeout: 120_000 }, () => {
   });
 });
 
+describe('receiver limits', { timeout: 60_000 }, () => {
+  it('refuses pieces larger than ST_MAX_PAYLOAD_SIZE, audited, with no file', async () => {
+    const receiverPeer = makePeer('receiver-payload');
+    const sender = makePeer('sender-payload');
+    const source = join(sender.dir, 'big-pieces.bin');
+    writeRandomFile(source, 2 * MiB);
+    const r = await startReceiver(receiverPeer, undefined, { ST_MAX_PAYLOAD_SIZE: '64KiB' });
+    try {
+      const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source], sender.env);
+      assert.equal(sent.code, 1);
+      assert.match(sent.stderr, /E_MANIFEST_INVALID: .*largest message of 65536 bytes/);
+      assert.equal(existsSync(join(receiverPeer.dir, 'received', 'big-pieces.bin')), false);
+      assert.match(r.output(), /audit error .*code="E_MANIFEST_INVALID"/);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('command line contract', { timeout: 60_000 }, () => {
   it('exits 2 naming the variable, value and rule for invalid configuration', async () => {
     const peer = makePeer('config');

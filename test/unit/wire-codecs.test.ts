@@ -121,6 +121,9 @@ describe('manifest codec', () => {
     const m: Manifest = { transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427', fileName: 'a', fileSize: 100_000, pieceSize: 16384, pieceCount: 7, compression: 'zstd', resume: false };
     const tooBig = decodeManifest(encodeManifest(m), { maxTransferSize: 99_999 });
     assert.equal(!tooBig.ok && tooBig.code, 'E_TRANSFER_TOO_LARGE');
+    const bigPieces = decodeManifest(encodeManifest(m), { maxTransferSize: 2 ** 40, maxPayloadSize: 16384 + 53 });
+    assert.equal(!bigPieces.ok && bigPieces.code, 'E_MANIFEST_INVALID');
+    assert.ok(decodeManifest(encodeManifest(m), { maxTransferSize: 2 ** 40, maxPayloadSize: 16384 + 54 }).ok);
     const wrongCount = decodeManifest(encodeManifest({ ...m, pieceCount: 8 }), { maxTransferSize: 2 ** 40 });
     assert.equal(!wrongCount.ok && wrongCount.code, 'E_MANIFEST_INVALID');
     const bytes = encodeManifest(m);

@@ -8,6 +8,8 @@ import { validateFileName } from './file-name.js';
 import { isTransferId, transferIdFromBytes, transferIdToBytes } from './transfer-id.js';
 
 export const MANIFEST_VERSION = 1;
+/** Message header (5) and piece header (49) around a piece's data (PROTOCOL.md §4). */
+const PIECE_MESSAGE_OVERHEAD = 5 + 49;
 export type Compression = 'none' | 'zstd';
 const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1 };
 
@@ -24,6 +26,8 @@ export interface Manifest {
 
 export interface ManifestLimits {
   readonly maxTransferSize: number;
+  /** The largest message the receiver takes: a PIECE message carries a whole piece. */
+  readonly maxPayloadSize?: number;
 }
 
 export function pieceCountFor(fileSize: number, pieceSize: number): number {
@@ -93,6 +97,9 @@ export function validateManifest(m: Manifest, limits: ManifestLimits): Result<Ma
   }
   if (!Number.isInteger(m.pieceSize) || m.pieceSize < MIN_PIECE_SIZE || m.pieceSize > MAX_PIECE_SIZE) {
     return fail('E_MANIFEST_INVALID', `piece size ${m.pieceSize} outside ${MIN_PIECE_SIZE}..${MAX_PIECE_SIZE}`);
+  }
+  if (limits.maxPayloadSize !== undefined && m.pieceSize + PIECE_MESSAGE_OVERHEAD > limits.maxPayloadSize) {
+    return fail('E_MANIFEST_INVALID', `piece size ${m.pieceSize} exceeds the receiver's largest message of ${limits.maxPayloadSize} bytes`);
   }
   if (m.pieceCount !== pieceCountFor(m.fileSize, m.pieceSize)) {
     return fail('E_MANIFEST_INVALID', `piece count ${m.pieceCount} does not match size ${m.fileSize} / piece size ${m.pieceSize}`);
