@@ -4,12 +4,12 @@
 //   HANDSHAKE_FINAL  -> s, se          (payload: the MANIFEST)
 // The prologue binds the protocol name and version, so a peer speaking anything else fails.
 import { utf8 } from '../domain/bytes.js';
-import { SecureTransferError, errorCodeFromNumber } from '../domain/errors.js';
+import { SecureTransferError } from '../domain/errors.js';
 import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../domain/limits.js';
 import { HandshakeState, type TransportKeys } from '../domain/noise/handshake-state.js';
 import { PATTERNS } from '../domain/noise/patterns.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
-import { FrameType, type FrameTypeValue } from '../domain/wire/frame.js';
+import { FrameType, decodeRefuse, type FrameTypeValue } from '../domain/wire/frame.js';
 import type { SecureChannel } from './secure-channel.js';
 
 const EMPTY = new Uint8Array(0);
@@ -29,8 +29,8 @@ function newHandshake(crypto: CryptoPrimitives, initiator: boolean, identity: Ke
 
 async function expectFrame(channel: SecureChannel, type: FrameTypeValue, name: string): Promise<Uint8Array> {
   const frame = await channel.readFrame();
-  if (frame.type === FrameType.REFUSE && frame.body.length >= 2) {
-    const code = errorCodeFromNumber((frame.body[0]! << 8) | frame.body[1]!) ?? 'E_HANDSHAKE_FAILED';
+  if (frame.type === FrameType.REFUSE) {
+    const code = decodeRefuse(frame.body) ?? 'E_HANDSHAKE_FAILED';
     throw new SecureTransferError(code, `the receiver refused the connection (${code})`);
   }
   if (frame.type !== type) throw new SecureTransferError('E_HANDSHAKE_FAILED', `expected ${name}, got frame type ${frame.type}`);

@@ -1,8 +1,8 @@
 // Use case: serve until stopped (SPEC §1 receive). Each connection gets its own session;
 // stop() closes the listener and interrupts sessions, which leave their transfers resumable.
-import { ErrorCodes, type ErrorCode } from '../domain/errors.js';
+import type { ErrorCode } from '../domain/errors.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
-import { FrameType, encodeFrame } from '../domain/wire/frame.js';
+import { encodeRefuse } from '../domain/wire/frame.js';
 import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionOutcome } from './receive-session.js';
 
 export interface ReceiveServerOptions extends ReceiveSessionLimits {
@@ -74,10 +74,7 @@ export class ReceiveServer {
   /** Refuses before any cryptography: a REFUSE frame with the reason, an audit record, a close. */
   private async refuse(connection: Connection, code: ErrorCode, detail: string): Promise<void> {
     const peer = `${connection.remoteAddress}:${connection.remotePort}`;
-    const reason = new Uint8Array(2);
-    reason[0] = ErrorCodes[code] >>> 8;
-    reason[1] = ErrorCodes[code] & 0xff;
-    await connection.write(encodeFrame(FrameType.REFUSE, reason)).catch(() => undefined);
+    await connection.write(encodeRefuse(code)).catch(() => undefined);
     await connection.end().catch(() => undefined);
     connection.destroy();
     await this.deps.audit.record({ type: 'connection.refused', at: this.deps.clock.now(), peerAddress: peer, code, detail });

@@ -12,6 +12,7 @@ import type { Logger } from '../domain/ports/logger.js';
 import type { TransferStore } from '../domain/ports/transfer-store.js';
 import type { Connection } from '../domain/ports/transport.js';
 import { decodeManifest, type Manifest } from '../domain/transfer/manifest.js';
+import { piecesOf } from '../domain/transfer/piece-set.js';
 import { initialReceiverState, receiverStep, type ReceiverEffect, type ReceiverEvent, type ReceiverState } from '../domain/transfer/receiver-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
@@ -133,9 +134,7 @@ export class ReceiveSession {
             await this.apply({ type: 'piece', header: message.piece, dataLength: message.piece.data.length }, clientFingerprint, message.piece);
             break;
           case 'transfer-complete': {
-            const state = this.state;
-            const hashes = 'pieces' in state ? state.pieces.allHashes() : new Uint8Array(0);
-            const computedRoot = crypto.sha256(transferRootInput(manifest.fileSize, hashes));
+            const computedRoot = crypto.sha256(transferRootInput(manifest.fileSize, piecesOf(this.state).allHashes()));
             await this.apply({ type: 'transfer-complete', declaredRoot: message.root, computedRoot }, clientFingerprint);
             break;
           }
@@ -221,10 +220,9 @@ export class ReceiveSession {
         return { type: 'piece-stored', index: effect.index };
       }
       case 'ack': {
-        const state = this.state;
-        const hash = 'pieces' in state ? Uint8Array.from(state.pieces.hash(effect.index)) : new Uint8Array(32);
-        const piecesDone = 'pieces' in state ? state.pieces.countIn('done') : 0;
-        await store.recordPieces(m.transferId, 'receiver', [{ index: effect.index, hash }]);
+        const pieces = piecesOf(this.state);
+        const piecesDone = pieces.countIn('done');
+        await store.recordPieces(m.transferId, 'receiver', [{ index: effect.index, hash: Uint8Array.from(pieces.hash(effect.index)) }]);
         await store.update(m.transferId, 'receiver', { piecesDone, bytesDone: this.bytesDone, updatedAt: clock.now() });
         await this.channel.sendMessages([encodeAck(effect.index)]);
         return undefined;

@@ -4,7 +4,7 @@ import { SecureTransferError } from '../domain/errors.js';
 import { MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
 import type { CipherState } from '../domain/noise/cipher-state.js';
 import type { Connection } from '../domain/ports/transport.js';
-import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
+import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, writeFrameHeader, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
 import { ByteQueue } from '../domain/wire/byte-queue.js';
 import { FrameDecoder } from '../domain/wire/frame-decoder.js';
 import { MessageDecoder } from '../domain/wire/message-decoder.js';
@@ -59,9 +59,7 @@ export class SecureChannel {
     while (stream.length > 0) {
       // take() returns a view when the slice lies in one part, so big pieces are not copied here.
       const sealed = cipher.encrypt(stream.take(Math.min(stream.length, MAX_RECORD_PLAINTEXT)));
-      out[at] = FrameType.RECORD;
-      out[at + 1] = sealed.length >>> 8;
-      out[at + 2] = sealed.length & 0xff;
+      writeFrameHeader(out, at, FrameType.RECORD, sealed.length);
       out.set(sealed, at + FRAME_HEADER_LENGTH);
       at += FRAME_HEADER_LENGTH + sealed.length;
     }

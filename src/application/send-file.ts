@@ -7,7 +7,7 @@ import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
 import type { SourceFiles } from '../domain/ports/files.js';
 import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
-import type { TransferStore } from '../domain/ports/transfer-store.js';
+import type { TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
 import type { Transport } from '../domain/ports/transport.js';
 import { validateFileName } from '../domain/transfer/file-name.js';
 import { pieceCountFor, type Manifest, encodeManifest } from '../domain/transfer/manifest.js';
@@ -92,8 +92,8 @@ export class SendFile {
         errorDetail: null,
       });
       request.onStart?.(manifest.transferId, manifest);
-      const failed = async (code: ErrorCode, detail: string): Promise<SendOutcome> => {
-        await store.update(manifest.transferId, 'sender', { status: 'failed', errorCode: code, errorDetail: detail, updatedAt: clock.now() });
+      const failed = async (code: ErrorCode, detail: string, extra: TransferUpdate = {}): Promise<SendOutcome> => {
+        await store.update(manifest.transferId, 'sender', { ...extra, status: 'failed', errorCode: code, errorDetail: detail, updatedAt: clock.now() });
         logger.warn('transfer failed', { transferId: manifest.transferId, code, detail });
         return { ok: false, transferId: manifest.transferId, code, detail };
       };
@@ -134,10 +134,7 @@ export class SendFile {
           },
         });
         const wireBytes = connection.bytesRead + connection.bytesWritten;
-        if (!result.ok) {
-          await store.update(manifest.transferId, 'sender', { wireBytes });
-          return failed(result.code, result.detail);
-        }
+        if (!result.ok) return failed(result.code, result.detail, { wireBytes });
         const done = clock.now();
         await store.update(manifest.transferId, 'sender', {
           status: 'completed',

@@ -7,6 +7,7 @@ import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { piecesOf } from '../domain/transfer/piece-set.js';
 import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeClose, encodePieceHeader, encodeTransferComplete, PieceEncoding } from '../domain/wire/messages.js';
@@ -134,7 +135,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
           const range = pieceRange(manifest, message.index);
           bytesDone += range.length;
           piecesDone++;
-          await o.onAcked([{ index: message.index, hash: Uint8Array.from(stateHash(state, message.index)) }], piecesDone, bytesDone);
+          await o.onAcked([{ index: message.index, hash: Uint8Array.from(piecesOf(state).hash(message.index)) }], piecesDone, bytesDone);
           break;
         }
         case 'nack':
@@ -157,9 +158,4 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     if (!outcome) failFrom(e);
   });
   return finished;
-}
-
-function stateHash(state: SenderState, index: number): Uint8Array {
-  if (!('pieces' in state)) throw new Error(`no piece hashes in phase ${state.phase}`);
-  return state.pieces.hash(index);
 }

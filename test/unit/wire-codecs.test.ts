@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { concatBytes } from '../../src/domain/bytes.js';
 import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
 import { FrameDecoder } from '../../src/domain/wire/frame-decoder.js';
-import { decodeFrame, encodeFrame, FrameType } from '../../src/domain/wire/frame.js';
+import { decodeFrame, decodeRefuse, encodeFrame, encodeRefuse, FrameType } from '../../src/domain/wire/frame.js';
 import { MessageDecoder } from '../../src/domain/wire/message-decoder.js';
 import { encodeAck, encodeClose, encodeNack, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
 
@@ -37,6 +37,16 @@ describe('frame codec', () => {
         if (bytes.length > 0 && !(bytes[0]! >= 1 && bytes[0]! <= 5)) assert.equal(r.kind, 'error');
       }),
     );
+  });
+
+  it('carries a REFUSE reason code through a frame, and leaves an unknown number unnamed', () => {
+    const r = decodeFrame(encodeRefuse('E_BUSY'));
+    assert.equal(r.kind, 'frame');
+    if (r.kind === 'frame') {
+      assert.equal(r.frame.type, FrameType.REFUSE);
+      assert.equal(decodeRefuse(r.frame.body), 'E_BUSY');
+    }
+    assert.equal(decodeRefuse(Uint8Array.of(0xff, 0xff)), undefined);
   });
 
   it('refuses a RECORD shorter than a GCM tag from its header alone', () => {

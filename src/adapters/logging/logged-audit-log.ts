@@ -1,6 +1,9 @@
 import type { AuditEvent, AuditLog, AuditQuery } from '../../domain/ports/audit-log.js';
 import type { Logger } from '../../domain/ports/logger.js';
 
+/** Events that mean someone was refused or something went wrong: logged as warnings. */
+const WARNINGS = new Set<AuditEvent['type']>(['handshake.failed', 'transfer.failed', 'error', 'ban', 'connection.refused']);
+
 /** SPEC §6: every audit record goes to the database and to the rotating log file. */
 export class LoggedAuditLog implements AuditLog {
   constructor(
@@ -9,7 +12,7 @@ export class LoggedAuditLog implements AuditLog {
   ) {}
 
   async record(event: AuditEvent): Promise<void> {
-    const level = event.type === 'handshake.failed' || event.type === 'transfer.failed' || event.type === 'error' || event.type === 'ban' || event.type === 'connection.refused' ? 'warn' : 'info';
+    const level = WARNINGS.has(event.type) ? 'warn' : 'info';
     this.logger[level](`audit ${event.type}`, {
       peer: event.peerAddress,
       transfer: event.transferId,

@@ -10,7 +10,7 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\
 const CONTROL_OR_DISGUISE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]/u;
 const FORBIDDEN_CHARACTERS = /[<>:"|?*]/;
 
-/** Returns the name in NFC, or a failure saying exactly what was wrong with it. */
+/** Returns the name unchanged when it is acceptable (it must already be NFC), or a failure saying what is wrong. */
 export function validateFileName(name: string): Result<string> {
   if (name.length === 0) return fail('E_NAME_INVALID', 'file name is empty');
   if (name.normalize('NFC') !== name) return fail('E_NAME_INVALID', 'file name is not in Unicode NFC form');

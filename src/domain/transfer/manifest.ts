@@ -4,12 +4,11 @@
 import { decodeUtf8, readU64, utf8, viewOf, writeU64 } from '../bytes.js';
 import { fail, ok, type Result } from '../errors.js';
 import { MAX_FILE_NAME_BYTES, MAX_PIECE_SIZE, MIN_PIECE_SIZE } from '../limits.js';
+import { MESSAGE_HEADER_LENGTH, PIECE_HEADER_LENGTH } from '../wire/messages.js';
 import { validateFileName } from './file-name.js';
 import { isTransferId, transferIdFromBytes, transferIdToBytes } from './transfer-id.js';
 
 export const MANIFEST_VERSION = 1;
-/** Message header (5) and piece header (49) around a piece's data (PROTOCOL.md §4). */
-const PIECE_MESSAGE_OVERHEAD = 5 + 49;
 export type Compression = 'none' | 'zstd';
 const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1 };
 
@@ -98,7 +97,7 @@ export function validateManifest(m: Manifest, limits: ManifestLimits): Result<Ma
   if (!Number.isInteger(m.pieceSize) || m.pieceSize < MIN_PIECE_SIZE || m.pieceSize > MAX_PIECE_SIZE) {
     return fail('E_MANIFEST_INVALID', `piece size ${m.pieceSize} outside ${MIN_PIECE_SIZE}..${MAX_PIECE_SIZE}`);
   }
-  if (limits.maxPayloadSize !== undefined && m.pieceSize + PIECE_MESSAGE_OVERHEAD > limits.maxPayloadSize) {
+  if (limits.maxPayloadSize !== undefined && MESSAGE_HEADER_LENGTH + PIECE_HEADER_LENGTH + m.pieceSize > limits.maxPayloadSize) {
     return fail('E_MANIFEST_INVALID', `piece size ${m.pieceSize} exceeds the receiver's largest message of ${limits.maxPayloadSize} bytes`);
   }
   if (m.pieceCount !== pieceCountFor(m.fileSize, m.pieceSize)) {

@@ -6,6 +6,12 @@ const CODE: Record<PieceState, number> = { missing: 0, 'in-flight': 1, done: 2 }
 const STATE: PieceState[] = ['missing', 'in-flight', 'done'];
 const HASH_LENGTH = 32;
 
+/** The pieces of a machine state that has them; asking in a phase without pieces is a bug. */
+export function piecesOf(state: { readonly phase: string; readonly pieces?: PieceSet }): PieceSet {
+  if (!state.pieces) throw new Error(`no pieces in phase ${state.phase}`);
+  return state.pieces;
+}
+
 export class PieceSet {
   private readonly states: Uint8Array;
   private readonly hashes: Uint8Array;

@@ -1,7 +1,7 @@
 // The outer frame (PROTOCOL.md §2): type u8 | length u16 BE | body. The handshake messages and
 // the encrypted records travel in frames; a frame is never larger than a Noise message.
 import { AEAD_TAG_LENGTH, MAX_NOISE_MESSAGE } from '../limits.js';
-import type { ErrorCode } from '../errors.js';
+import { ErrorCodes, errorCodeFromNumber, type ErrorCode } from '../errors.js';
 
 export const FrameType = {
   HANDSHAKE_INIT: 1,
@@ -37,14 +37,30 @@ const MIN_BODY: Record<FrameTypeValue, number> = {
   [FrameType.REFUSE]: 2,
 };
 
+/** Writes a frame header at out[at]; lets a caller fill many frames into one buffer. */
+export function writeFrameHeader(out: Uint8Array, at: number, type: FrameTypeValue, bodyLength: number): void {
+  if (bodyLength > MAX_NOISE_MESSAGE) throw new RangeError(`frame body of ${bodyLength} bytes exceeds ${MAX_NOISE_MESSAGE}`);
+  out[at] = type;
+  out[at + 1] = bodyLength >>> 8;
+  out[at + 2] = bodyLength & 0xff;
+}
+
 export function encodeFrame(type: FrameTypeValue, body: Uint8Array): Uint8Array {
-  if (body.length > MAX_NOISE_MESSAGE) throw new RangeError(`frame body of ${body.length} bytes exceeds ${MAX_NOISE_MESSAGE}`);
   const out = new Uint8Array(FRAME_HEADER_LENGTH + body.length);
-  out[0] = type;
-  out[1] = body.length >>> 8;
-  out[2] = body.length & 0xff;
+  writeFrameHeader(out, 0, type, body.length);
   out.set(body, FRAME_HEADER_LENGTH);
   return out;
+}
+
+/** REFUSE frame: the reason code u16, sent in the clear before any cryptography. */
+export function encodeRefuse(code: ErrorCode): Uint8Array {
+  const n = ErrorCodes[code];
+  return encodeFrame(FrameType.REFUSE, Uint8Array.of(n >>> 8, n & 0xff));
+}
+
+/** The reason of a REFUSE body (at least 2 bytes by MIN_BODY); an unknown number stays unnamed. */
+export function decodeRefuse(body: Uint8Array): ErrorCode | undefined {
+  return errorCodeFromNumber(((body[0] as number) << 8) | (body[1] as number));
 }
 
 export type FrameHeaderResult =
