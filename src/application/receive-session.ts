@@ -16,6 +16,7 @@ import { piecesOf } from '../domain/transfer/piece-set.js';
 import { initialReceiverState, receiverStep, type ReceiverEffect, type ReceiverEvent, type ReceiverState } from '../domain/transfer/receiver-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
+import type { ClientAuthorization } from './client-authorization.js';
 import { responderHandshake } from './handshake.js';
 import { SecureChannel } from './secure-channel.js';
 
@@ -28,6 +29,7 @@ export interface ReceiveSessionDeps {
   readonly folder: ReceiveFolder;
   readonly logger: Logger;
   readonly identity: KeyPair;
+  readonly clients: ClientAuthorization;
 }
 
 export interface ReceiveSessionLimits {
@@ -111,6 +113,12 @@ export class ReceiveSession {
     }
     this.connection.setIdleTimeout(this.limits.idleTimeoutMs);
     const clientFingerprint = fingerprintOf(handshake.clientKey, crypto.sha256);
+    const refusal = await this.authorize(handshake.clientKey, clientFingerprint);
+    if (refusal) {
+      await this.sendClose('E_UNTRUSTED_KEY', refusal.toPeer);
+      await audit.record({ type: 'handshake.failed', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code: 'E_UNTRUSTED_KEY', detail: refusal.detail });
+      return { kind: 'handshake-failed', code: 'E_UNTRUSTED_KEY', detail: refusal.detail };
+    }
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint });
 
     const decoded = decodeManifest(handshake.payload, { maxTransferSize: this.limits.maxTransferSize, maxPayloadSize: this.limits.maxPayloadSize });
@@ -153,6 +161,18 @@ export class ReceiveSession {
       }
     }
     return this.outcome!;
+  }
+
+  /** The allow-list decision; a list that cannot be read refuses (fail closed). */
+  private async authorize(clientKey: Uint8Array, fingerprint: string): Promise<{ detail: string; toPeer: string } | undefined> {
+    const toPeer = `this receiver does not accept the key ${fingerprint}`;
+    try {
+      if (await this.deps.clients.allows(clientKey)) return undefined;
+      return { detail: `client key ${fingerprint} is not on the allow-list`, toPeer };
+    } catch (e) {
+      this.deps.logger.error('allow-list unreadable: refusing the client', { peer: this.peer, reason: (e as Error).message });
+      return { detail: `allow-list unreadable, client refused: ${(e as Error).message}`, toPeer };
+    }
   }
 
   /** Steps the machine and carries out its effects, which may feed further events. */

@@ -3,8 +3,9 @@ import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { DEFAULT_PIECE_SIZE, DEFAULT_PIPELINE_WINDOW } from '../domain/limits.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { Clock } from '../domain/ports/clock.js';
-import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
-import type { SourceFiles } from '../domain/ports/files.js';
+import { fingerprintOf } from '../domain/fingerprint.js';
+import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
+import type { SourceFile, SourceFiles } from '../domain/ports/files.js';
 import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
@@ -99,62 +100,82 @@ export class SendFile {
       };
 
       // Before connecting: an unreadable key must not leave a socket open.
-      const { keyPair } = await this.deps.identity.loadOrCreate();
-      let connection;
-      try {
-        connection = await transport.connect(request.host, request.port, request.connectTimeoutMs);
-      } catch (e) {
-        const err = e as SecureTransferError;
-        return failed(err.code ?? 'E_CONNECTION_LOST', err.message);
+      const identity = await this.deps.identity.loadOrCreate();
+      const keyPair = identity.keyPair;
+      if (identity.created) {
+        request.onTrustNote?.(`created this sender's identity key ${identity.path} (fingerprint ${fingerprintOf(keyPair.publicKey, crypto.sha256)})`);
       }
-      connection.setIdleTimeout(request.idleTimeoutMs);
-      const channel = new SecureChannel(connection);
-      const handshake = initiatorHandshake(channel, crypto, keyPair);
       try {
-        const serverKey = await handshake.start();
-        const trusted = await this.deps.trust.check(request.host, request.port, serverKey);
-        if (trusted.note) {
-          logger.info(trusted.note, { host: request.host, port: request.port });
-          request.onTrustNote?.(trusted.note);
-        }
-        await store.update(manifest.transferId, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
-        await handshake.finish(encodeManifest(manifest));
-        const result = await runSenderTransfer({
-          channel,
-          manifest,
-          source,
-          crypto,
-          codec: this.deps.codec,
-          compressionLevel: request.compressionLevel,
-          window: request.window ?? DEFAULT_PIPELINE_WINDOW,
-          onAcked: async (pieces, piecesDone, bytesDone) => {
-            await store.recordPieces(manifest.transferId, 'sender', pieces);
-            await store.update(manifest.transferId, 'sender', { piecesDone, bytesDone, updatedAt: clock.now() });
-            request.onProgress?.(bytesDone, manifest.fileSize);
-          },
-        });
-        const wireBytes = connection.bytesRead + connection.bytesWritten;
-        if (!result.ok) return failed(result.code, result.detail, { wireBytes });
-        const done = clock.now();
-        await store.update(manifest.transferId, 'sender', {
-          status: 'completed',
-          piecesDone: manifest.pieceCount,
-          bytesDone: manifest.fileSize,
-          wireBytes,
-          completedAt: done,
-          updatedAt: done,
-        });
-        return { ok: true, transferId: manifest.transferId, fileSize: manifest.fileSize, wireBytes, serverFingerprint: trusted.fingerprint };
-      } catch (e) {
-        if (e instanceof SecureTransferError) return failed(e.code, e.message);
-        throw e;
+        return await this.transfer(request, manifest, source, keyPair, failed);
       } finally {
-        handshake.destroy();
-        channel.destroyKeys();
-        connection.destroy();
+        // SPEC §3.2: our private key does not outlive the send.
+        keyPair.privateKey.fill(0);
       }
     } finally {
       await source.close();
+    }
+  }
+
+  private async transfer(
+    request: SendFileRequest,
+    manifest: Manifest,
+    source: SourceFile,
+    keyPair: KeyPair,
+    failed: (code: ErrorCode, detail: string, extra?: TransferUpdate) => Promise<SendOutcome>,
+  ): Promise<SendOutcome> {
+    const { crypto, clock, store, transport, logger } = this.deps;
+    let connection;
+    try {
+      connection = await transport.connect(request.host, request.port, request.connectTimeoutMs);
+    } catch (e) {
+      const err = e as SecureTransferError;
+      return failed(err.code ?? 'E_CONNECTION_LOST', err.message);
+    }
+    connection.setIdleTimeout(request.idleTimeoutMs);
+    const channel = new SecureChannel(connection);
+    const handshake = initiatorHandshake(channel, crypto, keyPair);
+    try {
+      const serverKey = await handshake.start();
+      const trusted = await this.deps.trust.check(request.host, request.port, serverKey);
+      if (trusted.note) {
+        logger.info(trusted.note, { host: request.host, port: request.port });
+        request.onTrustNote?.(trusted.note);
+      }
+      await store.update(manifest.transferId, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
+      await handshake.finish(encodeManifest(manifest));
+      const result = await runSenderTransfer({
+        channel,
+        manifest,
+        source,
+        crypto,
+        codec: this.deps.codec,
+        compressionLevel: request.compressionLevel,
+        window: request.window ?? DEFAULT_PIPELINE_WINDOW,
+        onAcked: async (pieces, piecesDone, bytesDone) => {
+          await store.recordPieces(manifest.transferId, 'sender', pieces);
+          await store.update(manifest.transferId, 'sender', { piecesDone, bytesDone, updatedAt: clock.now() });
+          request.onProgress?.(bytesDone, manifest.fileSize);
+        },
+      });
+      const wireBytes = connection.bytesRead + connection.bytesWritten;
+      if (!result.ok) return failed(result.code, result.detail, { wireBytes });
+      const done = clock.now();
+      await store.update(manifest.transferId, 'sender', {
+        status: 'completed',
+        piecesDone: manifest.pieceCount,
+        bytesDone: manifest.fileSize,
+        wireBytes,
+        completedAt: done,
+        updatedAt: done,
+      });
+      return { ok: true, transferId: manifest.transferId, fileSize: manifest.fileSize, wireBytes, serverFingerprint: trusted.fingerprint };
+    } catch (e) {
+      if (e instanceof SecureTransferError) return failed(e.code, e.message);
+      throw e;
+    } finally {
+      handshake.destroy();
+      channel.destroyKeys();
+      connection.destroy();
     }
   }
 }

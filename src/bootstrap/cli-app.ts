@@ -1,13 +1,14 @@
 // The CLI's view of the application, built from the role containers. Each call builds the
 // container it needs and disposes it afterwards, closing the database and flushing the log.
-import type { CliApp, ReceiveInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
+import type { AskPassword, CliApp, KeygenInput, ReceiveInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
+import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
 import type { SendOutcome } from '../application/send-file.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditEvent } from '../domain/ports/audit-log.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
 import { loadConfig, type Config } from './config.js';
-import { queryContainer, receiverContainer, senderContainer } from './containers.js';
+import { keygenContainer, queryContainer, receiverContainer, senderContainer } from './containers.js';
 import { TOKENS } from './tokens.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -20,9 +21,32 @@ export class BootstrapCliApp implements CliApp {
     return loadConfig({ ...this.env, ...defined });
   }
 
+  /** SPEC §1: a secret from the environment first, else the person at the terminal; never argv. */
+  private passwordFor(path: string, ask: AskPassword): () => Promise<string> {
+    const fromEnv = this.env['ST_KEY_PASSWORD'];
+    if (fromEnv !== undefined && fromEnv !== '') return () => Promise.resolve(fromEnv);
+    return () => ask(`password for ${path}: `);
+  }
+
+  async keygen(input: KeygenInput): Promise<MadeIdentityKey> {
+    const role = await keygenContainer(this.config(), input.outputDir);
+    try {
+      const fromEnv = this.env['ST_KEY_PASSWORD'];
+      const password = input.password ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : await input.askPassword('password for the new key: ', { confirm: true }));
+      return await (await role.container.getAsync(TOKENS.MakeIdentityKey)).execute(password);
+    } finally {
+      await role.dispose();
+    }
+  }
+
   async send(input: SendInput): Promise<SendOutcome> {
     const config = this.config();
-    const role = await senderContainer(config, { expectedServerFingerprint: input.serverKey });
+    const identityPath = input.identityPath ?? config.identityPath;
+    const role = await senderContainer(config, {
+      expectedServerFingerprint: input.serverKey,
+      identityPath: input.identityPath,
+      password: this.passwordFor(identityPath, input.askPassword),
+    });
     try {
       const sendFile = await role.container.getAsync(TOKENS.SendFile);
       return await sendFile.execute({
@@ -46,8 +70,11 @@ export class BootstrapCliApp implements CliApp {
       ST_HOST: input.host,
       ST_PORT: input.port === undefined ? undefined : String(input.port),
       ST_OUTPUT_DIR: input.outputDir,
+      ST_AUTHORIZED_KEYS: input.authorizedKeysPath,
     });
     const role = await receiverContainer(config, {
+      keyPath: input.keyPath,
+      password: this.passwordFor(input.keyPath ?? config.hostKeyPath, input.askPassword),
       onSession: (o) => {
         if (o.kind === 'completed') input.onLine(`received ${o.transferId} -> ${escapeText(o.path)}`);
         else if (o.kind === 'failed') input.onLine(`transfer ${o.transferId} failed: ${o.code}: ${escapeText(o.detail)}`);
@@ -58,11 +85,13 @@ export class BootstrapCliApp implements CliApp {
       const server = await role.container.getAsync(TOKENS.ReceiveServer);
       const crypto = await role.container.getAsync(TOKENS.Crypto);
       const hostKey = await role.container.getAsync(TOKENS.HostKey);
+      const clients = await role.container.getAsync(TOKENS.ClientAuthorization);
       const listener = await server.start();
       return {
         address: `${listener.host}:${listener.port}`,
         fingerprint: fingerprintOf(hostKey.publicKey, crypto.sha256),
         outputDir: config.outputDir,
+        clientPolicy: clients.describe(),
         stop: async () => {
           await server.stop();
           await role.dispose();

@@ -28,6 +28,8 @@ export interface Config {
   readonly hostKeyPath: string;
   readonly identityPath: string;
   readonly knownHostsPath: string;
+  /** ST_AUTHORIZED_KEYS: the receiver's allow-list of sender keys; undefined accepts any key. */
+  readonly authorizedKeysPath: string | undefined;
   readonly crypto: CryptoChoice;
 }
 
@@ -71,6 +73,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     hostKeyPath: path('ST_HOST_KEY_PATH', join(dirname(dbPath), 'securetransfer_host_key')),
     identityPath: path('ST_IDENTITY_PATH', join(home, '.securetransfer', 'id_x25519')),
     knownHostsPath: path('ST_KNOWN_HOSTS', join(home, '.securetransfer', 'known_hosts')),
+    authorizedKeysPath: env['ST_AUTHORIZED_KEYS'] ? resolve(env['ST_AUTHORIZED_KEYS']) : undefined,
     crypto: read('ST_CRYPTO', 'node', (v) => oneOf(v, ['node', 'noble'] as const)),
   };
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import { commonModule } from './common-module.js';
 import type { Config } from './config.js';
+import { keygenModule } from './keygen-module.js';
 import { receiverModule, type ReceiverOptions } from './receiver-module.js';
 import { senderModule, type SenderOptions } from './sender-module.js';
 
@@ -32,5 +33,12 @@ export async function receiverContainer(config: Config, options: ReceiverOptions
 export async function queryContainer(config: Config): Promise<RoleContainer> {
   const container = new Container({ defaultScope: 'Singleton' });
   await container.load(commonModule(config, { logToConsole: false }));
+  return role(container);
+}
+
+/** For keygen: crypto and the key writer; the database and the log are never opened. */
+export async function keygenContainer(config: Config, outputDir: string): Promise<RoleContainer> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  await container.load(commonModule(config, { logToConsole: false }), keygenModule(outputDir));
   return role(container);
 }

@@ -3,7 +3,8 @@
 // (SPEC §1: 0 success, 1 transfer failure, 2 usage or configuration error).
 import { Builtins, Cli } from 'clipanion';
 import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
-import { KeygenCommand, ResumeCommand } from '../adapters/cli/later-commands.js';
+import { KeygenCommand } from '../adapters/cli/keygen-command.js';
+import { ResumeCommand } from '../adapters/cli/later-commands.js';
 import { ReceiveCommand } from '../adapters/cli/receive-command.js';
 import { SendCommand } from '../adapters/cli/send-command.js';
 import { StatusCommand } from '../adapters/cli/status-command.js';

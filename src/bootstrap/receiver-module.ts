@@ -2,6 +2,8 @@ import { ContainerModule } from 'inversify';
 import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-store.js';
 import { NodeReceiveFolder } from '../adapters/filesystem/node-receive-folder.js';
 import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
+import { AuthorizedKeysFile } from '../adapters/trust/authorized-keys-file.js';
+import { anyClientKey } from '../application/client-authorization.js';
 import { ReceiveServer } from '../application/receive-server.js';
 import type { SessionOutcome } from '../application/receive-session.js';
 import type { Config } from './config.js';
@@ -9,22 +11,45 @@ import { TOKENS } from './tokens.js';
 
 export interface ReceiverOptions {
   readonly onSession?: (outcome: SessionOutcome) => void;
+  /** --key: a host key the user named, which must exist; otherwise ST_HOST_KEY_PATH, made on first start. */
+  readonly keyPath?: string | undefined;
+  /** Supplies the password of a sealed host key. */
+  readonly password?: (() => Promise<string>) | undefined;
 }
 
 export function receiverModule(config: Config, options: ReceiverOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Transport).toConstantValue(new TcpTransport());
     bind(TOKENS.ReceiveFolder).toConstantValue(new NodeReceiveFolder(config.outputDir));
-    bind(TOKENS.IdentityStore).toResolvedValue((crypto) => new KeyFileIdentityStore(config.hostKeyPath, crypto), [TOKENS.Crypto]);
+    bind(TOKENS.IdentityStore).toResolvedValue(
+      (crypto) =>
+        new KeyFileIdentityStore(options.keyPath ?? config.hostKeyPath, crypto, {
+          createIfMissing: options.keyPath === undefined,
+          password: options.password,
+        }),
+      [TOKENS.Crypto],
+    );
     bind(TOKENS.HostKey)
       .toResolvedValue(async (store) => (await store.loadOrCreate()).keyPair, [TOKENS.IdentityStore])
+      .inSingletonScope()
+      // SPEC §3.2: the private key does not outlive the server.
+      .onDeactivation((keyPair) => {
+        keyPair.privateKey.fill(0);
+      });
+    bind(TOKENS.ClientAuthorization)
+      .toResolvedValue(async (crypto) => {
+        if (config.authorizedKeysPath === undefined) return anyClientKey;
+        const file = new AuthorizedKeysFile(config.authorizedKeysPath, crypto);
+        await file.load(); // a broken allow-list stops the start, naming the line
+        return file;
+      }, [TOKENS.Crypto])
       .inSingletonScope();
     bind(TOKENS.ReceiveServer)
       .toResolvedValue(
-        (transport, crypto, codec, clock, store, audit, folder, logger, identity) =>
+        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients) =>
           new ReceiveServer(
             transport,
-            { crypto, codec, clock, store, audit, folder, logger, identity },
+            { crypto, codec, clock, store, audit, folder, logger, identity, clients },
             {
               host: config.host,
               port: config.port,
@@ -36,7 +61,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
             },
             options.onSession,
           ),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey],
+        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization],
       )
       .inSingletonScope();
   });

@@ -10,13 +10,24 @@ import { TOKENS } from './tokens.js';
 export interface SenderOptions {
   /** --server-key: the receiver's fingerprint, checked before the known-hosts file. */
   readonly expectedServerFingerprint?: string | undefined;
+  /** --identity: a key the user named, which must exist; otherwise the default, made on first use. */
+  readonly identityPath?: string | undefined;
+  /** Supplies the password of a sealed key. */
+  readonly password?: (() => Promise<string>) | undefined;
 }
 
 export function senderModule(config: Config, options: SenderOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Transport).toConstantValue(new TcpTransport());
     bind(TOKENS.SourceFiles).toConstantValue(new NodeSourceFiles());
-    bind(TOKENS.IdentityStore).toResolvedValue((crypto) => new KeyFileIdentityStore(config.identityPath, crypto), [TOKENS.Crypto]);
+    bind(TOKENS.IdentityStore).toResolvedValue(
+      (crypto) =>
+        new KeyFileIdentityStore(options.identityPath ?? config.identityPath, crypto, {
+          createIfMissing: options.identityPath === undefined,
+          password: options.password,
+        }),
+      [TOKENS.Crypto],
+    );
     bind(TOKENS.ServerTrust).toResolvedValue(
       (crypto) => new KnownHostsServerTrust(config.knownHostsPath, crypto, options.expectedServerFingerprint),
       [TOKENS.Crypto],

@@ -1,6 +1,8 @@
 // Service identifiers: the only vocabulary the container knows. Symbols, typed by ServiceIdentifier.
 import type { ServiceIdentifier } from 'inversify';
 import type { DataSource } from 'typeorm';
+import type { ClientAuthorization } from '../application/client-authorization.js';
+import type { MakeIdentityKey } from '../application/make-identity-key.js';
 import type { ReceiveServer } from '../application/receive-server.js';
 import type { SendFile } from '../application/send-file.js';
 import type { ServerTrust } from '../application/server-trust.js';
@@ -33,6 +35,8 @@ export const TOKENS = {
   IdentityStore: token<IdentityStore>('IdentityStore'),
   HostKey: token<KeyPair>('HostKey'),
   ServerTrust: token<ServerTrust>('ServerTrust'),
+  ClientAuthorization: token<ClientAuthorization>('ClientAuthorization'),
+  MakeIdentityKey: token<MakeIdentityKey>('MakeIdentityKey'),
   SendFile: token<SendFile>('SendFile'),
   ReceiveServer: token<ReceiveServer>('ReceiveServer'),
   TransferStatus: token<TransferStatus>('TransferStatus'),

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   E_IO: 31,
   E_CONFIG: 32,
   E_USAGE: 33,
+  E_BAD_PASSWORD: 34,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,10 +1,14 @@
 // What the CLI commands need from the application, implemented by bootstrap. Keeping it an
 // interface lets the commands stay ignorant of containers and configuration loading.
 import type { BaseContext } from 'clipanion';
+import type { MadeIdentityKey } from '../../application/make-identity-key.js';
 import type { SendOutcome } from '../../application/send-file.js';
 import type { AuditEvent } from '../../domain/ports/audit-log.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';
+
+/** Asks the person at the terminal (or reads stdin) for a password; confirm asks twice. */
+export type AskPassword = (prompt: string, options?: { confirm?: boolean }) => Promise<string>;
 
 export interface SendInput {
   readonly host: string;
@@ -12,6 +16,9 @@ export interface SendInput {
   readonly file: string;
   readonly compressionLevel: number;
   readonly serverKey: string | undefined;
+  /** --identity: a key made by keygen; otherwise ST_IDENTITY_PATH, created on first use. */
+  readonly identityPath: string | undefined;
+  readonly askPassword: AskPassword;
   readonly onStart: (transferId: string, manifest: Manifest) => void;
   readonly onProgress: (bytesDone: number, bytesTotal: number) => void;
   readonly onTrustNote: (note: string) => void;
@@ -21,6 +28,11 @@ export interface ReceiveInput {
   readonly host: string | undefined;
   readonly port: number | undefined;
   readonly outputDir: string | undefined;
+  /** --key: the host key (made by keygen); otherwise ST_HOST_KEY_PATH, created on first start. */
+  readonly keyPath: string | undefined;
+  /** --authorized-keys: overrides ST_AUTHORIZED_KEYS. */
+  readonly authorizedKeysPath: string | undefined;
+  readonly askPassword: AskPassword;
   readonly onLine: (line: string) => void;
 }
 
@@ -28,10 +40,20 @@ export interface RunningReceiver {
   readonly address: string;
   readonly fingerprint: string;
   readonly outputDir: string;
+  /** Who may send: everyone, or the keys of the allow-list. */
+  readonly clientPolicy: string;
   stop(): Promise<void>;
 }
 
+export interface KeygenInput {
+  readonly outputDir: string;
+  /** --password, kept for compatibility; otherwise ST_KEY_PASSWORD or askPassword. */
+  readonly password: string | undefined;
+  readonly askPassword: AskPassword;
+}
+
 export interface CliApp {
+  keygen(input: KeygenInput): Promise<MadeIdentityKey>;
   send(input: SendInput): Promise<SendOutcome>;
   receive(input: ReceiveInput): Promise<RunningReceiver>;
   transfers(id: string | undefined): Promise<TransferRecord[]>;

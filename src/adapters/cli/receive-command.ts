@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import type { CliContext } from './cli-app.js';
 import { EXIT_OK } from './exit-codes.js';
+import { askPassword } from './password-prompt.js';
 
 export class ReceiveCommand extends Command<CliContext> {
   static override paths = [['receive']];
@@ -10,18 +11,24 @@ export class ReceiveCommand extends Command<CliContext> {
     details: `
       The configuration comes from the environment (ST_* variables, see README) and is validated
       first; the flags override ST_HOST, ST_PORT and ST_OUTPUT_DIR. On first start a host key is
-      generated (ST_HOST_KEY_PATH); its fingerprint is printed at every start so senders can pin it.
+      generated (ST_HOST_KEY_PATH) unless --key names one made by keygen (its password from
+      ST_KEY_PASSWORD or a prompt); the fingerprint is printed at every start so senders can pin
+      it. With an allow-list (--authorized-keys or ST_AUTHORIZED_KEYS) only the listed sender keys
+      get past the handshake; others are refused and audited.
       Exit status: 0 after a clean shutdown, 2 for a configuration error.
     `,
     examples: [
       ['Receive into ./received on the default port 9000', '$0 receive --output-dir ./received'],
       ['Listen on loopback only, port 9100', '$0 receive --host 127.0.0.1 --port 9100 --output-dir /srv/incoming'],
+      ['Use a keygen key and accept only listed senders', '$0 receive --key ./keys/id_x25519 --authorized-keys ./authorized_keys'],
     ],
   });
 
   host = Option.String('--host', { description: 'Bind address (default ST_HOST or 0.0.0.0)' });
   port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1024, 65535)]), description: 'Port 1024-65535 (default ST_PORT or 9000)' });
   outputDir = Option.String('--output-dir', { description: 'Folder for received files (default ST_OUTPUT_DIR or ./received)' });
+  key = Option.String('--key', { description: 'Host key made by keygen (default ST_HOST_KEY_PATH, generated on first start)' });
+  authorizedKeys = Option.String('--authorized-keys', { description: 'Allow-list of sender keys (default ST_AUTHORIZED_KEYS; none = any key)' });
 
   async execute(): Promise<number> {
     const { stdout } = this.context;
@@ -29,9 +36,12 @@ export class ReceiveCommand extends Command<CliContext> {
       host: this.host,
       port: this.port,
       outputDir: this.outputDir,
+      keyPath: this.key,
+      authorizedKeysPath: this.authorizedKeys,
+      askPassword: (prompt, options) => askPassword(this.context.stdin, this.context.stderr, prompt, options),
       onLine: (line) => stdout.write(`${line}\n`),
     });
-    stdout.write(`receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n`);
+    stdout.write(`receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         stdout.write(`${signal}: shutting down; transfers in flight stay resumable\n`);

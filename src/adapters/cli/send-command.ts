@@ -4,6 +4,7 @@ import { escapeText } from '../../domain/escape-text.js';
 import type { CliContext } from './cli-app.js';
 import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';
 import { formatBytes, progressLine } from './format.js';
+import { askPassword } from './password-prompt.js';
 
 export class SendCommand extends Command<CliContext> {
   static override paths = [['send']];
@@ -17,6 +18,7 @@ export class SendCommand extends Command<CliContext> {
     examples: [
       ['Send a file to a receiver on this machine', '$0 send --host 127.0.0.1 --port 9000 --file ./backup.tar'],
       ['Pin the receiver key explicitly', '$0 send --host files.example.com --file ./data.bin --server-key SHA256:3q2+7w...'],
+      ['Send as the identity made by keygen (password from ST_KEY_PASSWORD or a prompt)', '$0 send --host 10.0.0.5 --file ./data.bin --identity ./keys/id_x25519'],
     ],
   });
 
@@ -28,6 +30,7 @@ export class SendCommand extends Command<CliContext> {
     description: 'zstd level 1-9, 0 for none (default 3)',
   });
   serverKey = Option.String('--server-key', { description: 'Expected receiver fingerprint (SHA256:...)' });
+  identity = Option.String('--identity', { description: 'Our key, made by keygen (default ST_IDENTITY_PATH, created on first use)' });
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
@@ -40,6 +43,8 @@ export class SendCommand extends Command<CliContext> {
       file: this.file,
       compressionLevel: Number(this.compressionLevel),
       serverKey: this.serverKey,
+      identityPath: this.identity,
+      askPassword: (prompt, options) => askPassword(this.context.stdin, stderr, prompt, options),
       onStart: (id, m) => stdout.write(`transfer ${id}: sending "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`),
       onTrustNote: (note) => stderr.write(`${note}\n`),
       onProgress: (done, total) => {

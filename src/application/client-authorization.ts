@@ -1,0 +1,16 @@
+/**
+ * The receiver's decision about a sender's static key (SPEC §3.3 client authentication), taken
+ * when Noise message 3 has revealed it and before the manifest is looked at.
+ */
+export interface ClientAuthorization {
+  /** Whether this client key may send. Throws when the list cannot be read: the caller refuses (fail closed). */
+  allows(clientKey: Uint8Array): Promise<boolean>;
+  /** One line for the receiver's start-up banner. */
+  describe(): string;
+}
+
+/** No allow-list configured: every authenticated client may send; its fingerprint is still audited. */
+export const anyClientKey: ClientAuthorization = {
+  allows: () => Promise.resolve(true),
+  describe: () => 'any client key may send (set ST_AUTHORIZED_KEYS to restrict senders)',
+};

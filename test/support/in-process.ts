@@ -1,0 +1,84 @@
+// A receiver and a sender wired by hand in one process, from the real use cases and adapters
+// (TCP on loopback, the file system, zstd) with in-memory persistence: for tests that need
+// to look inside a session, which separate processes cannot show.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SystemClock } from '../../src/adapters/clock/system-clock.js';
+import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
+import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import { NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
+import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
+import { InMemoryAuditLog } from '../../src/adapters/persistence/memory/in-memory-audit-log.js';
+import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
+import { TcpTransport } from '../../src/adapters/tcp/tcp-transport.js';
+import { anyClientKey, type ClientAuthorization } from '../../src/application/client-authorization.js';
+import { ReceiveServer } from '../../src/application/receive-server.js';
+import type { SessionOutcome } from '../../src/application/receive-session.js';
+import { SendFile, type SendOutcome } from '../../src/application/send-file.js';
+import { fingerprintOf } from '../../src/domain/fingerprint.js';
+import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
+import type { Logger } from '../../src/domain/ports/logger.js';
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  shutdown: () => Promise.resolve(),
+};
+
+export interface InProcessReceiver {
+  readonly port: number;
+  readonly dir: string;
+  readonly hostKey: KeyPair;
+  readonly audit: InMemoryAuditLog;
+  readonly store: InMemoryTransferStore;
+  readonly outcomes: SessionOutcome[];
+  stop(): Promise<void>;
+}
+
+export async function startInProcessReceiver(options: { crypto?: CryptoPrimitives; clients?: ClientAuthorization; hostKey?: KeyPair } = {}): Promise<InProcessReceiver> {
+  const crypto = options.crypto ?? new NodeCryptoPrimitives();
+  const dir = mkdtempSync(join(tmpdir(), 'st-inproc-recv-'));
+  const hostKey = options.hostKey ?? crypto.generateKeyPair();
+  const audit = new InMemoryAuditLog();
+  const store = new InMemoryTransferStore();
+  const outcomes: SessionOutcome[] = [];
+  const server = new ReceiveServer(
+    new TcpTransport(),
+    {
+      crypto,
+      codec: await ZstdCodecAdapter.create(),
+      clock: new SystemClock(),
+      store,
+      audit,
+      folder: new NodeReceiveFolder(dir),
+      logger: silentLogger,
+      identity: hostKey,
+      clients: options.clients ?? anyClientKey,
+    },
+    { host: '127.0.0.1', port: 0, maxConcurrentPerIp: 5, maxTransferSize: 1 << 30, maxPayloadSize: 64 << 20, handshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000 },
+    (o) => outcomes.push(o),
+  );
+  const listener = await server.start();
+  return { port: listener.port, dir, hostKey, audit, store, outcomes, stop: () => server.stop() };
+}
+
+/** Sends a file with the given client key; the receiver's key is trusted whatever it is. */
+export async function sendInProcess(port: number, filePath: string, options: { crypto?: CryptoPrimitives; clientKey?: KeyPair } = {}): Promise<SendOutcome> {
+  const crypto = options.crypto ?? new NodeCryptoPrimitives();
+  const keyPair = options.clientKey ?? crypto.generateKeyPair();
+  const sendFile = new SendFile({
+    transport: new TcpTransport(),
+    crypto,
+    codec: await ZstdCodecAdapter.create(),
+    clock: new SystemClock(),
+    store: new InMemoryTransferStore(),
+    files: new NodeSourceFiles(),
+    identity: { loadOrCreate: () => Promise.resolve({ keyPair, created: false, path: '(test)' }) },
+    trust: { check: (_h, _p, key) => Promise.resolve({ fingerprint: fingerprintOf(key, crypto.sha256) }) },
+    logger: silentLogger,
+  });
+  return sendFile.execute({ host: '127.0.0.1', port, filePath, compressionLevel: 3, connectTimeoutMs: 5_000, idleTimeoutMs: 10_000 });
+}

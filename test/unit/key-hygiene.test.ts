@@ -1,0 +1,82 @@
+// SPEC §3.2: keys are zeroed when the session ends. A spying CryptoPrimitives keeps every secret
+// the sessions touch (ephemeral private keys, DH outputs, HKDF outputs, the transport keys
+// passed to AES-GCM) and, after a real transfer over loopback, checks that each is all zeros.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
+import { sendInProcess, startInProcessReceiver } from '../support/in-process.js';
+
+class SecretSpy implements CryptoPrimitives {
+  readonly name = 'spy';
+  readonly secrets = new Map<string, Uint8Array[]>();
+  private readonly inner = new NodeCryptoPrimitives();
+
+  private keep(kind: string, secret: Uint8Array): Uint8Array {
+    const list = this.secrets.get(kind) ?? [];
+    if (!list.includes(secret)) list.push(secret);
+    this.secrets.set(kind, list);
+    return secret;
+  }
+  generateKeyPair(): KeyPair {
+    const pair = this.inner.generateKeyPair();
+    this.keep('ephemeral private key', pair.privateKey);
+    return pair;
+  }
+  publicKeyOf = (k: Uint8Array) => this.inner.publicKeyOf(k);
+  dh = (priv: Uint8Array, pub: Uint8Array) => this.keep('DH output', this.inner.dh(priv, pub));
+  seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array) => this.inner.seal(this.keep('AES key', key), nonce, ad, data);
+  open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array) => this.inner.open(this.keep('AES key', key), nonce, ad, data);
+  sha256 = (d: Uint8Array) => this.inner.sha256(d);
+  hmacSha256 = (key: Uint8Array, d: Uint8Array) => this.keep('HKDF output', this.inner.hmacSha256(key, d));
+  randomBytes = (n: number) => this.inner.randomBytes(n);
+
+  nonZero(): string[] {
+    const left: string[] = [];
+    for (const [kind, list] of this.secrets) list.forEach((s, i) => s.some((b) => b !== 0) && left.push(`${kind} #${i}`));
+    return left;
+  }
+}
+
+describe('key hygiene at the session level', () => {
+  it('zeroes every ephemeral key, DH output, chaining and transport key once a transfer ends', async () => {
+    const receiverSpy = new SecretSpy();
+    const senderSpy = new SecretSpy();
+    const hostKey = new NodeCryptoPrimitives().generateKeyPair();
+    const clientKey = new NodeCryptoPrimitives().generateKeyPair();
+    const receiver = await startInProcessReceiver({ crypto: receiverSpy, hostKey });
+    const file = join(receiver.dir, '..', `hygiene-${process.pid}.bin`);
+    writeFileSync(file, new Uint8Array(300_000).fill(7));
+    const outcome = await sendInProcess(receiver.port, file, { crypto: senderSpy, clientKey });
+    await receiver.stop();
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    for (const spy of [receiverSpy, senderSpy]) {
+      // XX does three DH operations per side; transport keys are used for records both ways.
+      assert.ok((spy.secrets.get('DH output') ?? []).length >= 3, 'the spy saw the DH outputs');
+      assert.ok((spy.secrets.get('AES key') ?? []).length >= 2, 'the spy saw the transport keys');
+      assert.ok((spy.secrets.get('ephemeral private key') ?? []).length >= 1);
+      assert.deepEqual(spy.nonZero(), []);
+    }
+    // The sender's static key is its own to wipe after the send; the receiver's host key lives
+    // as long as the server (bootstrap zeroes it at shutdown).
+    assert.ok(clientKey.privateKey.every((b) => b === 0), 'the sender zeroed its static private key');
+  });
+
+  it('zeroes the secrets of a handshake that fails half way', async () => {
+    const receiverSpy = new SecretSpy();
+    const receiver = await startInProcessReceiver({
+      crypto: receiverSpy,
+      hostKey: new NodeCryptoPrimitives().generateKeyPair(),
+      clients: { allows: () => Promise.resolve(false), describe: () => 'nobody' },
+    });
+    const file = join(receiver.dir, '..', `hygiene-refused-${process.pid}.bin`);
+    writeFileSync(file, 'refused');
+    const outcome = await sendInProcess(receiver.port, file);
+    await receiver.stop();
+    assert.equal(outcome.ok, false);
+    assert.ok((receiverSpy.secrets.get('DH output') ?? []).length >= 3);
+    assert.deepEqual(receiverSpy.nonZero(), []);
+  });
+});
