@@ -3,7 +3,7 @@
 import type { ErrorCode } from '../domain/errors.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
-import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionOutcome } from './receive-session.js';
+import { ReceiveSession, type ActiveTransfers, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionOutcome } from './receive-session.js';
 
 export interface ReceiveServerOptions extends ReceiveSessionLimits {
   readonly host: string;
@@ -16,6 +16,11 @@ export class ReceiveServer {
   private readonly sessions = new Set<ReceiveSession>();
   private readonly running = new Set<Promise<SessionOutcome>>();
   private readonly perIp = new Map<string, number>();
+  private readonly transferIds = new Set<string>();
+  private readonly active: ActiveTransfers = {
+    claim: (id) => !this.transferIds.has(id) && Boolean(this.transferIds.add(id)),
+    release: (id) => void this.transferIds.delete(id),
+  };
 
   constructor(
     private readonly transport: Transport,
@@ -36,9 +41,12 @@ export class ReceiveServer {
 
   /** Stops accepting, interrupts sessions in flight and waits for them to record their state. */
   async stop(): Promise<void> {
-    await this.listener?.close();
+    // The listener's close resolves only once every connection is gone, so sessions are
+    // interrupted while it stops accepting, not after.
+    const closed = this.listener?.close();
     for (const session of this.sessions) session.interrupt();
     await Promise.allSettled([...this.running]);
+    await closed;
   }
 
   private accept(connection: Connection): void {
@@ -49,7 +57,7 @@ export class ReceiveServer {
       return;
     }
     this.perIp.set(ip, count + 1);
-    const session = new ReceiveSession(connection, this.deps, this.options);
+    const session = new ReceiveSession(connection, this.deps, this.options, this.active);
     this.sessions.add(session);
     const run = session
       .run()

@@ -1,7 +1,10 @@
 // One connection on the receiver: handshake, manifest, pieces, whole-file check, final name.
 // Everything the peer does wrong ends as a CLOSE with a reason, a failed transfer record and
 // an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
+import { constantTimeEqual } from '../domain/bytes.js';
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
+import { DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
+import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { Codec } from '../domain/ports/codec.js';
@@ -9,15 +12,17 @@ import type { Clock } from '../domain/ports/clock.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
-import type { TransferStore } from '../domain/ports/transfer-store.js';
+import type { PieceRecord, TransferRecord, TransferStore } from '../domain/ports/transfer-store.js';
 import type { Connection } from '../domain/ports/transport.js';
-import { decodeManifest, type Manifest } from '../domain/transfer/manifest.js';
+import { decodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { piecesOf } from '../domain/transfer/piece-set.js';
-import { initialReceiverState, receiverStep, type ReceiverEffect, type ReceiverEvent, type ReceiverState } from '../domain/transfer/receiver-machine.js';
+import { initialReceiverState, receiverStep, type HeldPiece, type ReceiverEffect, type ReceiverEvent, type ReceiverState } from '../domain/transfer/receiver-machine.js';
+import { judgeResume } from '../domain/transfer/resume-policy.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import type { ClientAuthorization } from './client-authorization.js';
 import { responderHandshake } from './handshake.js';
+import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
 
 export interface ReceiveSessionDeps {
@@ -38,6 +43,15 @@ export interface ReceiveSessionLimits {
   readonly maxPayloadSize: number;
   readonly handshakeTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** ST_RATE_LIMIT_BYTES_PER_SEC; 0 means unlimited. */
+  readonly rateLimitBytesPerSec: number;
+}
+
+/** Transfers some session is working on: a second connection for the same id is refused. */
+export interface ActiveTransfers {
+  /** False when another session holds the id. */
+  claim(transferId: string): boolean;
+  release(transferId: string): void;
 }
 
 export type SessionOutcome =
@@ -52,6 +66,7 @@ function codeOf(e: unknown): ErrorCode {
 
 export class ReceiveSession {
   private readonly channel: SecureChannel;
+  private readonly connection: Connection;
   private readonly peer: string;
   private state: ReceiverState = initialReceiverState;
   private partial: PartialFile | undefined;
@@ -65,12 +80,24 @@ export class ReceiveSession {
   /** The current piece's decoded bytes, between decode-piece and store-piece. */
   private decoded: Uint8Array | undefined;
   private finalPath: string | undefined;
+  /** The transfer id this session claimed in ActiveTransfers. */
+  private claimed: string | undefined;
+  /** What the database held before this connection: a resume adds to it. */
+  private earlier: TransferRecord | undefined;
+  /** Written and ACKed, not yet durable and recorded (DURABLE_BATCH_PIECES). */
+  private unrecorded: PieceRecord[] = [];
+  private piecesRecorded = 0;
+  private bytesRecorded = 0;
+  private lastDurableAt = 0;
   constructor(
-    private readonly connection: Connection,
+    connection: Connection,
     private readonly deps: ReceiveSessionDeps,
     private readonly limits: ReceiveSessionLimits,
+    private readonly active: ActiveTransfers,
   ) {
-    this.channel = new SecureChannel(connection);
+    const rate = limits.rateLimitBytesPerSec;
+    this.connection = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : connection;
+    this.channel = new SecureChannel(this.connection);
     this.peer = `${connection.remoteAddress}:${connection.remotePort}`;
   }
 
@@ -88,6 +115,7 @@ export class ReceiveSession {
     } finally {
       this.channel.destroyKeys();
       await this.partial?.close().catch(() => undefined);
+      if (this.claimed) this.active.release(this.claimed);
       this.connection.destroy();
       await audit.record({ type: 'connection.closed', at: clock.now(), peerAddress: this.peer, detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out` });
     }
@@ -129,8 +157,19 @@ export class ReceiveSession {
     }
     const manifest = decoded.value;
     this.manifest = manifest;
+    this.earlier = await this.deps.store.get(manifest.transferId, 'receiver');
+    const inUse = !this.active.claim(manifest.transferId);
+    if (!inUse) this.claimed = manifest.transferId;
+    const judged = judgeResume(manifest, { earlier: this.earlier, clientFingerprint, inUse });
+    if (!judged.ok) {
+      await this.sendClose(judged.code, judged.detail);
+      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, transferId: manifest.transferId, peerFingerprint: clientFingerprint, code: judged.code, detail: `transfer refused: ${judged.detail}` });
+      return { kind: 'refused', code: judged.code, detail: judged.detail };
+    }
+    if (!judged.value) this.earlier = undefined; // a resume this receiver never recorded starts afresh
+    const held = this.earlier ? await this.verifyHeld(manifest) : [];
     const [freeSpace, nameTaken] = await Promise.all([this.deps.folder.freeSpace(), this.deps.folder.exists(manifest.fileName)]);
-    const refused = await this.apply({ type: 'manifest', manifest, freeSpace, nameTaken }, clientFingerprint);
+    const refused = await this.apply({ type: 'manifest', manifest, freeSpace, nameTaken, held }, clientFingerprint);
     if (refused) return refused;
 
     const limits = { maxPieceBody: PIECE_HEADER_LENGTH + manifest.pieceSize, maxAcceptBody: 0 };
@@ -161,6 +200,57 @@ export class ReceiveSession {
       }
     }
     return this.outcome!;
+  }
+
+  /**
+   * SPEC §3.5: held pieces are checked, never assumed. Each recorded piece is read back from the
+   * partial file and hashed; one that no longer matches (a damaged or truncated file) is
+   * dropped and will be sent again.
+   */
+  private async verifyHeld(m: Manifest): Promise<HeldPiece[]> {
+    const { folder, store, crypto, logger } = this.deps;
+    if (!(await folder.hasPartial(m.transferId))) return [];
+    this.partial = await folder.openPartial(m.transferId, false);
+    const held: HeldPiece[] = [];
+    const recorded = await store.pieces(m.transferId, 'receiver');
+    for (const piece of recorded) {
+      if (piece.index >= m.pieceCount) continue;
+      const range = pieceRange(m, piece.index);
+      const bytes = await this.partial.read(range.offset, range.length);
+      if (bytes.length === range.length && constantTimeEqual(crypto.sha256(bytes), piece.hash)) held.push(piece);
+    }
+    if (held.length < recorded.length) {
+      logger.warn('resume: recorded pieces failed re-verification and will be sent again', { transferId: m.transferId, recorded: recorded.length, verified: held.length });
+    }
+    return held;
+  }
+
+  /** Syncs written pieces and records them, in a batch (DURABLE_BATCH_*) unless forced. */
+  private async makeDurable(force: boolean, extra: Parameters<TransferStore['update']>[2] = {}): Promise<void> {
+    const m = this.manifest!;
+    const now = this.deps.clock.now();
+    const due = force || this.unrecorded.length >= DURABLE_BATCH_PIECES || now - this.lastDurableAt >= DURABLE_BATCH_MS;
+    if (!due || (this.unrecorded.length === 0 && Object.keys(extra).length === 0)) return;
+    if (this.unrecorded.length > 0) await this.partial?.sync();
+    const batch = this.unrecorded;
+    this.unrecorded = [];
+    for (const p of batch) {
+      this.piecesRecorded++;
+      this.bytesRecorded += pieceRange(m, p.index).length;
+    }
+    this.lastDurableAt = now;
+    await this.deps.store.recordPieces(m.transferId, 'receiver', batch, {
+      piecesDone: this.piecesRecorded,
+      bytesDone: this.bytesRecorded,
+      wireBytes: this.wireBytes(),
+      updatedAt: now,
+      ...extra,
+    });
+  }
+
+  /** Bytes on the network for this transfer: earlier attempts plus this connection. */
+  private wireBytes(): number {
+    return (this.earlier?.wireBytes ?? 0) + this.connection.bytesRead + this.connection.bytesWritten;
   }
 
   /** The allow-list decision; a list that cannot be read refuses (fail closed). */
@@ -195,31 +285,51 @@ export class ReceiveSession {
     switch (effect.type) {
       case 'accept': {
         const now = clock.now();
-        this.partial = await folder.openPartial(m.transferId, true);
-        await store.create({
-          id: m.transferId,
-          role: 'receiver',
-          fileName: m.fileName,
-          localPath: folder.path,
-          fileSize: m.fileSize,
-          pieceSize: m.pieceSize,
-          pieceCount: m.pieceCount,
-          compression: m.compression,
-          status: 'in-progress',
-          piecesDone: 0,
-          bytesDone: 0,
-          wireBytes: 0,
-          peerAddress: this.peer,
-          peerFingerprint: fingerprint,
-          createdAt: now,
-          updatedAt: now,
-          completedAt: null,
-          errorCode: null,
-          errorDetail: null,
-        });
+        this.partial ??= await folder.openPartial(m.transferId, !(await folder.hasPartial(m.transferId)));
+        const heldCount = piecesOf(this.state).countIn('done');
+        this.piecesRecorded = heldCount;
+        this.bytesRecorded = m.fileSize - this.missingBytes();
+        this.lastDurableAt = now;
+        if (this.earlier) {
+          await store.update(m.transferId, 'receiver', {
+            status: 'in-progress',
+            piecesDone: this.piecesRecorded,
+            bytesDone: this.bytesRecorded,
+            peerAddress: this.peer,
+            attempts: this.earlier.attempts + 1,
+            errorCode: null,
+            errorDetail: null,
+            updatedAt: now,
+          });
+          await audit.record({ type: 'transfer.resumed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}": holds ${heldCount} of ${m.pieceCount} pieces` });
+        } else {
+          await store.create({
+            id: m.transferId,
+            role: 'receiver',
+            fileName: m.fileName,
+            localPath: folder.path,
+            fileSize: m.fileSize,
+            pieceSize: m.pieceSize,
+            pieceCount: m.pieceCount,
+            compression: m.compression,
+            status: 'in-progress',
+            piecesDone: 0,
+            bytesDone: 0,
+            wireBytes: 0,
+            peerAddress: this.peer,
+            peerFingerprint: fingerprint,
+            createdAt: now,
+            updatedAt: now,
+            completedAt: null,
+            errorCode: null,
+            errorDetail: null,
+            sourceModifiedAt: null,
+            attempts: 1,
+          });
+          await audit.record({ type: 'transfer.started', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces` });
+        }
         this.recorded = true;
-        await audit.record({ type: 'transfer.started', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces` });
-        await this.channel.sendMessages([encodeAccept(m.pieceCount, effect.held)]);
+        await this.channel.sendMessages([encodeAccept(m.pieceCount, effect.held, effect.heldHashes)]);
         return undefined;
       }
       case 'decode-piece': {
@@ -240,11 +350,11 @@ export class ReceiveSession {
         return { type: 'piece-stored', index: effect.index };
       }
       case 'ack': {
-        const pieces = piecesOf(this.state);
-        const piecesDone = pieces.countIn('done');
-        await store.recordPieces(m.transferId, 'receiver', [{ index: effect.index, hash: Uint8Array.from(pieces.hash(effect.index)) }]);
-        await store.update(m.transferId, 'receiver', { piecesDone, bytesDone: this.bytesDone, updatedAt: clock.now() });
+        // ACK means verified and written; durability follows in batches (DURABLE_BATCH_*), and a
+        // resume asks the receiver what it holds rather than trusting the sender's ACK count.
+        this.unrecorded.push({ index: effect.index, hash: Uint8Array.from(piecesOf(this.state).hash(effect.index)) });
         await this.channel.sendMessages([encodeAck(effect.index)]);
+        await this.makeDurable(false);
         return undefined;
       }
       case 'nack':
@@ -263,15 +373,8 @@ export class ReceiveSession {
       }
       case 'send-verified': {
         const now = clock.now();
-        await store.update(m.transferId, 'receiver', {
-          status: 'completed',
-          localPath: this.finalPath!,
-          piecesDone: m.pieceCount,
-          bytesDone: m.fileSize,
-          wireBytes: this.connection.bytesRead + this.connection.bytesWritten,
-          completedAt: now,
-          updatedAt: now,
-        });
+        // The file was synced before it was linked: the last batch is durable already.
+        await this.makeDurable(true, { status: 'completed', localPath: this.finalPath!, completedAt: now });
         await audit.record({ type: 'transfer.completed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: this.finalPath });
         await this.channel.sendMessages([encodeVerified(effect.root)]).catch(() => undefined);
         await this.connection.end().catch(() => undefined);
@@ -282,13 +385,14 @@ export class ReceiveSession {
         if (effect.notifyPeer) await this.sendClose(effect.code, effect.detail);
         const now = clock.now();
         if (this.recorded) {
-          await store.update(m.transferId, 'receiver', {
-            status: effect.code === 'E_INTERRUPTED' ? 'interrupted' : 'failed',
-            errorCode: effect.code,
-            errorDetail: effect.detail,
-            wireBytes: this.connection.bytesRead + this.connection.bytesWritten,
-            updatedAt: now,
-          });
+          const status = effect.code === 'E_INTERRUPTED' ? 'interrupted' : 'failed';
+          // Pieces written so far are verified: make them durable so a resume keeps them.
+          try {
+            await this.makeDurable(true, { status, errorCode: effect.code, errorDetail: effect.detail });
+          } catch (e) {
+            this.deps.logger.error('could not record the held pieces of a failed transfer', { transferId: m.transferId, reason: (e as Error).message });
+            await store.update(m.transferId, 'receiver', { status, errorCode: effect.code, errorDetail: effect.detail, wireBytes: this.wireBytes(), updatedAt: now });
+          }
           await audit.record({ type: 'transfer.failed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: effect.detail });
           this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail };
         } else {
@@ -302,6 +406,15 @@ export class ReceiveSession {
         return exhaustive;
       }
     }
+  }
+
+  /** Bytes of the pieces not yet held. */
+  private missingBytes(): number {
+    const m = this.manifest!;
+    const pieces = piecesOf(this.state);
+    let missing = 0;
+    for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) !== 'done') missing += pieceRange(m, i).length;
+    return missing;
   }
 
   private async sendClose(code: ErrorCode, detail: string): Promise<void> {

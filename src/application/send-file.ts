@@ -1,22 +1,23 @@
-// Use case: send one file (SPEC §1 send). Returns an outcome; only a bad request throws.
+// Use case: send one file (SPEC §1 send), or continue an earlier attempt (SPEC §1 resume).
+// Returns an outcome; only a bad request throws.
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
-import { DEFAULT_PIECE_SIZE, DEFAULT_PIPELINE_WINDOW } from '../domain/limits.js';
+import { fingerprintOf } from '../domain/fingerprint.js';
+import { DEFAULT_PIECE_SIZE, DEFAULT_PIPELINE_WINDOW, DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { Clock } from '../domain/ports/clock.js';
-import { fingerprintOf } from '../domain/fingerprint.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile, SourceFiles } from '../domain/ports/files.js';
 import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
-import type { TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
+import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
 import type { Transport } from '../domain/ports/transport.js';
 import { validateFileName } from '../domain/transfer/file-name.js';
-import { pieceCountFor, type Manifest, encodeManifest } from '../domain/transfer/manifest.js';
+import { encodeManifest, pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
+import { initiatorHandshake } from './handshake.js';
+import { SecureChannel } from './secure-channel.js';
 import { runSenderTransfer } from './sender-transfer.js';
 import type { ServerTrust } from './server-trust.js';
-import { SecureChannel } from './secure-channel.js';
-import { initiatorHandshake } from './handshake.js';
 
 export interface SendFileDeps {
   readonly transport: Transport;
@@ -34,7 +35,7 @@ export interface SendFileRequest {
   readonly host: string;
   readonly port: number;
   readonly filePath: string;
-  /** zstd level 1..19; 0 sends every piece raw. */
+  /** zstd level; 0 sends every piece raw. */
   readonly compressionLevel: number;
   readonly pieceSize?: number;
   readonly window?: number;
@@ -43,19 +44,42 @@ export interface SendFileRequest {
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Called once the transfer id exists, before any network I/O, so a caller can show it. */
   readonly onStart?: (transferId: string, manifest: Manifest) => void;
-  /** Called with what the trust decision has to tell the user (a first contact recorded). */
+  /** Called with what the user should know about keys (a first contact recorded, a key created). */
   readonly onTrustNote?: (note: string) => void;
 }
 
+export interface ResumeRequest extends Omit<SendFileRequest, 'pieceSize'> {
+  readonly transferId: string;
+}
+
 export type SendOutcome =
-  | { readonly ok: true; readonly transferId: string; readonly fileSize: number; readonly wireBytes: number; readonly serverFingerprint: string }
+  | {
+      readonly ok: true;
+      readonly transferId: string;
+      readonly fileSize: number;
+      /** Bytes on the network during this connection. */
+      readonly wireBytes: number;
+      /** Pieces the receiver already held (a resume). */
+      readonly piecesHeld: number;
+      readonly serverFingerprint: string;
+    }
   | { readonly ok: false; readonly transferId: string; readonly code: ErrorCode; readonly detail: string };
+
+interface Attempt {
+  readonly manifest: Manifest;
+  readonly source: SourceFile;
+  readonly request: SendFileRequest;
+  /** The record before this attempt (a resume), for the cumulative counters and the receiver key. */
+  readonly earlier: TransferRecord | undefined;
+}
+
+const compressionFor = (level: number): Compression => (level > 0 ? 'zstd' : 'none');
 
 export class SendFile {
   constructor(private readonly deps: SendFileDeps) {}
 
   async execute(request: SendFileRequest): Promise<SendOutcome> {
-    const { crypto, clock, store, files, transport, logger } = this.deps;
+    const { crypto, clock, store, files } = this.deps;
     const source = await files.open(request.filePath);
     try {
       const name = validateFileName(source.name.normalize('NFC'));
@@ -67,7 +91,7 @@ export class SendFile {
         fileSize: source.size,
         pieceSize,
         pieceCount: pieceCountFor(source.size, pieceSize),
-        compression: request.compressionLevel > 0 ? 'zstd' : 'none',
+        compression: compressionFor(request.compressionLevel),
         resume: false,
       };
       const now = clock.now();
@@ -91,39 +115,93 @@ export class SendFile {
         completedAt: null,
         errorCode: null,
         errorDetail: null,
+        sourceModifiedAt: source.modifiedAt,
+        attempts: 1,
       });
-      request.onStart?.(manifest.transferId, manifest);
-      const failed = async (code: ErrorCode, detail: string, extra: TransferUpdate = {}): Promise<SendOutcome> => {
-        await store.update(manifest.transferId, 'sender', { ...extra, status: 'failed', errorCode: code, errorDetail: detail, updatedAt: clock.now() });
-        logger.warn('transfer failed', { transferId: manifest.transferId, code, detail });
-        return { ok: false, transferId: manifest.transferId, code, detail };
-      };
-
-      // Before connecting: an unreadable key must not leave a socket open.
-      const identity = await this.deps.identity.loadOrCreate();
-      const keyPair = identity.keyPair;
-      if (identity.created) {
-        request.onTrustNote?.(`created this sender's identity key ${identity.path} (fingerprint ${fingerprintOf(keyPair.publicKey, crypto.sha256)})`);
-      }
-      try {
-        return await this.transfer(request, manifest, source, keyPair, failed);
-      } finally {
-        // SPEC §3.2: our private key does not outlive the send.
-        keyPair.privateKey.fill(0);
-      }
+      return await this.attempt({ manifest, source, request, earlier: undefined });
     } finally {
       await source.close();
     }
   }
 
-  private async transfer(
-    request: SendFileRequest,
-    manifest: Manifest,
-    source: SourceFile,
+  /**
+   * Continues a failed or interrupted transfer: a new connection with fresh keys to the same
+   * receiver key; the receiver says what it holds, those pieces are checked against the source,
+   * and only the rest is sent. A source that changed since the first attempt is refused.
+   */
+  async resume(request: ResumeRequest): Promise<SendOutcome> {
+    const { store, files, clock } = this.deps;
+    const earlier = await store.get(request.transferId, 'sender');
+    if (!earlier) {
+      throw new SecureTransferError('E_UNKNOWN_TRANSFER', `no transfer ${request.transferId} in this sender's database (resume runs where the first send ran, with the same DB_PATH)`);
+    }
+    if (earlier.status === 'completed') {
+      throw new SecureTransferError('E_ALREADY_COMPLETE', `transfer ${request.transferId} already completed and was verified by the receiver; nothing to resume`);
+    }
+    const source = await files.open(request.filePath);
+    try {
+      const changed =
+        source.size !== earlier.fileSize
+          ? `it is ${source.size} bytes, the transfer was of ${earlier.fileSize}`
+          : earlier.sourceModifiedAt !== null && source.modifiedAt !== earlier.sourceModifiedAt
+            ? `it was modified at ${new Date(source.modifiedAt).toISOString()}, after the first attempt (${new Date(earlier.sourceModifiedAt).toISOString()})`
+            : undefined;
+      if (changed) {
+        throw new SecureTransferError('E_SOURCE_CHANGED', `${source.path} changed since the first attempt: ${changed}. Resuming would mix two versions; send it again as a new transfer`);
+      }
+      const manifest: Manifest = {
+        transferId: earlier.id,
+        fileName: earlier.fileName,
+        fileSize: earlier.fileSize,
+        pieceSize: earlier.pieceSize,
+        pieceCount: earlier.pieceCount,
+        compression: compressionFor(request.compressionLevel),
+        resume: true,
+      };
+      await store.update(earlier.id, 'sender', {
+        status: 'in-progress',
+        attempts: earlier.attempts + 1,
+        peerAddress: `${request.host}:${request.port}`,
+        errorCode: null,
+        errorDetail: null,
+        updatedAt: clock.now(),
+      });
+      return await this.attempt({ manifest, source, request, earlier });
+    } finally {
+      await source.close();
+    }
+  }
+
+  private async attempt(a: Attempt): Promise<SendOutcome> {
+    const { crypto, clock, store, logger } = this.deps;
+    a.request.onStart?.(a.manifest.transferId, a.manifest);
+    const failed = async (code: ErrorCode, detail: string, extra: TransferUpdate = {}): Promise<SendOutcome> => {
+      await store.update(a.manifest.transferId, 'sender', { ...extra, status: 'failed', errorCode: code, errorDetail: detail, updatedAt: clock.now() });
+      logger.warn('transfer failed', { transferId: a.manifest.transferId, code, detail });
+      return { ok: false, transferId: a.manifest.transferId, code, detail };
+    };
+    // Before connecting: an unreadable key must not leave a socket open.
+    const identity = await this.deps.identity.loadOrCreate();
+    const keyPair = identity.keyPair;
+    if (identity.created) {
+      a.request.onTrustNote?.(`created this sender's identity key ${identity.path} (fingerprint ${fingerprintOf(keyPair.publicKey, crypto.sha256)})`);
+    }
+    try {
+      return await this.connectAndSend(a, keyPair, failed);
+    } finally {
+      // SPEC §3.2: our private key does not outlive the send.
+      keyPair.privateKey.fill(0);
+    }
+  }
+
+  private async connectAndSend(
+    a: Attempt,
     keyPair: KeyPair,
     failed: (code: ErrorCode, detail: string, extra?: TransferUpdate) => Promise<SendOutcome>,
   ): Promise<SendOutcome> {
     const { crypto, clock, store, transport, logger } = this.deps;
+    const { manifest, request } = a;
+    const id = manifest.transferId;
     let connection;
     try {
       connection = await transport.connect(request.host, request.port, request.connectTimeoutMs);
@@ -132,8 +210,19 @@ export class SendFile {
       return failed(err.code ?? 'E_CONNECTION_LOST', err.message);
     }
     connection.setIdleTimeout(request.idleTimeoutMs);
+    const wireBytes = () => (a.earlier?.wireBytes ?? 0) + connection.bytesRead + connection.bytesWritten;
     const channel = new SecureChannel(connection);
     const handshake = initiatorHandshake(channel, crypto, keyPair);
+    // ACKed pieces are recorded in batches: the receiver, not this record, is asked on resume.
+    let pending: PieceRecord[] = [];
+    let progress = { piecesDone: 0, bytesDone: 0 };
+    let lastFlush = clock.now();
+    const flush = async (extra: TransferUpdate = {}) => {
+      const batch = pending;
+      pending = [];
+      lastFlush = clock.now();
+      await store.recordPieces(id, 'sender', batch, { ...progress, wireBytes: wireBytes(), updatedAt: lastFlush, ...extra });
+    };
     try {
       const serverKey = await handshake.start();
       const trusted = await this.deps.trust.check(request.host, request.port, serverKey);
@@ -141,36 +230,44 @@ export class SendFile {
         logger.info(trusted.note, { host: request.host, port: request.port });
         request.onTrustNote?.(trusted.note);
       }
-      await store.update(manifest.transferId, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
+      // A transfer continues with the receiver key it started with, wherever that receiver is now.
+      const firstKey = a.earlier?.peerFingerprint;
+      if (firstKey && firstKey !== trusted.fingerprint) {
+        return await failed('E_UNTRUSTED_KEY', `transfer ${id} was started with receiver key ${firstKey}, but ${request.host}:${request.port} presented ${trusted.fingerprint}. Nothing was sent.`);
+      }
+      await store.update(id, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
       await handshake.finish(encodeManifest(manifest));
+      let piecesHeld = 0;
       const result = await runSenderTransfer({
         channel,
         manifest,
-        source,
+        source: a.source,
         crypto,
         codec: this.deps.codec,
         compressionLevel: request.compressionLevel,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
-        onAcked: async (pieces, piecesDone, bytesDone) => {
-          await store.recordPieces(manifest.transferId, 'sender', pieces);
-          await store.update(manifest.transferId, 'sender', { piecesDone, bytesDone, updatedAt: clock.now() });
+        onAccepted: async (held) => {
+          piecesHeld = held.length;
+          progress = { piecesDone: held.length, bytesDone: 0 };
+          pending = [...held];
+          await flush();
+        },
+        onAcked: async (piece, piecesDone, bytesDone) => {
+          pending.push(piece);
+          progress = { piecesDone, bytesDone };
+          if (pending.length >= DURABLE_BATCH_PIECES || clock.now() - lastFlush >= DURABLE_BATCH_MS) await flush();
           request.onProgress?.(bytesDone, manifest.fileSize);
         },
       });
-      const wireBytes = connection.bytesRead + connection.bytesWritten;
-      if (!result.ok) return failed(result.code, result.detail, { wireBytes });
+      if (!result.ok) {
+        await flush().catch(() => undefined);
+        return await failed(result.code, result.detail, { wireBytes: wireBytes() });
+      }
       const done = clock.now();
-      await store.update(manifest.transferId, 'sender', {
-        status: 'completed',
-        piecesDone: manifest.pieceCount,
-        bytesDone: manifest.fileSize,
-        wireBytes,
-        completedAt: done,
-        updatedAt: done,
-      });
-      return { ok: true, transferId: manifest.transferId, fileSize: manifest.fileSize, wireBytes, serverFingerprint: trusted.fingerprint };
+      await flush({ status: 'completed', piecesDone: manifest.pieceCount, bytesDone: manifest.fileSize, completedAt: done });
+      return { ok: true, transferId: id, fileSize: manifest.fileSize, wireBytes: connection.bytesRead + connection.bytesWritten, piecesHeld, serverFingerprint: trusted.fingerprint };
     } catch (e) {
-      if (e instanceof SecureTransferError) return failed(e.code, e.message);
+      if (e instanceof SecureTransferError) return failed(e.code, e.message, { wireBytes: wireBytes() });
       throw e;
     } finally {
       handshake.destroy();

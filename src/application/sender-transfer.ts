@@ -8,9 +8,10 @@ import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { piecesOf } from '../domain/transfer/piece-set.js';
-import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
+import { PieceSet } from '../domain/transfer/piece-set.js';
+import { initialSenderState, senderStep, type HeldPieceCheck, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
-import { encodeClose, encodePieceHeader, encodeTransferComplete, PieceEncoding } from '../domain/wire/messages.js';
+import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor, PieceEncoding, type InboundMessage } from '../domain/wire/messages.js';
 import type { SecureChannel } from './secure-channel.js';
 
 export interface SenderTransferOptions {
@@ -21,8 +22,10 @@ export interface SenderTransferOptions {
   readonly codec: Codec;
   readonly compressionLevel: number;
   readonly window: number;
-  /** Called after ACKs with the newly acknowledged pieces and the running totals. */
-  readonly onAcked: (pieces: PieceRecord[], piecesDone: number, bytesDone: number) => Promise<void>;
+  /** Called once the receiver's held pieces (a resume) have been checked against the source. */
+  readonly onAccepted: (held: PieceRecord[]) => Promise<void>;
+  /** Called after each ACK with the piece and the running totals (held pieces included). */
+  readonly onAcked: (piece: PieceRecord, piecesDone: number, bytesDone: number) => Promise<void>;
 }
 
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
@@ -103,6 +106,18 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     await o.channel.sendMessages([header, data]);
   };
 
+  /** Reads and hashes each piece the receiver holds, for the machine to compare (a resume only). */
+  const checkHeld = async (accept: Extract<InboundMessage, { type: 'accept' }>): Promise<HeldPieceCheck[]> => {
+    if (!manifest.resume || accept.pieceCount !== manifest.pieceCount) return [];
+    const indexes = PieceSet.bitfieldIndexes(accept.held, manifest.pieceCount);
+    const checks: HeldPieceCheck[] = [];
+    for (const [k, index] of indexes.entries()) {
+      const range = pieceRange(manifest, index);
+      checks.push({ index, theirs: accept.heldHashes[k]!, ours: o.crypto.sha256(await o.source.read(range.offset, range.length)) });
+    }
+    return checks;
+  };
+
   const writer = async (): Promise<void> => {
     while (!outcome) {
       const next = work.shift();
@@ -122,20 +137,32 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   };
 
   const reader = async (): Promise<void> => {
-    const limits = { maxPieceBody: 0, maxAcceptBody: 4 + Math.ceil(manifest.pieceCount / 8) };
+    // Hashes of held pieces come only with a resume.
+    const limits = { maxPieceBody: 0, maxAcceptBody: manifest.resume ? maxAcceptBodyFor(manifest.pieceCount) : 4 + Math.ceil(manifest.pieceCount / 8) };
     while (!outcome) {
       const message = await channel.readMessage(limits);
       switch (message.type) {
-        case 'accept':
-          apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held });
+        case 'accept': {
+          apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held, checks: await checkHeld(message) });
+          if (outcome) break;
+          const held = piecesOf(state);
+          const records: PieceRecord[] = [];
+          for (let i = 0; i < manifest.pieceCount; i++) {
+            if (held.state(i) !== 'done') continue;
+            records.push({ index: i, hash: Uint8Array.from(held.hash(i)) });
+            bytesDone += pieceRange(manifest, i).length;
+            piecesDone++;
+          }
+          await o.onAccepted(records);
           break;
+        }
         case 'ack': {
           apply({ type: 'ack', index: message.index });
           if (outcome) break;
           const range = pieceRange(manifest, message.index);
           bytesDone += range.length;
           piecesDone++;
-          await o.onAcked([{ index: message.index, hash: Uint8Array.from(piecesOf(state).hash(message.index)) }], piecesDone, bytesDone);
+          await o.onAcked({ index: message.index, hash: Uint8Array.from(piecesOf(state).hash(message.index)) }, piecesDone, bytesDone);
           break;
         }
         case 'nack':

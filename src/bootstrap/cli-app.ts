@@ -1,9 +1,9 @@
 // The CLI's view of the application, built from the role containers. Each call builds the
 // container it needs and disposes it afterwards, closing the database and flushing the log.
-import type { AskPassword, CliApp, KeygenInput, ReceiveInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
+import type { AskPassword, CliApp, KeygenInput, ReceiveInput, ResumeInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
 import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
-import type { SendOutcome } from '../application/send-file.js';
+import type { SendFile, SendFileRequest, SendOutcome } from '../application/send-file.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditEvent } from '../domain/ports/audit-log.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
@@ -40,6 +40,14 @@ export class BootstrapCliApp implements CliApp {
   }
 
   async send(input: SendInput): Promise<SendOutcome> {
+    return this.withSender(input, (sendFile, request) => sendFile.execute(request));
+  }
+
+  async resume(input: ResumeInput): Promise<SendOutcome> {
+    return this.withSender(input, (sendFile, request) => sendFile.resume({ ...request, transferId: input.transferId }));
+  }
+
+  private async withSender(input: SendInput, run: (sendFile: SendFile, request: SendFileRequest) => Promise<SendOutcome>): Promise<SendOutcome> {
     const config = this.config();
     const identityPath = input.identityPath ?? config.identityPath;
     const role = await senderContainer(config, {
@@ -49,7 +57,7 @@ export class BootstrapCliApp implements CliApp {
     });
     try {
       const sendFile = await role.container.getAsync(TOKENS.SendFile);
-      return await sendFile.execute({
+      return await run(sendFile, {
         host: input.host,
         port: input.port ?? config.port,
         filePath: input.file,

@@ -4,9 +4,8 @@
 import { Builtins, Cli } from 'clipanion';
 import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
 import { KeygenCommand } from '../adapters/cli/keygen-command.js';
-import { ResumeCommand } from '../adapters/cli/later-commands.js';
 import { ReceiveCommand } from '../adapters/cli/receive-command.js';
-import { SendCommand } from '../adapters/cli/send-command.js';
+import { ResumeCommand, SendCommand } from '../adapters/cli/send-command.js';
 import { StatusCommand } from '../adapters/cli/status-command.js';
 import { escapeText } from '../domain/escape-text.js';
 import { SecureTransferError } from '../domain/errors.js';

@@ -58,6 +58,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               maxPayloadSize: config.maxPayloadSize,
               handshakeTimeoutMs: config.handshakeTimeoutSec * 1000,
               idleTimeoutMs: config.idleTimeoutSec * 1000,
+              rateLimitBytesPerSec: config.rateLimitBytesPerSec,
             },
             options.onSession,
           ),

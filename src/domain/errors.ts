@@ -37,6 +37,7 @@ export const ErrorCodes = {
   E_CONFIG: 32,
   E_USAGE: 33,
   E_BAD_PASSWORD: 34,
+  E_ALREADY_COMPLETE: 35,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

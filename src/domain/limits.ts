@@ -28,3 +28,12 @@ export const PROLOGUE_TEXT = `SecureTransfer/${PROTOCOL_VERSION} ${PROTOCOL_NAME
 export const DEFAULT_PIPELINE_WINDOW = 16;
 /** How many times one piece may be NACKed before the transfer fails (issue 4). */
 export const MAX_PIECE_RETRIES = 3;
+
+/**
+ * Durability policy of the receiver (issue 4): written pieces are made durable (fdatasync) and
+ * recorded as done in one database transaction every DURABLE_BATCH_PIECES pieces or
+ * DURABLE_BATCH_MS milliseconds, whichever comes first, and always before the session ends.
+ * A crash loses at most the last batch, which a resume sends again.
+ */
+export const DURABLE_BATCH_PIECES = 32;
+export const DURABLE_BATCH_MS = 1000;

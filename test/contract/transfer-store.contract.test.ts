@@ -51,6 +51,8 @@ const record = (over: Partial<TransferRecord> = {}): TransferRecord => ({
   completedAt: null,
   errorCode: null,
   errorDetail: null,
+  sourceModifiedAt: null,
+  attempts: 1,
   ...over,
 });
 
@@ -96,6 +98,19 @@ for (const [name, make] of factories) {
       await a.store.recordPieces(record().id, 'receiver', [{ index: 5, hash: h(6) }]);
       assert.deepEqual(await a.store.pieces(record().id, 'receiver'), [{ index: 1, hash: h(1) }, { index: 5, hash: h(6) }]);
       assert.deepEqual(await a.store.pieces(record().id, 'sender'), []);
+    });
+
+    it('records pieces and the counters in one call, and keeps resume fields', async () => {
+      const h = (n: number) => new Uint8Array(32).fill(n);
+      const id = '2c5f39cb-3fb2-4e3f-994e-1127e4ddb538';
+      await a.store.create(record({ id, role: 'sender', sourceModifiedAt: 1_764_000_000_123, attempts: 1 }));
+      await a.store.recordPieces(id, 'sender', [{ index: 0, hash: h(9) }], { piecesDone: 1, bytesDone: 1048576, attempts: 2 });
+      const got = await a.store.get(id, 'sender');
+      assert.equal(got?.piecesDone, 1);
+      assert.equal(got?.bytesDone, 1048576);
+      assert.equal(got?.attempts, 2);
+      assert.equal(got?.sourceModifiedAt, 1_764_000_000_123);
+      assert.deepEqual(await a.store.pieces(id, 'sender'), [{ index: 0, hash: h(9) }]);
     });
 
     it('records audit events and filters them by transfer and address', async () => {

@@ -24,6 +24,8 @@ export function makePeer(name: string, extra: NodeJS.ProcessEnv = {}): Peer {
       DB_PATH: join(dir, 'securetransfer.db'),
       ST_LOG_PATH: join(dir, 'logs', 'securetransfer.log'),
       ST_OUTPUT_DIR: join(dir, 'received'),
+      // Tests run at full speed unless they test the rate limit (the product default is 10 MB/s).
+      ST_RATE_LIMIT_BYTES_PER_SEC: '0',
       ...extra,
     },
   };
@@ -109,6 +111,49 @@ export async function startReceiver(peer: Peer, port?: number, extraEnv: NodeJS.
         if (child.exitCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface SpawnedCli {
+  readonly process: ChildProcess;
+  output(): string;
+  /** Resolves with the text once it appears in stdout or stderr. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI without waiting for it, for tests that kill it part way. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): SpawnedCli {
+  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    process: child,
+    output: () => out,
+    exited,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = pattern.exec(out);
+          if (!m) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(m);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms in:\n${out}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
       }),
   };
 }

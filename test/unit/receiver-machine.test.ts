@@ -35,18 +35,18 @@ function run(events: ReceiverEvent[], from: ReceiverState = initialReceiverState
   return { state, effects };
 }
 
-const accepted = (): ReceiverState => run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false }]).state;
+const accepted = (): ReceiverState => run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [] }]).state;
 
 describe('receiver state machine', () => {
   it('accepts a manifest with an empty held bitfield', () => {
-    const { state, effects } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false }]);
+    const { state, effects } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [] }]);
     assert.equal(state.phase, 'receiving');
-    assert.deepEqual(effects, [{ type: 'accept', held: new Uint8Array(1) }]);
+    assert.deepEqual(effects, [{ type: 'accept', held: new Uint8Array(1), heldHashes: [] }]);
   });
 
   const refusals: [string, ReceiverEvent, string][] = [
-    ['a taken name', { type: 'manifest', manifest, freeSpace: 1e9, nameTaken: true }, 'E_FILE_EXISTS'],
-    ['too little disk', { type: 'manifest', manifest, freeSpace: 1000, nameTaken: false }, 'E_INSUFFICIENT_SPACE'],
+    ['a taken name', { type: 'manifest', manifest, freeSpace: 1e9, nameTaken: true, held: [] }, 'E_FILE_EXISTS'],
+    ['too little disk', { type: 'manifest', manifest, freeSpace: 1000, nameTaken: false, held: [] }, 'E_INSUFFICIENT_SPACE'],
   ];
   for (const [what, event, code] of refusals) {
     it(`refuses ${what} with ${code}`, () => {
@@ -124,5 +124,31 @@ describe('receiver state machine', () => {
   it('does not notify a peer that closed the session itself', () => {
     const { effects } = run([{ type: 'failure', code: 'E_CONNECTION_LOST', detail: 'gone', fromPeer: true }], accepted());
     assert.deepEqual(effects, [{ type: 'abort', code: 'E_CONNECTION_LOST', detail: 'gone', notifyPeer: false }]);
+  });
+});
+
+describe('receiver state machine on a resume', () => {
+  const resumed: Manifest = { ...manifest, resume: true };
+
+  it('offers the held pieces with their hashes and refuses them again as duplicates', () => {
+    const { state, effects } = run([{ type: 'manifest', manifest: resumed, freeSpace: 1e9, nameTaken: false, held: [{ index: 1, hash: hash(1) }] }]);
+    assert.equal(state.phase, 'receiving');
+    assert.deepEqual(effects, [{ type: 'accept', held: Uint8Array.of(0b0100_0000), heldHashes: [hash(1)] }]);
+    const again = run([{ type: 'piece', header: header(1), dataLength: 16 * KiB }], state);
+    assert.equal(again.state.phase, 'failed');
+    assert.ok(again.effects.some((e) => e.type === 'abort' && e.code === 'E_PIECE_DUPLICATE'));
+  });
+
+  it('needs disk space only for the pieces still missing', () => {
+    const held = [{ index: 0, hash: hash(0) }, { index: 1, hash: hash(1) }];
+    const fits = run([{ type: 'manifest', manifest: resumed, freeSpace: 8 * KiB + 5, nameTaken: false, held }]);
+    assert.equal(fits.state.phase, 'receiving');
+    const tooSmall = run([{ type: 'manifest', manifest: resumed, freeSpace: 8 * KiB + 4, nameTaken: false, held }]);
+    assert.equal(tooSmall.state.phase, 'failed');
+  });
+
+  it('never takes held pieces for a transfer that is not a resume', () => {
+    const { state } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [{ index: 0, hash: hash(0) }] }]);
+    assert.equal(state.phase, 'failed');
   });
 });

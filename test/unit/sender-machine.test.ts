@@ -25,7 +25,7 @@ function run(state: SenderState, events: SenderEvent[]): { state: SenderState; e
 }
 
 const sends = (effects: SenderEffect[]) => effects.filter((e) => e.type === 'send-piece').map((e) => (e as { index: number }).index);
-const accept = (m: Manifest): SenderEvent => ({ type: 'accepted', pieceCount: m.pieceCount, held: new Uint8Array(Math.ceil(m.pieceCount / 8)) });
+const accept = (m: Manifest): SenderEvent => ({ type: 'accepted', pieceCount: m.pieceCount, held: new Uint8Array(Math.ceil(m.pieceCount / 8)), checks: [] });
 
 describe('sender state machine', () => {
   it('fills the pipeline window on ACCEPT and refills one piece per ACK', () => {
@@ -79,9 +79,49 @@ describe('sender state machine', () => {
 
   it('refuses an ACCEPT that claims held pieces when it did not ask to resume, or has another count', () => {
     const m = manifest(3 * 16384);
-    const held = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 3, held: Uint8Array.of(0x80) }]);
+    const held = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 3, held: Uint8Array.of(0x80), checks: [] }]);
     assert.equal(held.state.phase, 'failed');
-    const count = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 4, held: new Uint8Array(1) }]);
+    const count = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 4, held: new Uint8Array(1), checks: [] }]);
     assert.equal(count.state.phase, 'failed');
+  });
+});
+
+describe('sender state machine on a resume', () => {
+  const h = (n: number) => new Uint8Array(32).fill(n);
+
+  it('counts held pieces whose hashes match the source as done and sends only the rest', () => {
+    const m = manifest(4 * 16384, true);
+    const { state, effects } = run(initialSenderState(m, 8), [
+      { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1010_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }, { index: 2, theirs: h(3), ours: h(3) }] },
+    ]);
+    assert.equal(state.phase, 'sending');
+    assert.deepEqual(sends(effects), [1, 3]);
+  });
+
+  it('refuses with E_SOURCE_CHANGED when a held piece differs from the source', () => {
+    const m = manifest(4 * 16384, true);
+    const { state, effects } = run(initialSenderState(m, 8), [
+      { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1000_0000), checks: [{ index: 0, theirs: h(1), ours: h(2) }] },
+    ]);
+    assert.equal(state.phase, 'failed');
+    assert.deepEqual(sends(effects), []);
+    assert.ok(effects.some((e) => e.type === 'abort' && e.code === 'E_SOURCE_CHANGED' && e.notifyPeer));
+  });
+
+  it('refuses held pieces that were not all checked against the source', () => {
+    const m = manifest(4 * 16384, true);
+    const { state } = run(initialSenderState(m, 8), [{ type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1100_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }] }]);
+    assert.equal(state.phase, 'failed');
+  });
+
+  it('finishes at once when the receiver holds every piece, with the root over the held hashes', () => {
+    const m = manifest(2 * 16384, true);
+    const { state, effects } = run(initialSenderState(m, 8), [
+      { type: 'accepted', pieceCount: 2, held: Uint8Array.of(0b1100_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }, { index: 1, theirs: h(2), ours: h(2) }] },
+    ]);
+    assert.equal(state.phase, 'awaiting-verified');
+    const complete = effects.find((e) => e.type === 'send-complete');
+    assert.ok(complete && complete.type === 'send-complete');
+    assert.deepEqual(complete.pieceHashes, Uint8Array.from([...h(1), ...h(2)]));
   });
 });

@@ -8,7 +8,7 @@ import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '..
 import { FrameDecoder } from '../../src/domain/wire/frame-decoder.js';
 import { decodeFrame, decodeRefuse, encodeFrame, encodeRefuse, FrameType } from '../../src/domain/wire/frame.js';
 import { MessageDecoder } from '../../src/domain/wire/message-decoder.js';
-import { encodeAck, encodeClose, encodeNack, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
+import { decodeMessage, encodeAccept, encodeAck, encodeClose, encodeNack, encodePieceHeader, maxAcceptBodyFor, MessageType, PieceEncoding } from '../../src/domain/wire/messages.js';
 
 const frameTypes = [FrameType.HANDSHAKE_INIT, FrameType.HANDSHAKE_RESP, FrameType.HANDSHAKE_FINAL, FrameType.RECORD] as const;
 const limits = { maxPieceBody: 49 + 65536, maxAcceptBody: 16 };
@@ -52,6 +52,33 @@ describe('frame codec', () => {
   it('refuses a RECORD shorter than a GCM tag from its header alone', () => {
     const r = decodeFrame(Uint8Array.of(FrameType.RECORD, 0, 15));
     assert.equal(r.kind, 'error');
+  });
+});
+
+describe('ACCEPT', () => {
+  it('round-trips any held set with one hash per held piece', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 70 }).chain((count) => fc.tuple(fc.constant(count), fc.array(fc.boolean(), { minLength: count, maxLength: count }))), ([count, flags]) => {
+        const bits = new Uint8Array(Math.ceil(count / 8));
+        const hashes: Uint8Array[] = [];
+        flags.forEach((on, i) => {
+          if (!on) return;
+          bits[i >> 3]! |= 0x80 >> (i & 7);
+          hashes.push(new Uint8Array(32).fill(i + 1));
+        });
+        const encoded = encodeAccept(count, bits, hashes);
+        assert.ok(encoded.length - 5 <= maxAcceptBodyFor(count));
+        const r = decodeMessage(MessageType.ACCEPT, encoded.subarray(5));
+        assert.ok(r.ok);
+        assert.deepEqual(r.ok && r.value, { type: 'accept', pieceCount: count, held: bits, heldHashes: hashes });
+      }),
+    );
+  });
+
+  it('refuses a hash list that does not match the held bits, and bits past the count', () => {
+    const oneHeld = encodeAccept(3, Uint8Array.of(0x80), [new Uint8Array(32)]).subarray(5);
+    assert.equal(decodeMessage(MessageType.ACCEPT, oneHeld.subarray(0, oneHeld.length - 1)).ok, false);
+    assert.equal(decodeMessage(MessageType.ACCEPT, Uint8Array.of(0, 0, 0, 3, 0x10)).ok, false, 'bit 3 of a 3-piece transfer');
   });
 });
 

@@ -24,6 +24,11 @@ export interface SendInput {
   readonly onTrustNote: (note: string) => void;
 }
 
+export interface ResumeInput extends Omit<SendInput, 'compressionLevel'> {
+  readonly transferId: string;
+  readonly compressionLevel: number;
+}
+
 export interface ReceiveInput {
   readonly host: string | undefined;
   readonly port: number | undefined;
@@ -55,6 +60,7 @@ export interface KeygenInput {
 export interface CliApp {
   keygen(input: KeygenInput): Promise<MadeIdentityKey>;
   send(input: SendInput): Promise<SendOutcome>;
+  resume(input: ResumeInput): Promise<SendOutcome>;
   receive(input: ReceiveInput): Promise<RunningReceiver>;
   transfers(id: string | undefined): Promise<TransferRecord[]>;
   audit(filter: { transferId?: string; peerAddress?: string }): Promise<AuditEvent[]>;

@@ -30,8 +30,11 @@ export function formatTransfer(t: TransferRecord): string {
     `  file:    ${escapeText(t.fileName)} (${formatBytes(t.fileSize)})  ->  ${escapeText(t.localPath)}`,
     `  pieces:  ${t.piecesDone}/${t.pieceCount} of ${formatBytes(t.pieceSize)}, ${formatBytes(t.bytesDone)} done, ${formatBytes(t.wireBytes)} on the wire, compression ${t.compression}`,
     `  peer:    ${escapeText(t.peerAddress)}  key ${t.peerFingerprint ?? '-'}`,
-    `  times:   created ${iso(t.createdAt)}, updated ${iso(t.updatedAt)}, completed ${iso(t.completedAt)}`,
+    `  times:   created ${iso(t.createdAt)}, updated ${iso(t.updatedAt)}, completed ${iso(t.completedAt)} (${(((t.completedAt ?? t.updatedAt) - t.createdAt) / 1000).toFixed(1)} s, ${t.attempts} attempt${t.attempts === 1 ? '' : 's'})`,
   ];
   if (t.errorCode) lines.push(`  error:   ${t.errorCode}: ${escapeText(t.errorDetail ?? '')}`);
+  if (t.role === 'sender' && (t.status === 'failed' || t.status === 'interrupted')) {
+    lines.push(`  resume:  securetransfer resume --transfer-id ${t.id} --host HOST --port PORT --file ${escapeText(t.localPath)}`);
+  }
   return lines.join('\n');
 }

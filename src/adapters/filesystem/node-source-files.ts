@@ -21,7 +21,8 @@ export class NodeSourceFiles implements SourceFiles {
       path: full,
       name: basename(full),
       size: info.size,
-      modifiedAt: info.mtimeMs,
+      // Whole milliseconds: what the database keeps and what utimes(2) callers can restore.
+      modifiedAt: Math.trunc(info.mtimeMs),
       async read(offset, length) {
         const buffer = Buffer.allocUnsafe(length);
         let filled = 0;

@@ -19,7 +19,7 @@ export interface SourceFiles {
 export interface PartialFile {
   write(offset: number, data: Uint8Array): Promise<void>;
   read(offset: number, length: number): Promise<Uint8Array>;
-  /** fsync: pieces are recorded as done only after their bytes are durable (issue 4). */
+  /** Makes written data durable (fdatasync): pieces are recorded as done only after it (issue 4). */
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -26,6 +26,10 @@ export interface TransferRecord {
   readonly completedAt: number | null;
   readonly errorCode: string | null;
   readonly errorDetail: string | null;
+  /** Sender: the source's modification time at the first attempt, so a resume notices a change. */
+  readonly sourceModifiedAt: number | null;
+  /** Connections that worked on this transfer: 1, plus one per resume. */
+  readonly attempts: number;
 }
 
 export type TransferUpdate = Partial<
@@ -42,6 +46,7 @@ export type TransferUpdate = Partial<
     | 'completedAt'
     | 'errorCode'
     | 'errorDetail'
+    | 'attempts'
   >
 >;
 
@@ -56,8 +61,11 @@ export interface TransferStore {
   get(id: string, role: TransferRole): Promise<TransferRecord | undefined>;
   /** Newest first. */
   list(): Promise<TransferRecord[]>;
-  /** Records pieces as done (durably written on the receiver, acknowledged on the sender). Idempotent. */
-  recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[]): Promise<void>;
+  /**
+   * Records pieces as done (durably written on the receiver, acknowledged on the sender) and
+   * applies the update, in one transaction: the counters never disagree with the rows. Idempotent.
+   */
+  recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[], update?: TransferUpdate): Promise<void>;
   pieces(id: string, role: TransferRole): Promise<PieceRecord[]>;
   close(): Promise<void>;
 }

@@ -73,6 +73,20 @@ export class PieceSet {
     return bits;
   }
 
+  /** Hashes of the done pieces in index order, as ACCEPT lists them. */
+  doneHashes(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.count; i++) if (this.states[i] === 2) out.push(this.hash(i));
+    return out;
+  }
+
+  /** Indexes set in a bitfield, in order. */
+  static bitfieldIndexes(bits: Uint8Array, count: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) if (PieceSet.bitfieldHas(bits, i)) out.push(i);
+    return out;
+  }
+
   static bitfieldHas(bits: Uint8Array, index: number): boolean {
     return (((bits[index >> 3] ?? 0) >> (7 - (index & 7))) & 1) === 1;
   }

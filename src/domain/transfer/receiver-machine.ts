@@ -21,6 +21,8 @@ export type ReceiverEvent =
       readonly freeSpace: number;
       /** Whether the final name is already taken in the output folder. */
       readonly nameTaken: boolean;
+      /** On a resume: the pieces the partial file holds, each re-read and re-hashed just now. */
+      readonly held: readonly HeldPiece[];
     }
   | { readonly type: 'piece'; readonly header: PieceHeader; readonly dataLength: number }
   | { readonly type: 'piece-decoded'; readonly index: number; readonly length: number; readonly computedHash: Uint8Array; readonly declaredHash: Uint8Array }
@@ -30,8 +32,13 @@ export type ReceiverEvent =
   /** The connection, the record layer or the peer ended the session. */
   | { readonly type: 'failure'; readonly code: ErrorCode; readonly detail: string; readonly fromPeer: boolean };
 
+export interface HeldPiece {
+  readonly index: number;
+  readonly hash: Uint8Array;
+}
+
 export type ReceiverEffect =
-  | { readonly type: 'accept'; readonly held: Uint8Array }
+  | { readonly type: 'accept'; readonly held: Uint8Array; readonly heldHashes: readonly Uint8Array[] }
   /** Decompress (at most rawLength bytes) and hash the piece's data. */
   | { readonly type: 'decode-piece'; readonly index: number; readonly maxLength: number; readonly compressed: boolean }
   /** Write at offset, make it durable, record it; then report piece-stored. */
@@ -66,11 +73,24 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       if (state.phase !== 'awaiting-manifest') return abort(state, 'E_UNEXPECTED_MESSAGE', 'a second manifest');
       const m = event.manifest;
       if (event.nameTaken) return abort(state, 'E_FILE_EXISTS', `a file named "${m.fileName}" already exists in the output folder`);
-      if (m.fileSize > event.freeSpace) {
-        return abort(state, 'E_INSUFFICIENT_SPACE', `declared size ${m.fileSize} exceeds the ${event.freeSpace} bytes free`);
-      }
+      if (event.held.length > 0 && !m.resume) return abort(state, 'E_INTERNAL', 'held pieces offered for a transfer that is not a resume');
       const pieces = new PieceSet(m.pieceCount);
-      return { state: { phase: 'receiving', manifest: m, pieces }, effects: [{ type: 'accept', held: pieces.doneBitfield() }] };
+      let heldBytes = 0;
+      for (const p of event.held) {
+        if (p.index >= m.pieceCount || pieces.state(p.index) === 'done') return abort(state, 'E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
+        pieces.set(p.index, 'done');
+        pieces.setHash(p.index, p.hash);
+        heldBytes += pieceRange(m, p.index).length;
+      }
+      // The partial file is sparse: only the bytes still to come need room.
+      const needed = m.fileSize - heldBytes;
+      if (needed > event.freeSpace) {
+        return abort(state, 'E_INSUFFICIENT_SPACE', `${needed} bytes still to receive exceed the ${event.freeSpace} bytes free`);
+      }
+      return {
+        state: { phase: 'receiving', manifest: m, pieces },
+        effects: [{ type: 'accept', held: pieces.doneBitfield(), heldHashes: pieces.doneHashes() }],
+      };
     }
     case 'piece': {
       if (state.phase !== 'receiving') return abort(state, 'E_UNEXPECTED_MESSAGE', `PIECE in phase ${state.phase}`);

@@ -21,7 +21,13 @@ export type SenderState =
   | { readonly phase: 'failed'; readonly manifest: Manifest; readonly code: ErrorCode; readonly detail: string };
 
 export type SenderEvent =
-  | { readonly type: 'accepted'; readonly pieceCount: number; readonly held: Uint8Array }
+  | {
+      readonly type: 'accepted';
+      readonly pieceCount: number;
+      readonly held: Uint8Array;
+      /** For each held piece, the receiver's hash and ours, read from the source just now. */
+      readonly checks: readonly HeldPieceCheck[];
+    }
   /** The piece left for the peer; hash is the SHA-256 of its raw bytes. */
   | { readonly type: 'piece-sent'; readonly index: number; readonly hash: Uint8Array }
   | { readonly type: 'ack'; readonly index: number }
@@ -29,6 +35,12 @@ export type SenderEvent =
   | { readonly type: 'complete-sent'; readonly root: Uint8Array }
   | { readonly type: 'verified'; readonly root: Uint8Array }
   | { readonly type: 'failure'; readonly code: ErrorCode; readonly detail: string; readonly fromPeer: boolean };
+
+export interface HeldPieceCheck {
+  readonly index: number;
+  readonly theirs: Uint8Array;
+  readonly ours: Uint8Array;
+}
 
 export type SenderEffect =
   | { readonly type: 'send-piece'; readonly index: number }
@@ -72,10 +84,27 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (event.pieceCount !== state.manifest.pieceCount) {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `ACCEPT for ${event.pieceCount} pieces, the manifest has ${state.manifest.pieceCount}`);
       }
-      if (event.held.some((b) => b !== 0) && !state.manifest.resume) {
+      const heldIndexes = PieceSet.bitfieldIndexes(event.held, state.manifest.pieceCount);
+      if (heldIndexes.length > 0 && !state.manifest.resume) {
         return abort(state, 'E_UNEXPECTED_MESSAGE', 'the receiver claims pieces of a transfer that is not a resume');
       }
-      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces: new PieceSet(state.manifest.pieceCount), retries: new Map() });
+      if (heldIndexes.length !== event.checks.length || event.checks.some((c, i) => c.index !== heldIndexes[i])) {
+        return abort(state, 'E_INTERNAL', 'held pieces were not all checked against the source');
+      }
+      const pieces = new PieceSet(state.manifest.pieceCount);
+      for (const c of event.checks) {
+        // SPEC §3.5: held pieces are checked against our file, never assumed.
+        if (!constantTimeEqual(c.theirs, c.ours)) {
+          return abort(
+            state,
+            'E_SOURCE_CHANGED',
+            `piece ${c.index} of the source differs from what the receiver holds: the file changed since the first attempt; send it again as a new transfer`,
+          );
+        }
+        pieces.set(c.index, 'done');
+        pieces.setHash(c.index, c.ours);
+      }
+      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces, retries: new Map() });
     }
     case 'piece-sent': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);

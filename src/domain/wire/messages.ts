@@ -6,7 +6,7 @@ import { escapeText } from '../escape-text.js';
 import { errorCodeFromNumber, ErrorCodes, fail, ok, type ErrorCode, type Result } from '../errors.js';
 
 export const MessageType = {
-  /** Receiver: manifest accepted; carries a bitfield of the pieces it already holds. */
+  /** Receiver: manifest accepted; carries a bitfield of the pieces it already holds and their hashes. */
   ACCEPT: 0x10,
   PIECE: 0x11,
   ACK: 0x12,
@@ -40,7 +40,13 @@ export interface PieceMessage extends PieceHeader {
 }
 
 export type InboundMessage =
-  | { readonly type: 'accept'; readonly pieceCount: number; readonly held: Uint8Array }
+  | {
+      readonly type: 'accept';
+      readonly pieceCount: number;
+      readonly held: Uint8Array;
+      /** SHA-256 of each held piece, in index order: the sender checks them against its file. */
+      readonly heldHashes: readonly Uint8Array[];
+    }
   | { readonly type: 'piece'; readonly piece: PieceMessage }
   | { readonly type: 'ack'; readonly index: number }
   | { readonly type: 'nack'; readonly index: number; readonly code: ErrorCode }
@@ -57,11 +63,25 @@ function message(type: MessageTypeValue, body: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodeAccept(pieceCount: number, held: Uint8Array): Uint8Array {
-  const body = new Uint8Array(4 + held.length);
+/** The number of set bits among the first count bits of a bitfield (MSB first). */
+function heldCount(bits: Uint8Array, count: number): number {
+  let n = 0;
+  for (let i = 0; i < count; i++) n += ((bits[i >> 3]! >> (7 - (i & 7))) & 1);
+  return n;
+}
+
+export function encodeAccept(pieceCount: number, held: Uint8Array, heldHashes: readonly Uint8Array[]): Uint8Array {
+  if (heldHashes.length !== heldCount(held, pieceCount)) throw new RangeError('ACCEPT: one hash per held piece');
+  const body = new Uint8Array(4 + held.length + 32 * heldHashes.length);
   viewOf(body).setUint32(0, pieceCount);
   body.set(held, 4);
+  heldHashes.forEach((h, i) => body.set(h, 4 + held.length + 32 * i));
   return message(MessageType.ACCEPT, body);
+}
+
+/** The largest ACCEPT for a piece count: every piece held. */
+export function maxAcceptBodyFor(pieceCount: number): number {
+  return 4 + Math.ceil(pieceCount / 8) + 32 * pieceCount;
 }
 
 /** The piece message header alone, so the data can follow without being copied into it. */
@@ -112,7 +132,7 @@ export function encodeClose(code: ErrorCode, reason: string): Uint8Array {
 export interface MessageLimits {
   /** PIECE_HEADER_LENGTH + the manifest's piece size (0 before a manifest: no piece is expected). */
   readonly maxPieceBody: number;
-  /** 4 + the bitfield length for the manifest's piece count. */
+  /** maxAcceptBodyFor(the manifest's piece count); 0 where no ACCEPT is expected. */
   readonly maxAcceptBody: number;
 }
 
@@ -146,9 +166,16 @@ export function decodeMessage(type: number, body: Uint8Array): Result<InboundMes
     case MessageType.ACCEPT: {
       if (body.length < 4) return fail('E_MALFORMED_FRAME', 'ACCEPT body too short');
       const pieceCount = view.getUint32(0);
-      const held = body.subarray(4);
-      if (held.length !== Math.ceil(pieceCount / 8)) return fail('E_MALFORMED_FRAME', 'ACCEPT bitfield length does not match its piece count');
-      return ok({ type: 'accept', pieceCount, held });
+      const bitsLength = Math.ceil(pieceCount / 8);
+      if (body.length < 4 + bitsLength) return fail('E_MALFORMED_FRAME', 'ACCEPT bitfield shorter than its piece count');
+      const held = body.subarray(4, 4 + bitsLength);
+      if (pieceCount % 8 !== 0 && (held[bitsLength - 1]! & (0xff >> (pieceCount % 8))) !== 0) {
+        return fail('E_MALFORMED_FRAME', 'ACCEPT bitfield sets bits past its piece count');
+      }
+      const count = heldCount(held, pieceCount);
+      if (body.length !== 4 + bitsLength + 32 * count) return fail('E_MALFORMED_FRAME', `ACCEPT carries ${body.length - 4 - bitsLength} hash bytes for ${count} held pieces`);
+      const heldHashes = Array.from({ length: count }, (_, i) => body.subarray(4 + bitsLength + 32 * i, 4 + bitsLength + 32 * (i + 1)));
+      return ok({ type: 'accept', pieceCount, held, heldHashes });
     }
     case MessageType.PIECE: {
       if (body.length < PIECE_HEADER_LENGTH) return fail('E_MALFORMED_FRAME', 'PIECE body shorter than its header');

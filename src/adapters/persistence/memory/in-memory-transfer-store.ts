@@ -28,11 +28,12 @@ export class InMemoryTransferStore implements TransferStore {
     return [...this.records.values()].sort((a, b) => b.createdAt - a.createdAt).map((r) => ({ ...r }));
   }
 
-  async recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[]): Promise<void> {
+  async recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[], update: TransferUpdate = {}): Promise<void> {
     const key = `${id}/${role}`;
     const map = this.pieceMap.get(key) ?? new Map<number, Uint8Array>();
     for (const p of pieces) map.set(p.index, Uint8Array.from(p.hash));
     this.pieceMap.set(key, map);
+    await this.update(id, role, update);
   }
 
   async pieces(id: string, role: TransferRole): Promise<PieceRecord[]> {

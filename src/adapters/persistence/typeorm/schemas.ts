@@ -50,6 +50,8 @@ export const TransferSchema = new EntitySchema<TransferRecord>({
     completedAt: { name: 'completed_at', type: 'bigint', nullable: true, transformer: bigintNumber },
     errorCode: { name: 'error_code', type: 'varchar', length: 40, nullable: true },
     errorDetail: { name: 'error_detail', type: 'varchar', length: 2000, nullable: true },
+    sourceModifiedAt: { name: 'source_modified_at', type: 'bigint', nullable: true, transformer: bigintNumber },
+    attempts: { type: 'integer', default: 1 },
   },
 });
 

@@ -6,10 +6,11 @@ import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SecureTransferError } from '../../../domain/errors.js';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
+import { ResumeColumns1764500000000 } from './migrations/1764500000000-resume-columns.js';
 import { AuditSchema, PieceSchema, TransferSchema } from './schemas.js';
 
 export const entities = [TransferSchema, PieceSchema, AuditSchema];
-export const migrations = [InitialSchema1764400000000];
+export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000];
 
 export async function openSqliteDataSource(path: string): Promise<DataSource> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -18,8 +18,7 @@ export class TypeOrmTransferStore implements TransferStore {
   }
 
   async update(id: string, role: TransferRole, update: TransferUpdate): Promise<void> {
-    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
-    if (Object.keys(defined).length > 0) await this.transfers.update({ id, role }, defined);
+    await this.applyUpdate(this.transfers, id, role, update);
   }
 
   async get(id: string, role: TransferRole): Promise<TransferRecord | undefined> {
@@ -30,17 +29,26 @@ export class TypeOrmTransferStore implements TransferStore {
     return this.transfers.find({ order: { createdAt: 'DESC' } });
   }
 
-  async recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[]): Promise<void> {
-    if (pieces.length === 0) return;
-    await this.pieceRows.upsert(
-      pieces.map((p) => ({ transferId: id, role, index: p.index, hash: toHex(p.hash) })),
-      ['transferId', 'role', 'index'],
-    );
+  async recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[], update: TransferUpdate = {}): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (pieces.length > 0) {
+        await manager.getRepository(PieceSchema).upsert(
+          pieces.map((p) => ({ transferId: id, role, index: p.index, hash: toHex(p.hash) })),
+          ['transferId', 'role', 'index'],
+        );
+      }
+      await this.applyUpdate(manager.getRepository(TransferSchema), id, role, update);
+    });
   }
 
   async pieces(id: string, role: TransferRole): Promise<PieceRecord[]> {
     const rows = await this.pieceRows.find({ where: { transferId: id, role }, order: { index: 'ASC' } });
     return rows.map((r) => ({ index: r.index, hash: fromHex(r.hash) }));
+  }
+
+  private async applyUpdate(transfers: Repository<TransferRecord>, id: string, role: TransferRole, update: TransferUpdate): Promise<void> {
+    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    if (Object.keys(defined).length > 0) await transfers.update({ id, role }, defined);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,62 @@
+// Applies a TokenBucket to a Connection's reads (SPEC §5). While it waits it does not read, so
+// the transport's queue fills, the socket pauses, and TCP flow control slows the peer.
+import type { Clock } from '../domain/ports/clock.js';
+import type { Connection } from '../domain/ports/transport.js';
+import { TokenBucket } from '../domain/policy/token-bucket.js';
+
+export class RateLimitedConnection implements Connection {
+  private readonly bucket: TokenBucket;
+  private debt = 0;
+
+  constructor(
+    private readonly inner: Connection,
+    private readonly clock: Clock,
+    ratePerSec: number,
+    burst: number,
+  ) {
+    this.bucket = new TokenBucket(ratePerSec, burst, clock.now());
+  }
+
+  get remoteAddress(): string {
+    return this.inner.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.inner.remotePort;
+  }
+
+  get bytesRead(): number {
+    return this.inner.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.inner.bytesWritten;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.debt > 0) {
+      await this.clock.sleep(this.debt);
+      this.debt = 0;
+    }
+    const chunk = await this.inner.read();
+    // The wait comes before the next read, so the bytes in hand are processed at once.
+    if (chunk !== null) this.debt = this.bucket.take(chunk.length, this.clock.now());
+    return chunk;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    return this.inner.write(bytes);
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.inner.setIdleTimeout(ms);
+  }
+
+  end(): Promise<void> {
+    return this.inner.end();
+  }
+
+  destroy(): void {
+    this.inner.destroy();
+  }
+}

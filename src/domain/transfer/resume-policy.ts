@@ -1,0 +1,40 @@
+// Whether a manifest may start or continue a transfer on the receiver (issue 4), judged from
+// what the receiver recorded of earlier attempts. Pure: the session looks things up and obeys.
+import { fail, ok, type Result } from '../errors.js';
+import type { Manifest } from './manifest.js';
+
+export interface EarlierAttempt {
+  readonly fileName: string;
+  readonly fileSize: number;
+  readonly pieceSize: number;
+  readonly pieceCount: number;
+  readonly status: 'in-progress' | 'completed' | 'failed' | 'interrupted';
+  readonly peerFingerprint: string | null;
+}
+
+export interface ResumeContext {
+  /** What the receiver recorded under this transfer id, if anything. */
+  readonly earlier: EarlierAttempt | undefined;
+  /** The sender's static key fingerprint on this connection. */
+  readonly clientFingerprint: string;
+  /** Another connection is working on the same transfer right now. */
+  readonly inUse: boolean;
+}
+
+/** ok(true) continues the earlier attempt; ok(false) starts afresh. */
+export function judgeResume(m: Manifest, c: ResumeContext): Result<boolean> {
+  if (c.inUse) return fail('E_BUSY', `transfer ${m.transferId} is in progress on another connection`);
+  const earlier = c.earlier;
+  if (!earlier) return ok(false); // a resume the receiver never recorded (it died first) starts afresh
+  if (!m.resume) return fail('E_MANIFEST_INVALID', `transfer id ${m.transferId} was used before; a new transfer needs a new id`);
+  if (earlier.status === 'completed') return fail('E_ALREADY_COMPLETE', `transfer ${m.transferId} already completed on this receiver`);
+  // Only the key that started a transfer may continue it: an id alone is no credential.
+  if (earlier.peerFingerprint !== c.clientFingerprint) {
+    return fail('E_UNTRUSTED_KEY', `transfer ${m.transferId} was started by another sender key`);
+  }
+  const differences = (['fileName', 'fileSize', 'pieceSize', 'pieceCount'] as const)
+    .filter((k) => earlier[k] !== m[k])
+    .map((k) => `${k} ${JSON.stringify(m[k])} (first attempt: ${JSON.stringify(earlier[k])})`);
+  if (differences.length > 0) return fail('E_MANIFEST_INVALID', `the resume of ${m.transferId} differs from its first attempt: ${differences.join(', ')}`);
+  return ok(true);
+}
