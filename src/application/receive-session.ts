@@ -47,11 +47,13 @@ export interface ReceiveSessionLimits {
   readonly rateLimitBytesPerSec: number;
 }
 
-/** Transfers some session is working on: a second connection for the same id is refused. */
-export interface ActiveTransfers {
-  /** False when another session holds the id. */
-  claim(transferId: string): boolean;
-  release(transferId: string): void;
+/** What a session asks of the server that runs it. */
+export interface SessionHost {
+  /** Claims a transfer id for this session; false when another session works on it. */
+  claimTransfer(transferId: string): boolean;
+  releaseTransfer(transferId: string): void;
+  /** The handshake finished or failed: it no longer counts against the cap in progress. */
+  handshakeEnded(): void;
 }
 
 export type SessionOutcome =
@@ -80,7 +82,7 @@ export class ReceiveSession {
   /** The current piece's decoded bytes, between decode-piece and store-piece. */
   private decoded: Uint8Array | undefined;
   private finalPath: string | undefined;
-  /** The transfer id this session claimed in ActiveTransfers. */
+  /** The transfer id this session claimed from its host. */
   private claimed: string | undefined;
   /** What the database held before this connection: a resume adds to it. */
   private earlier: TransferRecord | undefined;
@@ -93,7 +95,7 @@ export class ReceiveSession {
     connection: Connection,
     private readonly deps: ReceiveSessionDeps,
     private readonly limits: ReceiveSessionLimits,
-    private readonly active: ActiveTransfers,
+    private readonly host: SessionHost,
   ) {
     const rate = limits.rateLimitBytesPerSec;
     this.connection = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : connection;
@@ -115,7 +117,7 @@ export class ReceiveSession {
     } finally {
       this.channel.destroyKeys();
       await this.partial?.close().catch(() => undefined);
-      if (this.claimed) this.active.release(this.claimed);
+      if (this.claimed) this.host.releaseTransfer(this.claimed);
       this.connection.destroy();
       await audit.record({ type: 'connection.closed', at: clock.now(), peerAddress: this.peer, detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out` });
     }
@@ -138,6 +140,7 @@ export class ReceiveSession {
       return { kind: 'handshake-failed', code, detail };
     } finally {
       clearTimeout(deadline);
+      this.host.handshakeEnded();
     }
     this.connection.setIdleTimeout(this.limits.idleTimeoutMs);
     const clientFingerprint = fingerprintOf(handshake.clientKey, crypto.sha256);
@@ -158,7 +161,7 @@ export class ReceiveSession {
     const manifest = decoded.value;
     this.manifest = manifest;
     this.earlier = await this.deps.store.get(manifest.transferId, 'receiver');
-    const inUse = !this.active.claim(manifest.transferId);
+    const inUse = !this.host.claimTransfer(manifest.transferId);
     if (!inUse) this.claimed = manifest.transferId;
     const judged = judgeResume(manifest, { earlier: this.earlier, clientFingerprint, inUse });
     if (!judged.ok) {

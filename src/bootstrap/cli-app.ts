@@ -5,7 +5,7 @@ import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
 import type { SendFile, SendFileRequest, SendOutcome } from '../application/send-file.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
-import type { AuditEvent } from '../domain/ports/audit-log.js';
+import type { AuditEvent, AuditQuery } from '../domain/ports/audit-log.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
 import { loadConfig, type Config } from './config.js';
 import { keygenContainer, queryContainer, receiverContainer, senderContainer } from './containers.js';
@@ -121,11 +121,11 @@ export class BootstrapCliApp implements CliApp {
     }
   }
 
-  async audit(filter: { transferId?: string; peerAddress?: string }): Promise<AuditEvent[]> {
+  async audit(query: AuditQuery): Promise<AuditEvent[]> {
     const role = await queryContainer(this.config());
     try {
       const audit = await role.container.getAsync(TOKENS.AuditLog);
-      return await audit.query(filter);
+      return await audit.query(query);
     } finally {
       await role.dispose();
     }

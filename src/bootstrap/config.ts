@@ -17,6 +17,8 @@ export interface Config {
   readonly rateLimitBytesPerSec: number;
   readonly banThreshold: number;
   readonly banWindowSec: number;
+  readonly banDurationSec: number;
+  readonly maxHandshakesInProgress: number;
   readonly logPath: string;
   readonly logLevel: string;
   readonly logRotationBytes: number;
@@ -62,6 +64,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     rateLimitBytesPerSec: read('ST_RATE_LIMIT_BYTES_PER_SEC', '10MB', parseSize),
     banThreshold: read('ST_FAILED_HANDSHAKE_BAN_THRESHOLD', '3', (v) => parseInteger(v, 1, 1_000_000)),
     banWindowSec: read('ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC', '60', (v) => parseInteger(v, 1, 31_536_000)),
+    banDurationSec: read('ST_BAN_DURATION_SEC', '600', (v) => parseInteger(v, 1, 31_536_000)),
+    maxHandshakesInProgress: read('ST_MAX_HANDSHAKES_IN_PROGRESS', '64', (v) => parseInteger(v, 1, 100_000)),
     logPath: path('ST_LOG_PATH', 'logs/securetransfer.log'),
     logLevel: read('LOG_LEVEL', 'INFO', (v) => oneOf(v, LOG_LEVELS)),
     logRotationBytes: read('ST_LOG_ROTATION', '10MB', positiveSize),

@@ -3,6 +3,7 @@
 // (SPEC §1: 0 success, 1 transfer failure, 2 usage or configuration error).
 import { Builtins, Cli } from 'clipanion';
 import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
+import { AuditCommand } from '../adapters/cli/audit-command.js';
 import { KeygenCommand } from '../adapters/cli/keygen-command.js';
 import { ReceiveCommand } from '../adapters/cli/receive-command.js';
 import { ResumeCommand, SendCommand } from '../adapters/cli/send-command.js';
@@ -11,7 +12,7 @@ import { escapeText } from '../domain/escape-text.js';
 import { SecureTransferError } from '../domain/errors.js';
 import { BootstrapCliApp } from './cli-app.js';
 
-const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand];
+const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand, AuditCommand];
 
 /** Escapes each line of a message, keeping our own line breaks. */
 const escapeLines = (text: string) => text.split('\n').map(escapeText).join('\n');

@@ -54,6 +54,8 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               host: config.host,
               port: config.port,
               maxConcurrentPerIp: config.maxConcurrentPerIp,
+              maxHandshakesInProgress: config.maxHandshakesInProgress,
+              ban: { threshold: config.banThreshold, windowMs: config.banWindowSec * 1000, banMs: config.banDurationSec * 1000 },
               maxTransferSize: config.maxTransferSize,
               maxPayloadSize: config.maxPayloadSize,
               handshakeTimeoutMs: config.handshakeTimeoutSec * 1000,

@@ -120,7 +120,11 @@ for (const [name, make] of factories) {
       assert.deepEqual((await a.audit.query({ transferId: record().id })).map((e) => e.type), ['transfer.started']);
       assert.equal((await a.audit.query({ transferId: record().id }))[0]?.detail, 'line\nbreak');
       assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.1:1' })).map((e) => e.type), ['connection.opened', 'transfer.started']);
-      assert.equal((await a.audit.query({})).length, 3);
+      await a.audit.record({ type: 'ban', at: 4, peerAddress: '10.0.0.2', code: 'E_BANNED' });
+      await a.audit.record({ type: 'connection.opened', at: 5, peerAddress: '10.0.0.20:7' });
+      assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.2' })).map((e) => e.type), ['handshake.failed', 'ban'], 'any port and the ban, not 10.0.0.20');
+      assert.equal((await a.audit.query({})).length, 5);
+      assert.deepEqual((await a.audit.query({ limit: 2 })).map((e) => e.at), [4, 5], 'the newest, oldest first');
     });
   });
 }

@@ -58,7 +58,7 @@ export async function startInProcessReceiver(options: { crypto?: CryptoPrimitive
       identity: hostKey,
       clients: options.clients ?? anyClientKey,
     },
-    { host: '127.0.0.1', port: 0, maxConcurrentPerIp: 5, maxTransferSize: 1 << 30, maxPayloadSize: 64 << 20, handshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000, rateLimitBytesPerSec: 0 },
+    { host: '127.0.0.1', port: 0, maxConcurrentPerIp: 5, maxHandshakesInProgress: 16, ban: { threshold: 3, windowMs: 60_000, banMs: 600_000 }, maxTransferSize: 1 << 30, maxPayloadSize: 64 << 20, handshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000, rateLimitBytesPerSec: 0 },
     (o) => outcomes.push(o),
   );
   const listener = await server.start();

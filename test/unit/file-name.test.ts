@@ -31,9 +31,41 @@ const hostile: [string, RegExp][] = [
   ['a'.repeat(256), /longer than 255/],
   ['é'.repeat(128), /longer than 255/],
   ['.securetransfer-1b4e28ba-2fa1-4d2e-883f-0016d3cca427.part', /reserved for partial/],
+  ['./x', /separator/],
+  ['//server/share', /separator/],
+  ['\\\\?\\C:\\x', /separator/],
+  ['dir/../x', /separator/],
+  ['..\uff0fetc\uff0fpasswd', /looks like or converts to a path separator/],
+  ['a\uff3cb', /looks like or converts to a path separator/],
+  ['a\u2215b', /looks like or converts to a path separator/],
+  ['a\u2044b', /looks like or converts to a path separator/],
+  ['C:', /drive letter/],
+  ['file.txt:stream', /forbids/],
+  ['x<y', /forbids/],
+  ['x*y', /forbids/],
+  ['a"b', /forbids/],
+  ['name\t.txt', /control/],
+  ['next\u0085line', /control/],
+  ['para\u2028graph', /control/],
+  ['zero\u200bwidth.txt', /control/],
+  ['join\u200d.txt', /control/],
+  ['word\u2060joiner', /control/],
+  ['\ufeffbom.txt', /control/],
+  ['lone\ud800.txt', /unpaired surrogate/],
+  ['\u1112\u1161.txt', /NFC/],
+  ['A\u030angstrom', /NFC/],
+  ['COM\u00b9', /reserved/],
+  ['conin$', /reserved/],
+  ['aux.tar.gz', /reserved/],
+  ['...', /relative directory|ends with a dot/],
+  ['CON ', /ends with a dot or a space/],
+  [' ', /ends with a dot or a space|starts with a space/],
+  ['a'.repeat(252) + '.txt', /longer than 255/],
 ];
 
 describe('file names from the network (SPEC §4)', () => {
+  it('has a corpus of at least 40 hostile names', () => assert.ok(hostile.length >= 40, `${hostile.length}`));
+
   for (const [name, reason] of hostile) {
     it(`refuses ${JSON.stringify(name.length > 40 ? `${name.slice(0, 20)}…(${name.length})` : name)} with a reason`, () => {
       const r = validateFileName(name);

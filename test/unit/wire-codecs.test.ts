@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { concatBytes } from '../../src/domain/bytes.js';
+import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import { concatBytes, utf8 } from '../../src/domain/bytes.js';
+import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../../src/domain/limits.js';
+import { HandshakeState } from '../../src/domain/noise/handshake-state.js';
+import { PATTERNS } from '../../src/domain/noise/patterns.js';
 import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
 import { FrameDecoder } from '../../src/domain/wire/frame-decoder.js';
 import { decodeFrame, decodeRefuse, encodeFrame, encodeRefuse, FrameType } from '../../src/domain/wire/frame.js';
@@ -176,5 +180,72 @@ describe('manifest codec', () => {
         decodeManifest(mutated, { maxTransferSize: 2 ** 40 });
       }),
     );
+  });
+});
+
+describe('every decoder against random bytes (SPEC §3.7)', () => {
+  const allTypes = Object.values(MessageType);
+  const PROTOCOL_CODES = new Set(['E_MALFORMED_FRAME', 'E_FRAME_TOO_LARGE', 'E_UNEXPECTED_MESSAGE', 'E_PIECE_OFFSET']);
+
+  it('decodes any body of any message type to a message or a protocol error, never a throw', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...allTypes, 0, 0x17, 0xff), fc.uint8Array({ maxLength: 1200 }), (type, body) => {
+        const r = decodeMessage(type, body);
+        if (!r.ok) assert.ok(PROTOCOL_CODES.has(r.code), r.code);
+      }),
+    );
+  });
+
+  it('buffers no more than one declared message, however the bytes arrive', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 4000 }), { maxLength: 30 }), (chunks) => {
+        const decoder = new MessageDecoder();
+        for (const chunk of chunks) {
+          decoder.push(chunk);
+          let r = decoder.next(limits);
+          for (let i = 0; r.kind === 'message' && i < 1000; i++) r = decoder.next(limits);
+          if (r.kind === 'error') return; // the session ends here
+          // Waiting for more: what is held is at most one header plus one allowed body.
+          const largestBody = Math.max(limits.maxPieceBody, limits.maxAcceptBody, 2 + 1024);
+          assert.ok(decoder.buffered <= 5 + largestBody + chunk.length, `${decoder.buffered} bytes buffered`);
+        }
+      }),
+    );
+  });
+
+  it('holds at most one frame of 3 + 65535 bytes, whatever is declared', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 9000 }), { maxLength: 20 }), (chunks) => {
+        const decoder = new FrameDecoder();
+        for (const chunk of chunks) {
+          decoder.push(chunk);
+          let r = decoder.next();
+          for (let i = 0; r.kind === 'frame' && i < 1000; i++) r = decoder.next();
+          if (r.kind === 'error') return;
+          assert.ok(decoder.buffered <= 3 + 65535 + chunk.length);
+        }
+      }),
+    );
+  });
+
+  it('reads random handshake messages into a handshake failure, never a throw', () => {
+    const crypto = new NodeCryptoPrimitives();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }), (first, second) => {
+        const responder = new HandshakeState({ crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: false, prologue: utf8(PROLOGUE_TEXT), staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair() });
+        const r1 = responder.readMessage(first);
+        if (!r1.ok) assert.equal(r1.code, 'E_HANDSHAKE_FAILED');
+        const initiator = new HandshakeState({ crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: true, prologue: utf8(PROLOGUE_TEXT), staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair() });
+        initiator.writeMessage(new Uint8Array(0));
+        const r2 = initiator.readMessage(second);
+        assert.equal(r2.ok, false, 'random bytes never authenticate as message 2');
+        if (!r2.ok) assert.equal(r2.code, 'E_HANDSHAKE_FAILED');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('names only known REFUSE reasons', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 8 }), (body) => void decodeRefuse(body)));
   });
 });

@@ -3,7 +3,7 @@
 import type { BaseContext } from 'clipanion';
 import type { MadeIdentityKey } from '../../application/make-identity-key.js';
 import type { SendOutcome } from '../../application/send-file.js';
-import type { AuditEvent } from '../../domain/ports/audit-log.js';
+import type { AuditEvent, AuditQuery } from '../../domain/ports/audit-log.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';
 
@@ -63,7 +63,7 @@ export interface CliApp {
   resume(input: ResumeInput): Promise<SendOutcome>;
   receive(input: ReceiveInput): Promise<RunningReceiver>;
   transfers(id: string | undefined): Promise<TransferRecord[]>;
-  audit(filter: { transferId?: string; peerAddress?: string }): Promise<AuditEvent[]>;
+  audit(query: AuditQuery): Promise<AuditEvent[]>;
 }
 
 export interface CliContext extends BaseContext {

@@ -1,5 +1,6 @@
 import { escapeText } from '../../domain/escape-text.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
+import type { AuditEvent } from '../../domain/ports/audit-log.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -37,4 +38,14 @@ export function formatTransfer(t: TransferRecord): string {
     lines.push(`  resume:  securetransfer resume --transfer-id ${t.id} --host HOST --port PORT --file ${escapeText(t.localPath)}`);
   }
   return lines.join('\n');
+}
+
+/** One audit event a line; every value that may have come from the network is escaped. */
+export function formatAuditEvent(e: AuditEvent): string {
+  const parts = [iso(e.at), e.type.padEnd(19), e.peerAddress ? escapeText(e.peerAddress) : '-'];
+  if (e.transferId) parts.push(`transfer=${e.transferId}`);
+  if (e.peerFingerprint) parts.push(`key=${escapeText(e.peerFingerprint)}`);
+  if (e.code) parts.push(e.code);
+  if (e.detail) parts.push(escapeText(e.detail));
+  return parts.join('  ');
 }

@@ -26,8 +26,15 @@ export interface AuditEvent {
 
 export interface AuditQuery {
   readonly transferId?: string;
+  /** An address: its events on any port ("10.0.0.5" matches "10.0.0.5:51234"), bans included. */
   readonly peerAddress?: string;
+  /** The newest this many, returned oldest first (default 1000). */
   readonly limit?: number;
+}
+
+/** Whether an event's peer address belongs to the address a query asks for. */
+export function matchesAddress(eventAddress: string | undefined, address: string): boolean {
+  return eventAddress === address || (eventAddress?.startsWith(`${address}:`) ?? false);
 }
 
 export interface AuditLog {

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditLog, AuditQuery } from '../../../domain/ports/audit-log.js';
+import { matchesAddress, type AuditEvent, type AuditLog, type AuditQuery } from '../../../domain/ports/audit-log.js';
 
 export class InMemoryAuditLog implements AuditLog {
   readonly events: AuditEvent[] = [];
@@ -9,7 +9,7 @@ export class InMemoryAuditLog implements AuditLog {
 
   async query(query: AuditQuery): Promise<AuditEvent[]> {
     return this.events
-      .filter((e) => (!query.transferId || e.transferId === query.transferId) && (!query.peerAddress || e.peerAddress === query.peerAddress))
-      .slice(0, query.limit ?? 1000);
+      .filter((e) => (!query.transferId || e.transferId === query.transferId) && (!query.peerAddress || matchesAddress(e.peerAddress, query.peerAddress)))
+      .slice(-(query.limit ?? 1000));
   }
 }

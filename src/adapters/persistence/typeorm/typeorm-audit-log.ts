@@ -1,4 +1,4 @@
-import type { DataSource, FindOptionsWhere, Repository } from 'typeorm';
+import { Like, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { AuditEvent, AuditLog, AuditQuery } from '../../../domain/ports/audit-log.js';
 import { AuditSchema, type AuditRow } from './schemas.js';
 
@@ -25,11 +25,12 @@ export class TypeOrmAuditLog implements AuditLog {
   }
 
   async query(query: AuditQuery): Promise<AuditEvent[]> {
-    const where: FindOptionsWhere<AuditRow> = {};
-    if (query.transferId) where.transferId = query.transferId;
-    if (query.peerAddress) where.peerAddress = query.peerAddress;
-    const rows = await this.rows.find({ where, order: { id: 'ASC' }, take: query.limit ?? 1000 });
-    return rows.map((r) => ({
+    const base: FindOptionsWhere<AuditRow> = query.transferId ? { transferId: query.transferId } : {};
+    const address = query.peerAddress;
+    if (address !== undefined && /[%_\\]/.test(address)) return []; // no address has LIKE wildcards
+    const where = address === undefined ? base : [{ ...base, peerAddress: address }, { ...base, peerAddress: Like(`${address}:%`) }];
+    const newest = await this.rows.find({ where, order: { id: 'DESC' }, take: query.limit ?? 1000 });
+    return newest.reverse().map((r) => ({
       type: r.type,
       at: r.at,
       peerAddress: r.peerAddress ?? undefined,

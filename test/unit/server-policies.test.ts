@@ -1,0 +1,104 @@
+// The server's pure policies (SPEC §5) with time passed in: bans, address keys, token bucket.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { addressKey } from '../../src/domain/policy/address-key.js';
+import { BanPolicy } from '../../src/domain/policy/ban-policy.js';
+import { TokenBucket } from '../../src/domain/policy/token-bucket.js';
+
+const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxTracked: 1000 };
+
+describe('ban policy', () => {
+  it('bans at the threshold-th failure within the window, for the ban time', () => {
+    const bans = new BanPolicy(rules);
+    assert.equal(bans.recordFailure('10.0.0.9', 1_000), undefined);
+    assert.equal(bans.recordFailure('10.0.0.9', 2_000), undefined);
+    assert.equal(bans.banned('10.0.0.9', 2_500), undefined);
+    assert.deepEqual(bans.recordFailure('10.0.0.9', 3_000), { key: '10.0.0.9', until: 603_000, failures: 3 });
+    assert.ok(bans.banned('10.0.0.9', 3_001));
+    assert.ok(bans.banned('10.0.0.9', 602_999));
+    assert.equal(bans.banned('10.0.0.9', 603_000), undefined, 'the ban ends');
+    assert.equal(bans.banned('10.0.0.10', 3_001), undefined, 'another address is unaffected');
+  });
+
+  it('forgets failures older than the window', () => {
+    const bans = new BanPolicy(rules);
+    bans.recordFailure('a', 0);
+    bans.recordFailure('a', 30_000);
+    assert.equal(bans.recordFailure('a', 60_000), undefined, 'the first failure left the window');
+    assert.ok(bans.recordFailure('a', 61_000));
+  });
+
+  it('keeps its memory bounded under a flood of addresses', () => {
+    const bans = new BanPolicy({ ...rules, maxTracked: 100 });
+    for (let i = 0; i < 10_000; i++) bans.recordFailure(`10.${i >> 8}.${i & 255}.1`, i);
+    assert.ok(bans.tracked <= 200, `tracked ${bans.tracked}`);
+  });
+
+  it('bans exactly when threshold failures fall within one window, whatever the timing (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { maxLength: 50 }), (times) => {
+        const bans = new BanPolicy(rules);
+        const sorted = [...times].sort((x, y) => x - y);
+        // Once banned, the server refuses at accept, so no later failure is ever recorded.
+        for (const [i, t] of sorted.entries()) {
+          const inWindow = sorted.slice(0, i + 1).filter((u) => t - u < rules.windowMs).length;
+          const ban = bans.recordFailure('k', t);
+          assert.equal(Boolean(ban), inWindow >= rules.threshold);
+          if (ban) break;
+        }
+      }),
+    );
+  });
+});
+
+describe('address keys', () => {
+  const cases: [string, string][] = [
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:0:1:aaaa:bbbb:cccc:dddd', '2001:db8:0:1::/64'],
+    ['2001:db8:0:1::5', '2001:db8:0:1::/64'],
+    ['2001:DB8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ];
+  for (const [address, key] of cases) it(`keys ${address} as ${key}`, () => assert.equal(addressKey(address), key));
+
+  it('puts every address of one /64 under one key', () => {
+    assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), addressKey('2001:db8:1:2:ffff:ffff:ffff:ffff'));
+    assert.notEqual(addressKey('2001:db8:1:2::1'), addressKey('2001:db8:1:3::1'));
+  });
+});
+
+describe('token bucket', () => {
+  it('lets a burst through, then spaces reads at the configured rate', () => {
+    const bucket = new TokenBucket(1000, 500, 0);
+    assert.equal(bucket.take(500, 0), 0, 'the burst');
+    assert.equal(bucket.take(1000, 0), 1000, 'a second of debt');
+    assert.equal(bucket.take(0, 1000), 0, 'paid back after a second');
+  });
+
+  it('never refills beyond the burst, however long it idles', () => {
+    const bucket = new TokenBucket(1000, 500, 0);
+    assert.equal(bucket.take(1500, 3_600_000), 1000);
+  });
+
+  it('keeps the long-run rate for any read sizes (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 20, maxLength: 200 }), (reads) => {
+        const rate = 100_000;
+        const burst = 10_000;
+        const bucket = new TokenBucket(rate, burst, 0);
+        let now = 0;
+        let total = 0;
+        for (const n of reads) {
+          total += n;
+          now += bucket.take(n, now); // the reader sleeps as told
+        }
+        // Elapsed time is what the bytes beyond the burst cost at the rate, to the millisecond.
+        const expected = ((total - burst) / rate) * 1000;
+        assert.ok(now >= expected - 1 && now <= expected + reads.length, `${now} ms for ${total} bytes`);
+      }),
+    );
+  });
+});
