@@ -15,8 +15,10 @@ const BACKSPACE = new Set(['\u007f', '\b']);
 function readHidden(input: TerminalInput, output: Writable, prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let typed = '';
-    output.write(prompt);
+    // Echo off first, then the prompt: a fast typist (or a script) answering the prompt must
+    // never meet a terminal that still echoes.
     input.setRawMode!(true);
+    output.write(prompt);
     input.setEncoding('utf8');
     const finish = (error?: Error) => {
       input.setRawMode!(false);

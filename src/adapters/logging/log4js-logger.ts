@@ -17,12 +17,17 @@ export interface LogOptions {
 
 const SWEEP_INTERVAL_MS = 6 * 60 * 60 * 1000;
 
+/** A field value in double quotes: backslash and quote escaped first, so escapes stay unambiguous. */
+function quote(value: string): string {
+  return `"${escapeText(value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
+}
+
 function format(message: string, fields?: LogFields): string {
   const text = escapeText(message);
   if (!fields) return text;
   const parts = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(escapeText(v)) : String(v)}`);
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? quote(v) : String(v)}`);
   return parts.length ? `${text} ${parts.join(' ')}` : text;
 }
 
