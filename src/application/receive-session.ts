@@ -3,7 +3,7 @@
 // an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
 import { constantTimeEqual } from '../domain/bytes.js';
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
-import { DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
+import { CLOSE_LINGER_MS, DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
@@ -69,6 +69,8 @@ function codeOf(e: unknown): ErrorCode {
 export class ReceiveSession {
   private readonly channel: SecureChannel;
   private readonly connection: Connection;
+  /** The connection without the rate limit, for discarding input after CLOSE. */
+  private readonly raw: Connection;
   private readonly peer: string;
   private state: ReceiverState = initialReceiverState;
   private partial: PartialFile | undefined;
@@ -98,6 +100,7 @@ export class ReceiveSession {
     private readonly host: SessionHost,
   ) {
     const rate = limits.rateLimitBytesPerSec;
+    this.raw = connection;
     this.connection = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : connection;
     this.channel = new SecureChannel(this.connection);
     this.peer = `${connection.remoteAddress}:${connection.remotePort}`;
@@ -424,8 +427,26 @@ export class ReceiveSession {
     try {
       await this.channel.sendMessages([encodeClose(code, detail)]);
       await this.connection.end();
+      await this.linger();
     } catch (e) {
       this.deps.logger.debug('could not deliver CLOSE', { peer: this.peer, code, reason: (e as Error).message });
+    }
+  }
+
+  /**
+   * After CLOSE, reads and discards what the peer still sends, for at most CLOSE_LINGER_MS.
+   * Closing a socket with unread data makes the kernel send a reset, and a reset can make the
+   * peer's kernel drop the CLOSE before the peer reads it: the peer would learn "connection
+   * lost" instead of the reason.
+   */
+  private async linger(): Promise<void> {
+    const { clock } = this.deps;
+    const end = clock.now() + CLOSE_LINGER_MS;
+    // A silent peer ends the wait through the idle timeout, a chatty one through the deadline.
+    this.raw.setIdleTimeout(CLOSE_LINGER_MS);
+    while (clock.now() < end) {
+      const chunk = await this.raw.read().catch(() => null);
+      if (chunk === null) return;
     }
   }
 }

@@ -28,6 +28,8 @@ export interface SenderTransferOptions {
   readonly onAcked: (piece: PieceRecord, piecesDone: number, bytesDone: number) => Promise<void>;
 }
 
+const WRITE_FAILURE_GRACE_MS = 250;
+
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
 
 export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok: true } | Failure> {
@@ -180,7 +182,9 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     }
   };
 
-  writer().catch(failFrom);
+  // A failed write usually means the receiver closed the connection, and its CLOSE with the
+  // reason may be waiting to be read: the reader gets a moment to report it first.
+  writer().catch((e) => setTimeout(() => outcome ?? failFrom(e), WRITE_FAILURE_GRACE_MS));
   reader().catch((e) => {
     if (!outcome) failFrom(e);
   });

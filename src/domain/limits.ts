@@ -37,3 +37,6 @@ export const MAX_PIECE_RETRIES = 3;
  */
 export const DURABLE_BATCH_PIECES = 32;
 export const DURABLE_BATCH_MS = 1000;
+
+/** How long the receiver keeps discarding input after it sent CLOSE, so the reason arrives. */
+export const CLOSE_LINGER_MS = 2000;
