@@ -78,8 +78,17 @@ const compressionFor = (level: number): Compression => (level > 0 ? 'zstd' : 'no
 export class SendFile {
   constructor(private readonly deps: SendFileDeps) {}
 
+  /** A level the codec cannot run is a usage error, found before any file or socket is opened. */
+  private checkLevel(level: number): void {
+    const { codec } = this.deps;
+    if (!Number.isInteger(level) || level < 0 || level > codec.maxLevel) {
+      throw new SecureTransferError('E_USAGE', `compression level ${level} is outside 0..${codec.maxLevel} for ${codec.name}`);
+    }
+  }
+
   async execute(request: SendFileRequest): Promise<SendOutcome> {
     const { crypto, clock, store, files } = this.deps;
+    this.checkLevel(request.compressionLevel);
     const source = await files.open(request.filePath);
     try {
       const name = validateFileName(source.name.normalize('NFC'));
@@ -131,6 +140,7 @@ export class SendFile {
    */
   async resume(request: ResumeRequest): Promise<SendOutcome> {
     const { store, files, clock } = this.deps;
+    this.checkLevel(request.compressionLevel);
     const earlier = await store.get(request.transferId, 'sender');
     if (!earlier) {
       throw new SecureTransferError('E_UNKNOWN_TRANSFER', `no transfer ${request.transferId} in this sender's database (resume runs where the first send ran, with the same DB_PATH)`);

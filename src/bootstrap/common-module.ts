@@ -4,6 +4,7 @@ import { NobleCryptoPrimitives } from '../adapters/crypto/noble-crypto-primitive
 import { NodeCryptoPrimitives } from '../adapters/crypto/node-crypto-primitives.js';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { ZstdCodecAdapter } from '../adapters/codec/zstd-codec.js';
+import { ZstdNapiCodec } from '../adapters/codec/zstd-napi-codec.js';
 import { Log4jsLogger } from '../adapters/logging/log4js-logger.js';
 import { LoggedAuditLog } from '../adapters/logging/logged-audit-log.js';
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
@@ -23,7 +24,9 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
     bind(TOKENS.Config).toConstantValue(config);
     bind(TOKENS.Clock).toConstantValue(new SystemClock());
     bind(TOKENS.Crypto).toConstantValue(config.crypto === 'noble' ? new NobleCryptoPrimitives() : new NodeCryptoPrimitives());
-    bind(TOKENS.Codec).toResolvedValue(() => ZstdCodecAdapter.create()).inSingletonScope();
+    bind(TOKENS.Codec)
+      .toResolvedValue(() => (config.codec === 'codec' ? ZstdCodecAdapter.create() : new ZstdNapiCodec()))
+      .inSingletonScope();
     bind(TOKENS.Logger)
       .toResolvedValue(
         () =>

@@ -6,6 +6,7 @@ import { SecureTransferError } from '../domain/errors.js';
 import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, type Parsed } from './config-values.js';
 
 export type CryptoChoice = 'node' | 'noble';
+export type CodecChoice = 'napi' | 'codec';
 
 export interface Config {
   readonly host: string;
@@ -33,6 +34,8 @@ export interface Config {
   /** ST_AUTHORIZED_KEYS: the receiver's allow-list of sender keys; undefined accepts any key. */
   readonly authorizedKeysPath: string | undefined;
   readonly crypto: CryptoChoice;
+  /** zstd through zstd-napi (native, the fast default) or zstd-codec (WebAssembly). */
+  readonly codec: CodecChoice;
 }
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'OFF'] as const;
@@ -79,6 +82,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     knownHostsPath: path('ST_KNOWN_HOSTS', join(home, '.securetransfer', 'known_hosts')),
     authorizedKeysPath: env['ST_AUTHORIZED_KEYS'] ? resolve(env['ST_AUTHORIZED_KEYS']) : undefined,
     crypto: read('ST_CRYPTO', 'node', (v) => oneOf(v, ['node', 'noble'] as const)),
+    codec: read('ST_CODEC', 'napi', (v) => oneOf(v, ['napi', 'codec'] as const)),
   };
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;

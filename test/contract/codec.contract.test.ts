@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
+import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
 import type { Codec } from '../../src/domain/ports/codec.js';
 
-const adapters: [string, () => Promise<Codec>][] = [['zstd-codec', () => ZstdCodecAdapter.create()]];
+const adapters: [string, () => Promise<Codec>][] = [
+  ['zstd-codec', () => ZstdCodecAdapter.create()],
+  ['zstd-napi', () => Promise.resolve(new ZstdNapiCodec())],
+];
 
 for (const [name, make] of adapters) {
   describe(`Codec contract: ${name}`, () => {
@@ -40,6 +44,26 @@ for (const [name, make] of adapters) {
     it('refuses input above its maximum and levels above its maximum instead of crashing', () => {
       assert.throws(() => codec.compress(new Uint8Array(codec.maxInputSize + 1), 3), SecureTransferError);
       assert.throws(() => codec.compress(new Uint8Array(10), codec.maxLevel + 1), RangeError);
+    });
+
+    it('reads frames the other adapter wrote: the wire format is zstd, not an adapter', async () => {
+      const other = name === 'zstd-napi' ? await ZstdCodecAdapter.create() : new ZstdNapiCodec();
+      const data = new TextEncoder().encode('interoperable '.repeat(10_000));
+      assert.deepEqual(codec.decompress(other.compress(data, 3), data.length), data);
+      assert.deepEqual(other.decompress(codec.compress(data, 3), data.length), data);
+    });
+
+    it('refuses a frame that holds more than its header declares, within the buffer it declared', () => {
+      const data = new Uint8Array(randomBytes(200));
+      const frame = Uint8Array.from(codec.compress(data, 3));
+      // Frame header: magic (4 bytes), then the descriptor; a small single-segment frame
+      // without a dictionary keeps its content size in the one byte after the descriptor.
+      const descriptor = frame[4]!;
+      assert.equal(descriptor & 0xc3, 0, 'one-byte content size, no dictionary');
+      assert.ok(descriptor & 0x20, 'single segment');
+      assert.equal(frame[5], 200);
+      frame[5] = 100; // the header now lies: 100 bytes declared, 200 inside
+      assert.throws(() => codec.decompress(frame, 150), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
     });
 
     it('compresses a largest piece (2 MiB) of text and of random data at its maximum level', () => {

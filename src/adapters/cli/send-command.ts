@@ -13,8 +13,8 @@ abstract class TransferCommand extends Command<CliContext> {
   port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]), description: 'Receiver port (default ST_PORT or 9000)' });
   file = Option.String('--file', { required: true, description: 'File to send' });
   compressionLevel = Option.String('--compression-level', '3', {
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 9)]),
-    description: 'zstd level 1-9, 0 for none (default 3)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 19)]),
+    description: 'zstd level 1-19 (1-9 with ST_CODEC=codec), 0 for none (default 3)',
   });
   serverKey = Option.String('--server-key', { description: 'Expected receiver fingerprint (SHA256:...)' });
   identity = Option.String('--identity', { description: 'Our key, made by keygen (default ST_IDENTITY_PATH, created on first use)' });
