@@ -1,0 +1,188 @@
+// npm run bench [-- --quick] [-- --rounds N]: the real CLI over loopback against scp on the same
+// files in the same run, interleaved. Prints MB/s, wall and CPU seconds, peak RSS of each side,
+// bytes on the wire, the handshake latency and a resume after a cut at half way. Never part of
+// npm test: it takes minutes and its figures depend on the machine.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { makeRandomFile, makeTextFile } from './files.js';
+import { measure, waitForOutput, type Usage } from './measure.js';
+import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
+import { handshakeLatencies } from './handshake-latency.js';
+
+const CLI = resolve('dist/src/bootstrap/main.js');
+const MiB = 1024 * 1024;
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const rounds = Number(args[args.indexOf('--rounds') + 1]) || 2;
+const size = quick ? 100 * MiB : 1024 * MiB;
+const root = join(tmpdir(), 'securetransfer-bench');
+mkdirSync(root, { recursive: true });
+
+interface Row {
+  readonly label: string;
+  readonly tool: string;
+  readonly mbps: number;
+  readonly wallSec: number;
+  readonly sender?: Usage;
+  readonly receiver?: Usage;
+  readonly wireBytes?: number;
+}
+
+const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
+
+function freshSide(name: string) {
+  const dir = mkdtempSync(join(root, `${name}-`));
+  mkdirSync(join(dir, 'home'));
+  return {
+    dir,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: join(dir, 'home'),
+      DB_PATH: join(dir, 'st.db'),
+      ST_LOG_PATH: join(dir, 'logs', 'st.log'),
+      ST_OUTPUT_DIR: join(dir, 'received'),
+      ST_RATE_LIMIT_BYTES_PER_SEC: '0',
+      LOG_LEVEL: 'WARN',
+    },
+  };
+}
+
+function freePort(): number {
+  return 20000 + Math.floor(Math.random() * 20000);
+}
+
+async function startReceiver(side: ReturnType<typeof freshSide>, port: number) {
+  const m = measure(process.execPath, [CLI, 'receive', '--host', '127.0.0.1', '--port', String(port)], side.env, join(side.dir, 'receiver.time'));
+  await waitForOutput(m, /host key fingerprint/);
+  return m;
+}
+
+function status(env: NodeJS.ProcessEnv, id: string): { wireBytes: number; piecesDone: number; pieceCount: number } | undefined {
+  try {
+    const out = execFileSync(process.execPath, [CLI, 'status', '--transfer-id', id, '--json'], { env, encoding: 'utf8' });
+    return (JSON.parse(out) as { wireBytes: number; piecesDone: number; pieceCount: number }[])[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function runOurs(label: string, file: string, level: number): Promise<Row> {
+  const receiverSide = freshSide('receiver');
+  const senderSide = freshSide('sender');
+  const port = freePort();
+  const receiver = await startReceiver(receiverSide, port);
+  const sender = measure(
+    process.execPath,
+    [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file, '--compression-level', String(level)],
+    senderSide.env,
+    join(senderSide.dir, 'sender.time'),
+  );
+  const sent = await sender.done;
+  receiver.child.kill('SIGTERM');
+  const received = await receiver.done;
+  if (sent.code !== 0) throw new Error(`send failed:\n${sender.output()}`);
+  const id = /transfer ([0-9a-f-]{36})/.exec(sender.output())?.[1] ?? '';
+  const wireBytes = status(senderSide.env, id)?.wireBytes;
+  rmSync(receiverSide.dir, { recursive: true, force: true });
+  rmSync(senderSide.dir, { recursive: true, force: true });
+  return { label, tool: `securetransfer (zstd ${level})`, mbps: size / MiB / sent.usage.wallSec, wallSec: sent.usage.wallSec, sender: sent.usage, receiver: received.usage, ...(wireBytes === undefined ? {} : { wireBytes }) };
+}
+
+async function runScp(label: string, file: string, sshd: ThrowawaySshd, cipher?: string): Promise<Row> {
+  const dest = mkdtempSync(join(root, 'scp-'));
+  const m = measure('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))], process.env, join(dest, 'scp.time'));
+  const done = await m.done;
+  if (done.code !== 0) throw new Error(`scp failed:\n${m.output()}`);
+  if (statSync(join(dest, 'copy')).size !== size) throw new Error('scp copied a different size');
+  rmSync(dest, { recursive: true, force: true });
+  return { label, tool: cipher ? `scp -c ${cipher}` : 'scp (default cipher)', mbps: size / MiB / done.usage.wallSec, wallSec: done.usage.wallSec, sender: done.usage };
+}
+
+async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeSec: number; piecesHeld: number; pieceCount: number }> {
+  const receiverSide = freshSide('receiver');
+  const senderSide = freshSide('sender');
+  const port = freePort();
+  const receiver = await startReceiver(receiverSide, port);
+  try {
+    const sender = measure(process.execPath, [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'a.time'));
+    const id = (await waitForOutput(sender, /transfer ([0-9a-f-]{36})/))[1]!;
+    for (;;) {
+      const s = status(receiverSide.env, id);
+      if (s && s.piecesDone >= s.pieceCount / 2) break;
+      if (sender.child.exitCode !== null) throw new Error('the transfer finished before the cut: use a larger file');
+    }
+    sender.child.kill('SIGKILL');
+    await sender.done;
+    await new Promise((r) => setTimeout(r, 300));
+    const resumed = measure(process.execPath, [CLI, 'resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'b.time'));
+    const done = await resumed.done;
+    if (done.code !== 0) throw new Error(`resume failed:\n${resumed.output()}`);
+    const held = Number(/(\d+) pieces already held/.exec(resumed.output())?.[1] ?? 0);
+    const full = await runOurs('full', file, 3);
+    return { fullSec: full.wallSec, resumeSec: done.usage.wallSec, piecesHeld: held, pieceCount: Math.ceil(size / MiB) };
+  } finally {
+    receiver.child.kill('SIGTERM');
+    await receiver.done;
+    rmSync(receiverSide.dir, { recursive: true, force: true });
+    rmSync(senderSide.dir, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('run `npm run build` first');
+  console.log(`SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  const files = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
+  makeRandomFile(files.random, size);
+  makeTextFile(files.text, size);
+
+  let sshd: ThrowawaySshd | undefined;
+  if (existsSync(SSHD)) sshd = await startSshd(join(root, 'sshd'), freePort());
+  else console.log(`scp comparison skipped: ${SSHD} not found (Debian: apt-get install openssh-server)`);
+
+  const rows: Row[] = [];
+  try {
+    for (const [label, file] of Object.entries(files)) {
+      for (let round = 1; round <= rounds; round++) {
+        rows.push(await runOurs(label, file, 3));
+        if (sshd) {
+          rows.push(await runScp(label, file, sshd));
+          rows.push(await runScp(label, file, sshd, 'aes256-gcm@openssh.com'));
+        }
+      }
+    }
+  } finally {
+    sshd?.stop();
+  }
+
+  console.log('\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`);
+  }
+  console.log('\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; scp CPU and RSS are the client\'s.)');
+  for (const label of Object.keys(files)) {
+    const ours = median(rows.filter((r) => r.label === label && r.tool.startsWith('securetransfer')).map((r) => r.mbps));
+    const scp = rows.filter((r) => r.label === label && r.tool.startsWith('scp (default'));
+    if (scp.length) console.log(`headline ${label}: securetransfer ${fmt(ours)} MB/s = ${fmt(ours / median(scp.map((r) => r.mbps)), 2)}x scp (medians of ${rounds})`);
+    const wire = rows.find((r) => r.label === label && r.wireBytes !== undefined)?.wireBytes;
+    if (wire !== undefined) console.log(`wire ${label}: ${fmt((100 * wire) / size)}% of the file's bytes`);
+  }
+
+  const latencies = await handshakeLatencies(CLI, freshSide('receiver'), freePort(), 20);
+  console.log(`handshake + manifest answered (connect to ACCEPT), 20 connections: median ${fmt(median(latencies), 2)} ms, max ${fmt(Math.max(...latencies), 2)} ms`);
+
+  const resume = await resumeAfterHalf(files.random);
+  console.log(
+    `resume of the random file cut at half way: ${fmt(resume.resumeSec, 2)} s (receiver held ${resume.piecesHeld}/${resume.pieceCount} pieces) against ${fmt(resume.fullSec, 2)} s for a full send = ${fmt(resume.resumeSec / resume.fullSec, 2)}x`,
+  );
+}
+
+await main();

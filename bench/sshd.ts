@@ -1,0 +1,82 @@
+// A throwaway OpenSSH server on a loopback port, with its own host key, client key and config,
+// so scp can be timed on the same files in the same run. Nothing outside its folder is touched.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+
+export const SSHD = '/usr/sbin/sshd';
+
+export interface ThrowawaySshd {
+  readonly port: number;
+  /** scp options (before the source and destination). */
+  scpArgs(cipher?: string): string[];
+  /** The scp destination for a path on this server. */
+  remote(path: string): string;
+  stop(): void;
+}
+
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => (Date.now() > end ? reject(new Error(`sshd did not listen on ${port}`)) : setTimeout(attempt, 50)));
+    };
+    attempt();
+  });
+}
+
+export async function startSshd(dir: string, port: number): Promise<ThrowawaySshd> {
+  mkdirSync(dir, { recursive: true });
+  mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory
+  const hostKey = join(dir, 'host_ed25519');
+  const clientKey = join(dir, 'client_ed25519');
+  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  if (!existsSync(clientKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', clientKey]);
+  execFileSync('cp', [`${clientKey}.pub`, join(dir, 'authorized_keys')]);
+  const config = join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await waitForPort(port, 10_000);
+  const user = process.env['USER'] ?? 'root';
+  return {
+    port,
+    scpArgs: (cipher) => [
+      '-q',
+      '-P',
+      String(port),
+      '-i',
+      clientKey,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+      '-o',
+      'BatchMode=yes',
+      ...(cipher ? ['-c', cipher] : []),
+    ],
+    remote: (path) => `${user}@127.0.0.1:${path}`,
+    stop: () => void child.kill('SIGTERM'),
+  };
+}
