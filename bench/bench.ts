@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeRandomFile, makeTextFile } from './files.js';
-import { measure, waitForOutput, type Usage } from './measure.js';
+import { measure, signal, waitForOutput, type Usage } from './measure.js';
 import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
 import { handshakeLatencies } from './handshake-latency.js';
 
@@ -81,7 +81,7 @@ async function runOurs(label: string, file: string, level: number): Promise<Row>
     join(senderSide.dir, 'sender.time'),
   );
   const sent = await sender.done;
-  receiver.child.kill('SIGTERM');
+  signal(receiver, 'SIGTERM');
   const received = await receiver.done;
   if (sent.code !== 0) throw new Error(`send failed:\n${sender.output()}`);
   const id = /transfer ([0-9a-f-]{36})/.exec(sender.output())?.[1] ?? '';
@@ -109,12 +109,14 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
   try {
     const sender = measure(process.execPath, [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'a.time'));
     const id = (await waitForOutput(sender, /transfer ([0-9a-f-]{36})/))[1]!;
+    // Cut when the partial file reaches half the size (pieces are written in order, mostly).
+    const partial = join(receiverSide.dir, 'received', `.securetransfer-${id}.part`);
     for (;;) {
-      const s = status(receiverSide.env, id);
-      if (s && s.piecesDone >= s.pieceCount / 2) break;
-      if (sender.child.exitCode !== null) throw new Error('the transfer finished before the cut: use a larger file');
+      if (existsSync(partial) && statSync(partial).size >= size / 2) break;
+      if (sender.child.exitCode !== null) throw new Error('the transfer finished before the cut');
+      await new Promise((r) => setTimeout(r, 2));
     }
-    sender.child.kill('SIGKILL');
+    signal(sender, 'SIGKILL');
     await sender.done;
     await new Promise((r) => setTimeout(r, 300));
     const resumed = measure(process.execPath, [CLI, 'resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'b.time'));
@@ -124,7 +126,7 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
     const full = await runOurs('full', file, 3);
     return { fullSec: full.wallSec, resumeSec: done.usage.wallSec, piecesHeld: held, pieceCount: Math.ceil(size / MiB) };
   } finally {
-    receiver.child.kill('SIGTERM');
+    signal(receiver, 'SIGTERM');
     await receiver.done;
     rmSync(receiverSide.dir, { recursive: true, force: true });
     rmSync(senderSide.dir, { recursive: true, force: true });

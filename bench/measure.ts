@@ -39,6 +39,26 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv,
   return { child, output: () => out, done };
 }
 
+/** Signals the measured program itself, not time(1) around it (which would die without reporting). */
+export function signal(m: Measured, sig: NodeJS.Signals): void {
+  const pid = m.child.pid;
+  if (pid === undefined) return;
+  let targets = [pid];
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children) targets = children.split(/\s+/).map(Number);
+  } catch {
+    // no /proc: signal what we started
+  }
+  for (const target of targets) {
+    try {
+      process.kill(target, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export function waitForOutput(m: Measured, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {

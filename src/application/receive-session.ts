@@ -3,7 +3,7 @@
 // an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
 import { constantTimeEqual } from '../domain/bytes.js';
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
-import { CLOSE_LINGER_MS, DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
+import { CLOSE_LINGER_MS } from '../domain/limits.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
@@ -21,6 +21,7 @@ import { judgeResume } from '../domain/transfer/resume-policy.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import type { ClientAuthorization } from './client-authorization.js';
+import { DurablePieceSink } from './durable-piece-sink.js';
 import { responderHandshake } from './handshake.js';
 import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
@@ -88,11 +89,8 @@ export class ReceiveSession {
   private claimed: string | undefined;
   /** What the database held before this connection: a resume adds to it. */
   private earlier: TransferRecord | undefined;
-  /** Written and ACKed, not yet durable and recorded (DURABLE_BATCH_PIECES). */
-  private unrecorded: PieceRecord[] = [];
-  private piecesRecorded = 0;
-  private bytesRecorded = 0;
-  private lastDurableAt = 0;
+  /** Writes pieces and makes them durable in batches, once the transfer is accepted. */
+  private sink: DurablePieceSink | undefined;
   constructor(
     connection: Connection,
     private readonly deps: ReceiveSessionDeps,
@@ -231,29 +229,6 @@ export class ReceiveSession {
     return held;
   }
 
-  /** Syncs written pieces and records them, in a batch (DURABLE_BATCH_*) unless forced. */
-  private async makeDurable(force: boolean, extra: Parameters<TransferStore['update']>[2] = {}): Promise<void> {
-    const m = this.manifest!;
-    const now = this.deps.clock.now();
-    const due = force || this.unrecorded.length >= DURABLE_BATCH_PIECES || now - this.lastDurableAt >= DURABLE_BATCH_MS;
-    if (!due || (this.unrecorded.length === 0 && Object.keys(extra).length === 0)) return;
-    if (this.unrecorded.length > 0) await this.partial?.sync();
-    const batch = this.unrecorded;
-    this.unrecorded = [];
-    for (const p of batch) {
-      this.piecesRecorded++;
-      this.bytesRecorded += pieceRange(m, p.index).length;
-    }
-    this.lastDurableAt = now;
-    await this.deps.store.recordPieces(m.transferId, 'receiver', batch, {
-      piecesDone: this.piecesRecorded,
-      bytesDone: this.bytesRecorded,
-      wireBytes: this.wireBytes(),
-      updatedAt: now,
-      ...extra,
-    });
-  }
-
   /** Bytes on the network for this transfer: earlier attempts plus this connection. */
   private wireBytes(): number {
     return (this.earlier?.wireBytes ?? 0) + this.connection.bytesRead + this.connection.bytesWritten;
@@ -293,14 +268,19 @@ export class ReceiveSession {
         const now = clock.now();
         this.partial ??= await folder.openPartial(m.transferId, !(await folder.hasPartial(m.transferId)));
         const heldCount = piecesOf(this.state).countIn('done');
-        this.piecesRecorded = heldCount;
-        this.bytesRecorded = m.fileSize - this.missingBytes();
-        this.lastDurableAt = now;
+        const held = { pieces: heldCount, bytes: m.fileSize - this.missingBytes() };
+        this.sink = new DurablePieceSink(
+          this.partial,
+          (batch, totals, extra) =>
+            store.recordPieces(m.transferId, 'receiver', batch, { piecesDone: totals.pieces, bytesDone: totals.bytes, wireBytes: this.wireBytes(), updatedAt: clock.now(), ...extra }),
+          clock,
+          held,
+        );
         if (this.earlier) {
           await store.update(m.transferId, 'receiver', {
             status: 'in-progress',
-            piecesDone: this.piecesRecorded,
-            bytesDone: this.bytesRecorded,
+            piecesDone: held.pieces,
+            bytesDone: held.bytes,
             peerAddress: this.peer,
             attempts: this.earlier.attempts + 1,
             errorCode: null,
@@ -350,17 +330,20 @@ export class ReceiveSession {
         return { type: 'piece-decoded', index: p.index, length: data.length, computedHash: crypto.sha256(data), declaredHash: p.hash };
       }
       case 'store-piece': {
-        await this.partial!.write(effect.offset, this.decoded!);
+        try {
+          await this.sink!.write(effect.offset, this.decoded!);
+        } catch (e) {
+          return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
+        }
         this.bytesDone += this.decoded!.length;
         this.decoded = undefined;
         return { type: 'piece-stored', index: effect.index };
       }
       case 'ack': {
-        // ACK means verified and written; durability follows in batches (DURABLE_BATCH_*), and a
-        // resume asks the receiver what it holds rather than trusting the sender's ACK count.
-        this.unrecorded.push({ index: effect.index, hash: Uint8Array.from(piecesOf(this.state).hash(effect.index)) });
+        // ACK means verified and handed to the disk; durability follows in batches
+        // (DURABLE_BATCH_*), and a resume asks the receiver what it holds, never the ACK count.
+        this.sink!.add({ index: effect.index, hash: Uint8Array.from(piecesOf(this.state).hash(effect.index)) }, pieceRange(m, effect.index).length);
         await this.channel.sendMessages([encodeAck(effect.index)]);
-        await this.makeDurable(false);
         return undefined;
       }
       case 'nack':
@@ -368,7 +351,8 @@ export class ReceiveSession {
         return undefined;
       case 'finalize': {
         try {
-          await this.partial!.sync();
+          // Every piece durable and recorded (the last sync covers the whole file) before the link.
+          await this.sink!.flush();
           await this.partial!.close();
           this.partial = undefined;
           this.finalPath = await folder.finalize(m.transferId, m.fileName);
@@ -379,8 +363,13 @@ export class ReceiveSession {
       }
       case 'send-verified': {
         const now = clock.now();
-        // The file was synced before it was linked: the last batch is durable already.
-        await this.makeDurable(true, { status: 'completed', localPath: this.finalPath!, completedAt: now });
+        await store.update(m.transferId, 'receiver', {
+          status: 'completed',
+          localPath: this.finalPath!,
+          wireBytes: this.wireBytes(),
+          completedAt: now,
+          updatedAt: now,
+        });
         await audit.record({ type: 'transfer.completed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: this.finalPath });
         await this.channel.sendMessages([encodeVerified(effect.root)]).catch(() => undefined);
         await this.connection.end().catch(() => undefined);
@@ -394,7 +383,8 @@ export class ReceiveSession {
           const status = effect.code === 'E_INTERRUPTED' ? 'interrupted' : 'failed';
           // Pieces written so far are verified: make them durable so a resume keeps them.
           try {
-            await this.makeDurable(true, { status, errorCode: effect.code, errorDetail: effect.detail });
+            if (!this.sink) throw new Error('no pieces were accepted');
+            await this.sink.flush({ status, errorCode: effect.code, errorDetail: effect.detail });
           } catch (e) {
             this.deps.logger.error('could not record the held pieces of a failed transfer', { transferId: m.transferId, reason: (e as Error).message });
             await store.update(m.transferId, 'receiver', { status, errorCode: effect.code, errorDetail: effect.detail, wireBytes: this.wireBytes(), updatedAt: now });

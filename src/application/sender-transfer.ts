@@ -8,6 +8,7 @@ import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { piecesOf } from '../domain/transfer/piece-set.js';
+import { CompressionProbe } from '../domain/policy/compression-probe.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
 import { initialSenderState, senderStep, type HeldPieceCheck, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
@@ -29,6 +30,8 @@ export interface SenderTransferOptions {
 }
 
 const WRITE_FAILURE_GRACE_MS = 250;
+/** Pieces read ahead of the one being sent. */
+const READ_AHEAD = 2;
 
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
 
@@ -89,14 +92,37 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     apply({ type: 'failure', code, detail, fromPeer: code === 'E_CONNECTION_LOST' || code === 'E_DECRYPT_FAILED' });
   };
 
+  const probe = new CompressionProbe();
+  // Read-ahead: the next pieces' disk reads run on the thread pool while this one is hashed,
+  // compressed and sealed.
+  const reads = new Map<number, Promise<Uint8Array>>();
+  const readPiece = (index: number): Promise<Uint8Array> => {
+    const range = pieceRange(manifest, index);
+    return o.source.read(range.offset, range.length);
+  };
+  const readAhead = (): void => {
+    for (const next of work) {
+      if (reads.size >= READ_AHEAD) return;
+      if (next.kind !== 'piece' || reads.has(next.index)) continue;
+      const read = readPiece(next.index);
+      // A read the transfer never gets to (it failed meanwhile) must not surface as unhandled.
+      read.catch(() => undefined);
+      reads.set(next.index, read);
+    }
+  };
+
   const sendPiece = async (index: number): Promise<void> => {
     const range = pieceRange(manifest, index);
-    const raw = await o.source.read(range.offset, range.length);
+    const pending = reads.get(index);
+    reads.delete(index);
+    readAhead();
+    const raw = await (pending ?? readPiece(index));
     const hash = o.crypto.sha256(raw);
     let data = raw;
     let encoding: 0 | 1 = PieceEncoding.RAW;
-    if (manifest.compression === 'zstd') {
+    if (manifest.compression === 'zstd' && probe.shouldCompress()) {
       const compressed = o.codec.compress(raw, o.compressionLevel);
+      probe.observe(raw.length, compressed.length);
       // SPEC §3.6: a piece that does not shrink is sent raw.
       if (compressed.length < raw.length) {
         data = compressed;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { addressKey } from '../../src/domain/policy/address-key.js';
 import { BanPolicy } from '../../src/domain/policy/ban-policy.js';
+import { CompressionProbe } from '../../src/domain/policy/compression-probe.js';
 import { TokenBucket } from '../../src/domain/policy/token-bucket.js';
 
 const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxTracked: 1000 };
@@ -100,5 +101,30 @@ describe('token bucket', () => {
         assert.ok(now >= expected - 1 && now <= expected + reads.length, `${now} ms for ${total} bytes`);
       }),
     );
+  });
+});
+
+describe('compression probe', () => {
+  it('compresses every piece while pieces shrink', () => {
+    const probe = new CompressionProbe();
+    for (let i = 0; i < 100; i++) {
+      assert.equal(probe.shouldCompress(), true);
+      probe.observe(1000, 300);
+    }
+  });
+
+  it('skips runs that double after each miss, up to 64, and returns at once after a hit', () => {
+    const probe = new CompressionProbe();
+    const pattern: boolean[] = [];
+    for (let i = 0; i < 200; i++) {
+      const tried = probe.shouldCompress();
+      pattern.push(tried);
+      if (tried) probe.observe(1000, 1000); // incompressible
+    }
+    const tries = pattern.flatMap((t, i) => (t ? [i] : []));
+    assert.deepEqual(tries.slice(0, 6), [0, 5, 14, 31, 64, 129], 'gaps of 4, 8, 16, 32, 64 skipped pieces');
+    assert.equal(tries[6], 194, 'the run stops growing at 64');
+    probe.observe(1000, 500); // the data became compressible at a probe
+    for (let i = 0; i < 10; i++) assert.equal(probe.shouldCompress(), true);
   });
 });
