@@ -6,8 +6,11 @@ export interface SourceFile {
   readonly name: string;
   readonly size: number;
   readonly modifiedAt: number;
-  /** Reads exactly length bytes at offset; throws SecureTransferError E_IO if the file got shorter. */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads exactly length bytes at offset, into the given buffer when it is large enough (the
+   * result is then a view of it); throws SecureTransferError E_SOURCE_CHANGED if the file got shorter.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
