@@ -93,12 +93,17 @@ async function runOurs(label: string, file: string, level: number): Promise<Row>
 
 async function runScp(label: string, file: string, sshd: ThrowawaySshd, cipher?: string): Promise<Row> {
   const dest = mkdtempSync(join(root, 'scp-'));
+  const serverBefore = sshd.serverCpuSec();
   const m = measure('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))], process.env, join(dest, 'scp.time'));
   const done = await m.done;
+  await new Promise((r) => setTimeout(r, 200)); // the session's sshd is reaped
+  const serverAfter = sshd.serverCpuSec();
+  const receiver: Usage | undefined =
+    serverBefore === undefined || serverAfter === undefined ? undefined : { wallSec: done.usage.wallSec, cpuSec: serverAfter - serverBefore, peakRssMiB: undefined };
   if (done.code !== 0) throw new Error(`scp failed:\n${m.output()}`);
   if (statSync(join(dest, 'copy')).size !== size) throw new Error('scp copied a different size');
   rmSync(dest, { recursive: true, force: true });
-  return { label, tool: cipher ? `scp -c ${cipher}` : 'scp (default cipher)', mbps: size / MiB / done.usage.wallSec, wallSec: done.usage.wallSec, sender: done.usage };
+  return { label, tool: cipher ? `scp -c ${cipher}` : 'scp (default cipher)', mbps: size / MiB / done.usage.wallSec, wallSec: done.usage.wallSec, sender: done.usage, ...(receiver ? { receiver } : {}) };
 }
 
 async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeSec: number; piecesHeld: number; pieceCount: number }> {
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(`| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`);
   }
-  console.log('\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; scp CPU and RSS are the client\'s.)');
+  console.log('\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; for scp, "CPU s sender" is the scp client, "CPU s receiver" the sshd session, RSS the client only.)');
   for (const label of Object.keys(files)) {
     const ours = median(rows.filter((r) => r.label === label && r.tool.startsWith('securetransfer')).map((r) => r.mbps));
     const scp = rows.filter((r) => r.label === label && r.tool.startsWith('scp (default'));

@@ -1,7 +1,7 @@
 // A throwaway OpenSSH server on a loopback port, with its own host key, client key and config,
 // so scp can be timed on the same files in the same run. Nothing outside its folder is touched.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 
@@ -13,6 +13,8 @@ export interface ThrowawaySshd {
   scpArgs(cipher?: string): string[];
   /** The scp destination for a path on this server. */
   remote(path: string): string;
+  /** CPU seconds of the server's finished sessions so far (its waited-for children). */
+  serverCpuSec(): number | undefined;
   stop(): void;
 }
 
@@ -77,6 +79,15 @@ export async function startSshd(dir: string, port: number): Promise<ThrowawaySsh
       ...(cipher ? ['-c', cipher] : []),
     ],
     remote: (path) => `${user}@127.0.0.1:${path}`,
+    serverCpuSec: () => {
+      try {
+        // /proc/PID/stat: after the ")" closing the name, cutime and cstime are fields 14 and 15.
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[13]) + Number(fields[14])) / 100;
+      } catch {
+        return undefined;
+      }
+    },
     stop: () => void child.kill('SIGTERM'),
   };
 }
