@@ -10,14 +10,22 @@ import { makeRandomFile, makeTextFile } from './files.js';
 import { measure, signal, waitForOutput, type Usage } from './measure.js';
 import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
 import { handshakeLatencies } from './handshake-latency.js';
+import { makeLink, type Link } from './link.js';
 
 const CLI = resolve('dist/src/bootstrap/main.js');
 const MiB = 1024 * 1024;
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
+const linkSpec = args.includes('--link') ? args[args.indexOf('--link') + 1] : undefined;
+// On an emulated link 1 GiB takes minutes per run: the quick size is the default there.
+const quick = args.includes('--quick') || (linkSpec !== undefined && !args.includes('--full'));
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 2;
 const size = quick ? 100 * MiB : 1024 * MiB;
+/** Where each side runs: loopback by default, the two ends of an emulated link with --link. */
+let link: Link | undefined;
+const host = () => link?.receiverHost ?? '127.0.0.1';
+const onSender = (command: string, a: string[]): [string, string[]] => link?.sender(command, a) ?? [command, a];
+const onReceiver = (command: string, a: string[]): [string, string[]] => link?.receiver(command, a) ?? [command, a];
 const root = join(tmpdir(), 'securetransfer-bench');
 mkdirSync(root, { recursive: true });
 
@@ -55,7 +63,7 @@ function freePort(): number {
 }
 
 async function startReceiver(side: ReturnType<typeof freshSide>, port: number) {
-  const m = measure(process.execPath, [CLI, 'receive', '--host', '127.0.0.1', '--port', String(port)], side.env, join(side.dir, 'receiver.time'));
+  const m = measure(...onReceiver(process.execPath, [CLI, 'receive', '--host', host(), '--port', String(port)]), side.env, join(side.dir, 'receiver.time'));
   await waitForOutput(m, /host key fingerprint/);
   return m;
 }
@@ -75,8 +83,7 @@ async function runOurs(label: string, file: string, level: number): Promise<Row>
   const port = freePort();
   const receiver = await startReceiver(receiverSide, port);
   const sender = measure(
-    process.execPath,
-    [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file, '--compression-level', String(level)],
+    ...onSender(process.execPath, [CLI, 'send', '--host', host(), '--port', String(port), '--file', file, '--compression-level', String(level)]),
     senderSide.env,
     join(senderSide.dir, 'sender.time'),
   );
@@ -94,7 +101,7 @@ async function runOurs(label: string, file: string, level: number): Promise<Row>
 async function runScp(label: string, file: string, sshd: ThrowawaySshd, cipher?: string): Promise<Row> {
   const dest = mkdtempSync(join(root, 'scp-'));
   const serverBefore = sshd.serverCpuSec();
-  const m = measure('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))], process.env, join(dest, 'scp.time'));
+  const m = measure(...onSender('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))]), process.env, join(dest, 'scp.time'));
   const done = await m.done;
   await new Promise((r) => setTimeout(r, 200)); // the session's sshd is reaped
   const serverAfter = sshd.serverCpuSec();
@@ -150,8 +157,12 @@ async function main(): Promise<void> {
   makeRandomFile(files.random, size);
   makeTextFile(files.text, size);
 
+  if (linkSpec !== undefined) {
+    link = makeLink(linkSpec);
+    console.log(link.describe());
+  }
   let sshd: ThrowawaySshd | undefined;
-  if (existsSync(SSHD)) sshd = await startSshd(join(root, 'sshd'), freePort());
+  if (existsSync(SSHD)) sshd = await startSshd(join(root, 'sshd'), freePort(), host(), onReceiver);
   else console.log(`scp comparison skipped: ${SSHD} not found (Debian: apt-get install openssh-server)`);
 
   const rows: Row[] = [];
@@ -167,6 +178,11 @@ async function main(): Promise<void> {
     }
   } finally {
     sshd?.stop();
+  }
+  if (link) {
+    // The latency and resume figures are about the software: they run on loopback only.
+    link.remove();
+    link = undefined;
   }
 
   console.log('\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |');

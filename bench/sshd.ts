@@ -18,11 +18,13 @@ export interface ThrowawaySshd {
   stop(): void;
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+function waitForPort(port: number, timeoutMs: number, host: string, elsewhere: boolean): Promise<void> {
+  // A server inside another network namespace cannot be reached from here: give it a moment.
+  if (elsewhere) return new Promise((resolve) => setTimeout(resolve, 1000));
   const end = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      const s = connect(port, '127.0.0.1');
+      const s = connect(port, host);
       s.once('connect', () => {
         s.destroy();
         resolve();
@@ -33,7 +35,12 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startSshd(dir: string, port: number): Promise<ThrowawaySshd> {
+export async function startSshd(
+  dir: string,
+  port: number,
+  host = '127.0.0.1',
+  wrap: (command: string, args: string[]) => [string, string[]] = (c, a) => [c, a],
+): Promise<ThrowawaySshd> {
   mkdirSync(dir, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory
   const hostKey = join(dir, 'host_ed25519');
@@ -46,7 +53,7 @@ export async function startSshd(dir: string, port: number): Promise<ThrowawaySsh
     config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${host}`,
       `HostKey ${hostKey}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
@@ -59,8 +66,9 @@ export async function startSshd(dir: string, port: number): Promise<ThrowawaySsh
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await waitForPort(port, 10_000);
+  const [command, args] = wrap(SSHD, ['-D', '-e', '-f', config]);
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  await waitForPort(port, 10_000, host, host !== '127.0.0.1');
   const user = process.env['USER'] ?? 'root';
   return {
     port,
@@ -78,7 +86,7 @@ export async function startSshd(dir: string, port: number): Promise<ThrowawaySsh
       'BatchMode=yes',
       ...(cipher ? ['-c', cipher] : []),
     ],
-    remote: (path) => `${user}@127.0.0.1:${path}`,
+    remote: (path) => `${user}@${host}:${path}`,
     serverCpuSec: () => {
       try {
         // /proc/PID/stat: after the ")" closing the name, cutime and cstime are fields 14 and 15.
