@@ -12,7 +12,7 @@ import type { Clock } from '../domain/ports/clock.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
-import type { PieceRecord, TransferRecord, TransferStore } from '../domain/ports/transfer-store.js';
+import type { TransferRecord, TransferStore } from '../domain/ports/transfer-store.js';
 import type { Connection } from '../domain/ports/transport.js';
 import { decodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { piecesOf } from '../domain/transfer/piece-set.js';
@@ -22,6 +22,7 @@ import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import type { ClientAuthorization } from './client-authorization.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
+import { hashPiecesAhead } from './hash-pieces-ahead.js';
 import { responderHandshake } from './handshake.js';
 import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
@@ -76,7 +77,6 @@ export class ReceiveSession {
   private state: ReceiverState = initialReceiverState;
   private partial: PartialFile | undefined;
   private manifest: Manifest | undefined;
-  private bytesDone = 0;
   private outcome: SessionOutcome | undefined;
   private interrupted = false;
   private handshakeExpired = false;
@@ -216,12 +216,12 @@ export class ReceiveSession {
     if (!(await folder.hasPartial(m.transferId))) return [];
     this.partial = await folder.openPartial(m.transferId, false);
     const held: HeldPiece[] = [];
-    const recorded = await store.pieces(m.transferId, 'receiver');
+    const recorded = (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount);
+    const partial = this.partial;
+    const hashes = hashPiecesAhead((offset, length) => partial.read(offset, length), m, recorded.map((p) => p.index), crypto.sha256);
     for (const piece of recorded) {
-      if (piece.index >= m.pieceCount) continue;
-      const range = pieceRange(m, piece.index);
-      const bytes = await this.partial.read(range.offset, range.length);
-      if (bytes.length === range.length && constantTimeEqual(crypto.sha256(bytes), piece.hash)) held.push(piece);
+      const hash = await hashes.get(piece.index);
+      if (hash && constantTimeEqual(hash, piece.hash)) held.push(piece);
     }
     if (held.length < recorded.length) {
       logger.warn('resume: recorded pieces failed re-verification and will be sent again', { transferId: m.transferId, recorded: recorded.length, verified: held.length });
@@ -335,7 +335,6 @@ export class ReceiveSession {
         } catch (e) {
           return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
         }
-        this.bytesDone += this.decoded!.length;
         this.decoded = undefined;
         return { type: 'piece-stored', index: effect.index };
       }
@@ -416,18 +415,20 @@ export class ReceiveSession {
   private async sendClose(code: ErrorCode, detail: string): Promise<void> {
     try {
       await this.channel.sendMessages([encodeClose(code, detail)]);
-      await this.connection.end();
+      // Linger before the FIN too: a middlebox that tears down both directions on a half-close
+      // would otherwise reset the sender before it reads the CLOSE (seen with a test proxy).
       await this.linger();
+      await this.connection.end();
     } catch (e) {
       this.deps.logger.debug('could not deliver CLOSE', { peer: this.peer, code, reason: (e as Error).message });
     }
   }
 
   /**
-   * After CLOSE, reads and discards what the peer still sends, for at most CLOSE_LINGER_MS.
-   * Closing a socket with unread data makes the kernel send a reset, and a reset can make the
-   * peer's kernel drop the CLOSE before the peer reads it: the peer would learn "connection
-   * lost" instead of the reason.
+   * After CLOSE, reads and discards what the peer still sends, until it closes or for at most
+   * CLOSE_LINGER_MS. Closing a socket with unread data makes the kernel send a reset, and a reset
+   * can make the peer's kernel drop the CLOSE before the peer reads it: the peer would learn
+   * "connection lost" instead of the reason.
    */
   private async linger(): Promise<void> {
     const { clock } = this.deps;

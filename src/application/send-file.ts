@@ -15,6 +15,7 @@ import { validateFileName } from '../domain/transfer/file-name.js';
 import { encodeManifest, pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
 import { initiatorHandshake } from './handshake.js';
+import { hashPiecesAhead, type PieceHashes } from './hash-pieces-ahead.js';
 import { SecureChannel } from './secure-channel.js';
 import { runSenderTransfer } from './sender-transfer.js';
 import type { ServerTrust } from './server-trust.js';
@@ -71,6 +72,8 @@ interface Attempt {
   readonly request: SendFileRequest;
   /** The record before this attempt (a resume), for the cumulative counters and the receiver key. */
   readonly earlier: TransferRecord | undefined;
+  /** A resume hashes the pieces it saw acknowledged while it connects and the receiver checks its own. */
+  readonly prehashed?: PieceHashes;
 }
 
 const compressionFor = (level: number): Compression => (level > 0 ? 'zstd' : 'none');
@@ -176,7 +179,9 @@ export class SendFile {
         errorDetail: null,
         updatedAt: clock.now(),
       });
-      return await this.attempt({ manifest, source, request, earlier });
+      const acknowledged = (await store.pieces(earlier.id, 'sender')).map((p) => p.index).filter((i) => i < manifest.pieceCount);
+      const prehashed = hashPiecesAhead((offset, length) => source.read(offset, length), manifest, acknowledged, this.deps.crypto.sha256);
+      return await this.attempt({ manifest, source, request, earlier, prehashed });
     } finally {
       await source.close();
     }
@@ -256,6 +261,7 @@ export class SendFile {
         codec: this.deps.codec,
         compressionLevel: request.compressionLevel,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
+        prehashed: a.prehashed,
         onAccepted: async (held) => {
           piecesHeld = held.length;
           progress = { piecesDone: held.length, bytesDone: 0 };

@@ -13,6 +13,7 @@ import { PieceSet } from '../domain/transfer/piece-set.js';
 import { initialSenderState, senderStep, type HeldPieceCheck, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor, PieceEncoding, type InboundMessage } from '../domain/wire/messages.js';
+import type { PieceHashes } from './hash-pieces-ahead.js';
 import type { SecureChannel } from './secure-channel.js';
 
 export interface SenderTransferOptions {
@@ -23,6 +24,8 @@ export interface SenderTransferOptions {
   readonly codec: Codec;
   readonly compressionLevel: number;
   readonly window: number;
+  /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
+  readonly prehashed?: PieceHashes | undefined;
   /** Called once the receiver's held pieces (a resume) have been checked against the source. */
   readonly onAccepted: (held: PieceRecord[]) => Promise<void>;
   /** Called after each ACK with the piece and the running totals (held pieces included). */
@@ -147,10 +150,13 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     const indexes = PieceSet.bitfieldIndexes(accept.held, manifest.pieceCount);
     const checks: HeldPieceCheck[] = [];
     for (const [k, index] of indexes.entries()) {
-      const range = pieceRange(manifest, index);
-      const raw = await readPiece(index);
-      checks.push({ index, theirs: accept.heldHashes[k]!, ours: o.crypto.sha256(raw.subarray(0, range.length)) });
-      reuse(raw);
+      let ours = await o.prehashed?.get(index);
+      if (!ours) {
+        const raw = await readPiece(index);
+        ours = o.crypto.sha256(raw);
+        reuse(raw);
+      }
+      checks.push({ index, theirs: accept.heldHashes[k]!, ours });
     }
     return checks;
   };
