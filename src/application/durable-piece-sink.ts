@@ -43,8 +43,12 @@ export class DurablePieceSink {
     this.lastFlushAt = clock.now();
   }
 
-  /** Submits a verified piece's bytes; waits only while the pipeline is full. Throws an earlier write's failure. */
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  /**
+   * Submits a verified piece's bytes; waits only while the pipeline is full. Throws an earlier
+   * write's failure. onWritten runs once the bytes are no longer needed (written or failed), so
+   * the caller may reuse their buffer then and not before.
+   */
+  async write(offset: number, data: Uint8Array, onWritten?: () => void): Promise<void> {
     this.throwIfFailed();
     while (this.inflight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.inflight);
     const write: Promise<void> = this.partial
@@ -52,7 +56,10 @@ export class DurablePieceSink {
       .catch((e: unknown) => {
         this.failure ??= e;
       })
-      .finally(() => this.inflight.delete(write));
+      .finally(() => {
+        this.inflight.delete(write);
+        onWritten?.();
+      });
     this.inflight.add(write);
   }
 

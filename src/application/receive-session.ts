@@ -64,6 +64,11 @@ export type SessionOutcome =
   | { readonly kind: 'completed'; readonly transferId: string; readonly path: string }
   | { readonly kind: 'failed'; readonly transferId: string; readonly code: ErrorCode; readonly detail: string };
 
+/** Bodies this large (pieces) are read into lent buffers; smaller messages are not worth it. */
+const LEND_BODIES_FROM = 64 * 1024;
+/** One body being checked, one being written, one spare. */
+const SPARE_BODIES = 3;
+
 function codeOf(e: unknown): ErrorCode {
   return e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
 }
@@ -91,6 +96,15 @@ export class ReceiveSession {
   private earlier: TransferRecord | undefined;
   /** Writes pieces and makes them durable in batches, once the transfer is accepted. */
   private sink: DurablePieceSink | undefined;
+  /**
+   * Piece bodies are read into reused buffers: a fresh 1 MiB buffer per piece costs a page fault
+   * per 4 KiB. A buffer returns here only when nothing refers to it any more: at once for a
+   * piece that was decompressed, refused or NACKed, after its write for raw data.
+   */
+  private readonly spareBodies: Uint8Array[] = [];
+  private readonly lentBodies = new WeakSet<ArrayBufferLike>();
+  /** Set while the current piece's raw data waits for its write (its body must not be reused). */
+  private bodyInWrite = false;
   constructor(
     connection: Connection,
     private readonly deps: ReceiveSessionDeps,
@@ -177,12 +191,20 @@ export class ReceiveSession {
     if (refused) return refused;
 
     const limits = { maxPieceBody: PIECE_HEADER_LENGTH + manifest.pieceSize, maxAcceptBody: 0 };
+    const lendBody = (length: number): Uint8Array | undefined => {
+      if (length < LEND_BODIES_FROM) return undefined;
+      const buffer = this.spareBodies.pop() ?? new Uint8Array(limits.maxPieceBody);
+      this.lentBodies.add(buffer.buffer);
+      return buffer;
+    };
     try {
       while (!this.outcome) {
-        const message = await this.channel.readMessage(limits);
+        const message = await this.channel.readMessage(limits, lendBody);
         switch (message.type) {
           case 'piece':
+            this.bodyInWrite = false;
             await this.apply({ type: 'piece', header: message.piece, dataLength: message.piece.data.length }, clientFingerprint, message.piece);
+            if (!this.bodyInWrite) this.returnBody(message.piece.data);
             break;
           case 'transfer-complete': {
             const computedRoot = crypto.sha256(transferRootInput(manifest.fileSize, piecesOf(this.state).allHashes()));
@@ -330,8 +352,11 @@ export class ReceiveSession {
         return { type: 'piece-decoded', index: p.index, length: data.length, computedHash: crypto.sha256(data), declaredHash: p.hash };
       }
       case 'store-piece': {
+        const data = this.decoded!;
         try {
-          await this.sink!.write(effect.offset, this.decoded!);
+          // Raw data is a view of the lent body: it goes back only once its write is done.
+          if (this.lentBodies.has(data.buffer)) this.bodyInWrite = true;
+          await this.sink!.write(effect.offset, data, () => this.returnBody(data));
         } catch (e) {
           return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
         }
@@ -401,6 +426,13 @@ export class ReceiveSession {
         return exhaustive;
       }
     }
+  }
+
+  /** Takes back a lent body buffer (a view of it is enough); others are left to the collector. */
+  private returnBody(view: Uint8Array): void {
+    if (!this.lentBodies.has(view.buffer) || this.spareBodies.length >= SPARE_BODIES) return;
+    this.lentBodies.delete(view.buffer);
+    this.spareBodies.push(new Uint8Array(view.buffer));
   }
 
   /** Bytes of the pieces not yet held. */

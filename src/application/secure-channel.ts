@@ -66,11 +66,14 @@ export class SecureChannel {
     await this.connection.write(out.subarray(0, at));
   }
 
-  /** Reads the next message; throws E_DECRYPT_FAILED for a record that fails authentication. */
-  async readMessage(limits: MessageLimits): Promise<InboundMessage> {
+  /**
+   * Reads the next message; throws E_DECRYPT_FAILED for a record that fails authentication.
+   * bodyBuffer may lend a buffer for a large body (see MessageDecoder.next).
+   */
+  async readMessage(limits: MessageLimits, bodyBuffer?: (length: number) => Uint8Array | undefined): Promise<InboundMessage> {
     const cipher = this.requireReceiveCipher();
     for (;;) {
-      const next = this.messages.next(limits);
+      const next = this.messages.next(limits, bodyBuffer);
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
       const frame = await this.readFrame();

@@ -25,19 +25,20 @@ export class ByteQueue {
     return this.copyOut(want, false);
   }
 
-  take(n: number): Uint8Array {
+  /** Consumes n bytes: a view when they sit in one chunk, else a copy (into `into` when it is large enough). */
+  take(n: number, into?: Uint8Array): Uint8Array {
     if (n > this.total) throw new RangeError(`ByteQueue: take(${n}) with ${this.total} queued`);
-    return this.copyOut(n, true);
+    return this.copyOut(n, true, into);
   }
 
-  private copyOut(n: number, consume: boolean): Uint8Array {
+  private copyOut(n: number, consume: boolean, into?: Uint8Array): Uint8Array {
     const first = this.chunks[0];
     if (consume && first && first.length - this.head >= n) {
       const out = first.subarray(this.head, this.head + n);
       this.advance(n);
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = into && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
     let at = 0;
     let ci = 0;
     let offset = this.head;

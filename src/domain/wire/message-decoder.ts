@@ -21,7 +21,11 @@ export class MessageDecoder {
     return this.queue.length;
   }
 
-  next(limits: MessageLimits): MessageStreamResult {
+  /**
+   * The next message, or need-more, or the protocol error that ends the stream. bodyBuffer may
+   * lend a buffer for a large body (a piece), which the caller reuses once it is done with it.
+   */
+  next(limits: MessageLimits, bodyBuffer?: (length: number) => Uint8Array | undefined): MessageStreamResult {
     if (this.failed) return this.failed;
     if (this.queue.length < MESSAGE_HEADER_LENGTH) return { kind: 'need-more' };
     const header = this.queue.peek(MESSAGE_HEADER_LENGTH);
@@ -32,7 +36,7 @@ export class MessageDecoder {
     if (length > max) return this.fail('E_FRAME_TOO_LARGE', `message type ${type} declares ${length} bytes, limit ${max}`);
     if (this.queue.length < MESSAGE_HEADER_LENGTH + length) return { kind: 'need-more' };
     this.queue.take(MESSAGE_HEADER_LENGTH);
-    const body = this.queue.take(length);
+    const body = this.queue.take(length, bodyBuffer?.(length));
     const decoded = decodeMessage(type, body);
     if (!decoded.ok) return this.fail(decoded.code, decoded.detail);
     return { kind: 'message', message: decoded.value };
