@@ -262,9 +262,10 @@ export class SendFile {
         compressionLevel: request.compressionLevel,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
         prehashed: a.prehashed,
-        onAccepted: async (held) => {
+        onAccepted: async (held, bytesHeld) => {
           piecesHeld = held.length;
-          progress = { piecesDone: held.length, bytesDone: 0 };
+          // Held pieces count as done from the start (the record showed 0 bytes for them before).
+          progress = { piecesDone: held.length, bytesDone: bytesHeld };
           pending = [...held];
           await flush();
         },

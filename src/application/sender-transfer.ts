@@ -26,8 +26,8 @@ export interface SenderTransferOptions {
   readonly window: number;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
-  /** Called once the receiver's held pieces (a resume) have been checked against the source. */
-  readonly onAccepted: (held: PieceRecord[]) => Promise<void>;
+  /** Called once the receiver's held pieces (a resume) have been checked against the source, with their total size. */
+  readonly onAccepted: (held: PieceRecord[], bytesHeld: number) => Promise<void>;
   /** Called after each ACK with the piece and the running totals (held pieces included). */
   readonly onAcked: (piece: PieceRecord, piecesDone: number, bytesDone: number) => Promise<void>;
 }
@@ -196,7 +196,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
             bytesDone += pieceRange(manifest, i).length;
             piecesDone++;
           }
-          await o.onAccepted(records);
+          await o.onAccepted(records, bytesDone);
           break;
         }
         case 'ack': {

@@ -22,17 +22,21 @@ export class BootstrapCliApp implements CliApp {
   }
 
   /** SPEC §1: a secret from the environment first, else the person at the terminal; never argv. */
-  private passwordFor(path: string, ask: AskPassword): () => Promise<string> {
+  private passwordFromEnv(): string | undefined {
     const fromEnv = this.env['ST_KEY_PASSWORD'];
-    if (fromEnv !== undefined && fromEnv !== '') return () => Promise.resolve(fromEnv);
-    return () => ask(`password for ${path}: `);
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  }
+
+  private passwordFor(path: string, ask: AskPassword): () => Promise<string> {
+    const fromEnv = this.passwordFromEnv();
+    return fromEnv === undefined ? () => ask(`password for ${path}: `) : () => Promise.resolve(fromEnv);
   }
 
   async keygen(input: KeygenInput): Promise<MadeIdentityKey> {
     const role = await keygenContainer(this.config(), input.outputDir);
     try {
-      const fromEnv = this.env['ST_KEY_PASSWORD'];
-      const password = input.password ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : await input.askPassword('password for the new key: ', { confirm: true }));
+      // --password (compatibility) wins over the environment, which wins over asking twice.
+      const password = input.password ?? this.passwordFromEnv() ?? (await input.askPassword('password for the new key: ', { confirm: true }));
       return await (await role.container.getAsync(TOKENS.MakeIdentityKey)).execute(password);
     } finally {
       await role.dispose();
