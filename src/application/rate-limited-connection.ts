@@ -44,8 +44,8 @@ export class RateLimitedConnection implements Connection {
     return chunk;
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    return this.inner.write(bytes);
+  write(bytes: Uint8Array, onReleased?: () => void): Promise<void> {
+    return this.inner.write(bytes, onReleased);
   }
 
   setIdleTimeout(ms: number): void {

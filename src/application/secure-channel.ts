@@ -1,7 +1,7 @@
 // One connection's framing and record layer (PROTOCOL.md §2–§4): frames before the handshake,
 // AES-256-GCM records after it, and the inner message stream on top of the records.
 import { SecureTransferError } from '../domain/errors.js';
-import { MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import { MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
 import type { CipherState } from '../domain/noise/cipher-state.js';
 import type { Connection } from '../domain/ports/transport.js';
 import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, writeFrameHeader, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
@@ -10,18 +10,34 @@ import { FrameDecoder } from '../domain/wire/frame-decoder.js';
 import { MessageDecoder } from '../domain/wire/message-decoder.js';
 import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
 
+/**
+ * Outgoing buffers kept for reuse once the transport releases them. A fresh 1 MiB buffer per
+ * piece costs zeroing and a page fault per 4 KiB; two cover one piece on its way to the kernel
+ * while the next is sealed.
+ */
+const SPARE_OUTGOING = 2;
+
 export class SecureChannel {
   private readonly frames = new FrameDecoder();
+  private readonly spareOutgoing: Uint8Array[] = [];
+  /**
+   * Where a record that spans read chunks is put together: records are decrypted at once into
+   * new plaintext, so one buffer serves them all instead of a new 64 KiB one per record.
+   */
+  private readonly recordScratch = new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE);
   private readonly messages = new MessageDecoder();
   private sendCipher: CipherState | undefined;
   private receiveCipher: CipherState | undefined;
 
   constructor(readonly connection: Connection) {}
 
-  /** Reads the next whole frame; throws E_CONNECTION_LOST at end of stream, the decoder's code on bad framing. */
-  async readFrame(): Promise<Frame> {
+  /**
+   * Reads the next whole frame; throws E_CONNECTION_LOST at end of stream, the decoder's code on
+   * bad framing. With scratch the body may be a view of it (FrameDecoder.next).
+   */
+  async readFrame(scratch?: Uint8Array): Promise<Frame> {
     for (;;) {
-      const next = this.frames.next();
+      const next = this.frames.next(scratch);
       if (next.kind === 'frame') return next.frame;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
       const chunk = await this.connection.read();
@@ -45,25 +61,40 @@ export class SecureChannel {
 
   /**
    * Sends messages (already encoded) as one stream slice: it is cut into records of at most
-   * MAX_RECORD_PLAINTEXT bytes, each sealed with the next nonce, and written in one call.
+   * MAX_RECORD_PLAINTEXT bytes, each sealed with the next nonce straight into the outgoing
+   * buffer after its frame header, and written in one call.
    */
   async sendMessages(parts: readonly Uint8Array[]): Promise<void> {
     const cipher = this.requireSendCipher();
     let total = 0;
     for (const p of parts) total += p.length;
     const records = Math.ceil(total / MAX_RECORD_PLAINTEXT);
-    const out = new Uint8Array(total + records * (FRAME_HEADER_LENGTH + 16));
+    const out = this.outgoing(total + records * (FRAME_HEADER_LENGTH + 16));
     const stream = new ByteQueue();
     for (const p of parts) stream.push(p);
     let at = 0;
     while (stream.length > 0) {
       // take() returns a view when the slice lies in one part, so big pieces are not copied here.
-      const sealed = cipher.encrypt(stream.take(Math.min(stream.length, MAX_RECORD_PLAINTEXT)));
+      const slot = out.subarray(at + FRAME_HEADER_LENGTH);
+      const sealed = cipher.encrypt(stream.take(Math.min(stream.length, MAX_RECORD_PLAINTEXT)), slot);
+      // An adapter that ignored the output buffer still gets its record on the wire.
+      if (sealed.buffer !== slot.buffer || sealed.byteOffset !== slot.byteOffset) slot.set(sealed);
       writeFrameHeader(out, at, FrameType.RECORD, sealed.length);
-      out.set(sealed, at + FRAME_HEADER_LENGTH);
       at += FRAME_HEADER_LENGTH + sealed.length;
     }
-    await this.connection.write(out.subarray(0, at));
+    await this.connection.write(out.subarray(0, at), () => this.releaseOutgoing(out));
+  }
+
+  /** A spare outgoing buffer that fits, or a new one; small messages (ACKs) never take a spare. */
+  private outgoing(length: number): Uint8Array {
+    if (length < MAX_RECORD_PLAINTEXT) return new Uint8Array(length);
+    const at = this.spareOutgoing.findIndex((b) => b.length >= length);
+    return at >= 0 ? this.spareOutgoing.splice(at, 1)[0]! : new Uint8Array(length);
+  }
+
+  private releaseOutgoing(buffer: Uint8Array): void {
+    // Spares hold only ciphertext, never plaintext, so keeping them around reveals nothing.
+    if (buffer.length >= MAX_RECORD_PLAINTEXT && this.spareOutgoing.length < SPARE_OUTGOING) this.spareOutgoing.push(buffer);
   }
 
   /**
@@ -76,7 +107,7 @@ export class SecureChannel {
       const next = this.messages.next(limits, bodyBuffer);
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
-      const frame = await this.readFrame();
+      const frame = await this.readFrame(this.recordScratch);
       if (frame.type !== FrameType.RECORD) {
         throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `frame type ${frame.type} after the handshake`);
       }

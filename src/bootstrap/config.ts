@@ -36,6 +36,8 @@ export interface Config {
   readonly crypto: CryptoChoice;
   /** zstd through zstd-napi (native, the fast default) or zstd-codec (WebAssembly). */
   readonly codec: CodecChoice;
+  /** ST_DIRECT_IO: the receiver writes aligned pieces with O_DIRECT where the file system takes it. */
+  readonly directIo: boolean;
 }
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'OFF'] as const;
@@ -83,6 +85,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     authorizedKeysPath: env['ST_AUTHORIZED_KEYS'] ? resolve(env['ST_AUTHORIZED_KEYS']) : undefined,
     crypto: read('ST_CRYPTO', 'node', (v) => oneOf(v, ['node', 'noble'] as const)),
     codec: read('ST_CODEC', 'napi', (v) => oneOf(v, ['napi', 'codec'] as const)),
+    directIo: read('ST_DIRECT_IO', 'auto', (v) => oneOf(v, ['auto', 'off'] as const)) === 'auto',
   };
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;

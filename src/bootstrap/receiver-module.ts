@@ -20,7 +20,7 @@ export interface ReceiverOptions {
 export function receiverModule(config: Config, options: ReceiverOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Transport).toConstantValue(new TcpTransport());
-    bind(TOKENS.ReceiveFolder).toConstantValue(new NodeReceiveFolder(config.outputDir));
+    bind(TOKENS.ReceiveFolder).toConstantValue(new NodeReceiveFolder(config.outputDir, { directWrites: config.directIo }));
     bind(TOKENS.IdentityStore).toResolvedValue(
       (crypto) =>
         new KeyFileIdentityStore(options.keyPath ?? config.hostKeyPath, crypto, {

@@ -125,6 +125,20 @@ for (const crypto of cryptoAdapters) {
       assert.equal(new TextDecoder().decode(crypto.open(key, nonce, ad, sealed)), 'attack at dawn');
     });
 
+    it('seals into a given buffer exactly what it returns otherwise, and refuses one too small', () => {
+      const key = crypto.randomBytes(32);
+      const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7);
+      const plaintext = crypto.randomBytes(1000);
+      const alone = crypto.seal(key, nonce, new Uint8Array(0), plaintext);
+      const into = new Uint8Array(4 + 1016 + 4).fill(0xaa);
+      const placed = crypto.seal(key, nonce, new Uint8Array(0), plaintext, into.subarray(4));
+      assert.deepEqual(placed, alone);
+      assert.equal(placed.buffer, into.buffer, 'the result is a view of the given buffer');
+      assert.equal(placed.byteOffset, 4);
+      assert.deepEqual(into.subarray(1020), Uint8Array.of(0xaa, 0xaa, 0xaa, 0xaa), 'nothing written past the record');
+      assert.throws(() => crypto.seal(key, nonce, new Uint8Array(0), plaintext, new Uint8Array(1015)), RangeError);
+    });
+
     it('hashes match FIPS 180-2 and RFC 4231 test case 2', () => {
       assert.equal(toHex(crypto.sha256(new TextEncoder().encode('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
       const mac = crypto.hmacSha256(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?'));

@@ -32,9 +32,9 @@ class RecordingConnection implements Connection {
   read() {
     return this.inner.read();
   }
-  write(bytes: Uint8Array) {
+  write(bytes: Uint8Array, onReleased?: () => void) {
     this.writes.push(Uint8Array.from(bytes));
-    return this.inner.write(bytes);
+    return this.inner.write(bytes, onReleased);
   }
   setIdleTimeout(ms: number) {
     this.inner.setIdleTimeout(ms);

@@ -27,7 +27,7 @@ class SecretSpy implements CryptoPrimitives {
   }
   publicKeyOf = (k: Uint8Array) => this.inner.publicKeyOf(k);
   dh = (priv: Uint8Array, pub: Uint8Array) => this.keep('DH output', this.inner.dh(priv, pub));
-  seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array) => this.inner.seal(this.keep('AES key', key), nonce, ad, data);
+  seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) => this.inner.seal(this.keep('AES key', key), nonce, ad, data, into);
   open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array) => this.inner.open(this.keep('AES key', key), nonce, ad, data);
   sha256 = (d: Uint8Array) => this.inner.sha256(d);
   hmacSha256 = (key: Uint8Array, d: Uint8Array) => this.keep('HKDF output', this.inner.hmacSha256(key, d));

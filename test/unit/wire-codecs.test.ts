@@ -33,6 +33,28 @@ describe('frame codec', () => {
     );
   });
 
+  it('puts frames that span chunks together in one scratch buffer, each right until the next', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 16, maxLength: 400 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 97 }), (bodies, step) => {
+        const decoder = new FrameDecoder();
+        const wire = concatBytes(...bodies.map((b) => encodeFrame(FrameType.RECORD, b)));
+        const scratch = new Uint8Array(3 + 400);
+        const out: Uint8Array[] = [];
+        let viewsOfScratch = 0;
+        for (let at = 0; at < wire.length; at += step) {
+          decoder.push(wire.subarray(at, at + step));
+          for (let r = decoder.next(scratch); r.kind === 'frame'; r = decoder.next(scratch)) {
+            if (r.frame.body.buffer === scratch.buffer) viewsOfScratch++;
+            out.push(Uint8Array.from(r.frame.body)); // copied before the next frame reuses scratch
+          }
+        }
+        assert.deepEqual(out, bodies);
+        // With chunks smaller than a frame, every frame spans chunks and lands in scratch.
+        if (step < 19) assert.equal(viewsOfScratch, bodies.length);
+      }),
+    );
+  });
+
   it('never throws on arbitrary bytes and reports unknown types from the first byte', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {

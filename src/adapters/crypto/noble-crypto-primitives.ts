@@ -23,8 +23,12 @@ export class NobleCryptoPrimitives implements CryptoPrimitives {
     return x25519.getSharedSecret(privateKey, publicKey);
   }
 
-  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return gcm(key, nonce, ad).encrypt(plaintext);
+  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
+    const sealed = gcm(key, nonce, ad).encrypt(plaintext);
+    if (!into) return sealed;
+    if (into.length < sealed.length) throw new RangeError('seal: output buffer too small');
+    into.set(sealed);
+    return into.subarray(0, sealed.length);
   }
 
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {

@@ -51,16 +51,17 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
     return out;
   }
 
-  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(ad);
     const body = cipher.update(plaintext);
-    const final = cipher.final();
-    const tag = cipher.getAuthTag();
-    const out = new Uint8Array(body.length + final.length + tag.length);
+    const final = cipher.final(); // empty for GCM, a stream mode; kept for exactness
+    const length = body.length + final.length + 16;
+    if (into && into.length < length) throw new RangeError('seal: output buffer too small');
+    const out = into ? into.subarray(0, length) : new Uint8Array(length);
     out.set(body, 0);
     out.set(final, body.length);
-    out.set(tag, body.length + final.length);
+    out.set(cipher.getAuthTag(), body.length + final.length);
     return out;
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
 import { isTransferId } from '../../domain/transfer/transfer-id.js';
+import { AlignedStaging, isDirectAligned, openDirect } from './direct-writes.js';
 
 function partialName(transferId: string): string {
   // The id comes from the network: only a UUID may become part of a path.
@@ -19,14 +20,60 @@ function ioError(what: string, e: unknown): SecureTransferError {
   return new SecureTransferError(code === 'EEXIST' ? 'E_FILE_EXISTS' : 'E_IO', `${what}: ${code ?? (e as Error).message}`, { cause: e });
 }
 
-class NodePartialFile implements PartialFile {
-  constructor(private readonly handle: FileHandle) {}
+async function writeAll(handle: FileHandle, data: Uint8Array, offset: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
+    written += bytesWritten;
+  }
+}
+
+export class NodePartialFile implements PartialFile {
+  /** Set while direct writes work here; cleared for good at the first sign they do not. */
+  private directOn: boolean;
+  private bytesDirect = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    /** The same inode opened with O_DIRECT, when the file system takes it (direct-writes.ts). */
+    private readonly direct: FileHandle | undefined,
+    private readonly staging: AlignedStaging,
+  ) {
+    this.directOn = direct !== undefined;
+  }
+
+  /** Bytes that went around the page cache (for tests and diagnostics). */
+  get directBytes(): number {
+    return this.bytesDirect;
+  }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await this.handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
+    // Only the last piece of a file is normally unaligned: it goes through the page cache.
+    if (this.directOn && isDirectAligned(offset, data.length) && (await this.writeDirect(offset, data))) return;
+    await writeAll(this.handle, data, offset);
+  }
+
+  /** False, with nothing written, when direct I/O turns out not to work: the caller writes buffered. */
+  private async writeDirect(offset: number, data: Uint8Array): Promise<boolean> {
+    const staging = this.staging.take(data.length);
+    if (!staging) {
+      this.directOn = false;
+      return false;
+    }
+    try {
+      staging.set(data);
+      const { bytesWritten } = await this.direct!.write(staging, 0, data.length, offset);
+      this.bytesDirect += bytesWritten;
+      // A short direct write (a full disk) leaves the rest to the buffered path, which reports it.
+      if (bytesWritten < data.length) await writeAll(this.handle, data.subarray(bytesWritten), offset + bytesWritten);
+      return true;
+    } catch (e) {
+      // EINVAL is the kernel refusing the alignment or the flag, checked before anything is written.
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      this.directOn = false;
+      return false;
+    } finally {
+      this.staging.give(staging);
     }
   }
 
@@ -41,13 +88,24 @@ class NodePartialFile implements PartialFile {
     return this.handle.datasync();
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await this.direct?.close().catch(() => undefined);
+    await this.handle.close();
   }
 }
 
+export interface ReceiveFolderOptions {
+  /** Write aligned pieces with O_DIRECT where the file system takes it (ST_DIRECT_IO). */
+  readonly directWrites: boolean;
+}
+
 export class NodeReceiveFolder implements ReceiveFolder {
-  constructor(readonly path: string) {
+  private readonly staging = new AlignedStaging();
+
+  constructor(
+    readonly path: string,
+    private readonly options: ReceiveFolderOptions = { directWrites: true },
+  ) {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   }
 
@@ -69,7 +127,9 @@ export class NodeReceiveFolder implements ReceiveFolder {
   async openPartial(transferId: string, create: boolean): Promise<PartialFile> {
     const flags = constants.O_RDWR | constants.O_NOFOLLOW | (create ? constants.O_CREAT | constants.O_EXCL : 0);
     try {
-      return new NodePartialFile(await open(join(this.path, partialName(transferId)), flags, 0o600));
+      const handle = await open(join(this.path, partialName(transferId)), flags, 0o600);
+      const direct = this.options.directWrites ? await openDirect(handle) : undefined;
+      return new NodePartialFile(handle, direct, this.staging);
     } catch (e) {
       throw ioError(`cannot open the partial file of ${transferId}`, e);
     }

@@ -70,13 +70,16 @@ export class TcpConnection implements Connection {
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.socket.destroyed || this.socket.writableEnded) {
-      return Promise.reject(new SecureTransferError('E_CONNECTION_LOST', 'the connection is closed'));
+  write(bytes: Uint8Array, onReleased?: () => void): Promise<void> {
+    const refused = this.failure ?? (this.socket.destroyed || this.socket.writableEnded ? new SecureTransferError('E_CONNECTION_LOST', 'the connection is closed') : undefined);
+    if (refused) {
+      onReleased?.();
+      return Promise.reject(refused);
     }
     return new Promise((resolve, reject) => {
+      // Node calls this once the bytes are written to the kernel, or failed (also on destroy).
       const flushed = this.socket.write(bytes, (e) => {
+        onReleased?.();
         if (e) reject(new SecureTransferError('E_CONNECTION_LOST', `write failed: ${e.message}`, { cause: e }));
         else if (!flushed) resolve();
       });

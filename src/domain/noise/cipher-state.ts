@@ -37,11 +37,16 @@ export class CipherState {
     return this.counter;
   }
 
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  /** With into, the ciphertext is written there (see CryptoPrimitives.seal) and returned as a view of it. */
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
     // Without a key Noise passes data through (early handshake); a destroyed state must not.
     if (this.destroyed) throw new SecureTransferError('E_NONCE_EXHAUSTED', 'cipher state nonce exhausted or destroyed');
-    if (!this.key) return plaintext;
-    const ciphertext = this.crypto.seal(this.key, this.nextNonce(), ad, plaintext);
+    if (!this.key) {
+      if (!into) return plaintext;
+      into.set(plaintext);
+      return into.subarray(0, plaintext.length);
+    }
+    const ciphertext = this.crypto.seal(this.key, this.nextNonce(), ad, plaintext, into);
     this.counter++;
     return ciphertext;
   }
@@ -55,8 +60,8 @@ export class CipherState {
     return plaintext;
   }
 
-  encrypt(plaintext: Uint8Array): Uint8Array {
-    return this.encryptWithAd(EMPTY, plaintext);
+  encrypt(plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
+    return this.encryptWithAd(EMPTY, plaintext, into);
   }
 
   decrypt(ciphertext: Uint8Array): Uint8Array | undefined {

@@ -13,8 +13,12 @@ export interface CryptoPrimitives {
   publicKeyOf(privateKey: Uint8Array): Uint8Array;
   /** X25519. Throws when the result is all zeros (a low-order peer key): Noise §12.1 allows refusing it. */
   dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
-  /** AES-256-GCM; returns ciphertext followed by the 16-byte tag. */
-  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * AES-256-GCM; returns ciphertext followed by the 16-byte tag. With into (at least 16 bytes
+   * longer than plaintext) the result is written there and returned as a view of it, so the
+   * record layer seals straight into its outgoing buffer.
+   */
+  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array;
   /** Returns undefined when authentication fails; never returns unauthenticated bytes. */
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
   sha256(data: Uint8Array): Uint8Array;

@@ -6,8 +6,12 @@ export interface Connection {
   readonly remotePort: number;
   /** Next chunk of bytes, or null at end of stream. Rejects with SecureTransferError E_TIMEOUT when idle too long. */
   read(): Promise<Uint8Array | null>;
-  /** Resolves once the bytes are accepted by the transport without exceeding its buffer. */
-  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the bytes are accepted by the transport without exceeding its buffer. The
+   * transport may still hold the bytes after that: onReleased, if given, runs once it no longer
+   * does (written out or failed), and only then may the caller reuse them.
+   */
+  write(bytes: Uint8Array, onReleased?: () => void): Promise<void>;
   /** Reads that wait longer than this fail with E_TIMEOUT; 0 disables. */
   setIdleTimeout(ms: number): void;
   /** Flushes and half-closes; the peer sees end of stream. */

@@ -23,7 +23,11 @@ export class FrameDecoder {
     return this.queue.length;
   }
 
-  next(): FrameStreamResult {
+  /**
+   * The next frame. A frame that spans read chunks is copied together, into scratch when given
+   * (its body is then a view of scratch, valid until scratch is reused) or else a new buffer.
+   */
+  next(scratch?: Uint8Array): FrameStreamResult {
     if (this.failed) return this.failed;
     const header = decodeFrameHeader(this.queue.peek(FRAME_HEADER_LENGTH));
     if (header.kind === 'error') {
@@ -31,7 +35,7 @@ export class FrameDecoder {
       return header;
     }
     if (header.kind === 'need-more' || this.queue.length < FRAME_HEADER_LENGTH + header.length) return { kind: 'need-more' };
-    const bytes = this.queue.take(FRAME_HEADER_LENGTH + header.length);
+    const bytes = this.queue.take(FRAME_HEADER_LENGTH + header.length, scratch);
     return { kind: 'frame', frame: { type: header.type, body: bytes.subarray(FRAME_HEADER_LENGTH) } };
   }
 }

@@ -1,0 +1,77 @@
+// One suite for the receiver's folder and partial files, run with direct writes (O_DIRECT where
+// the file system takes it) and without: the same bytes must come back either way.
+import assert from 'node:assert/strict';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { NodePartialFile, NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
+
+const root = mkdtempSync(join(tmpdir(), 'st-folder-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Whether this file system takes O_DIRECT at all (tmpfs before Linux 6.6 does not). */
+function directSupported(dir: string): boolean {
+  const probe = join(dir, 'probe');
+  try {
+    closeSync(openSync(probe, constants.O_CREAT | constants.O_WRONLY | constants.O_DIRECT, 0o600));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
+function bytes(length: number, seed: number): Uint8Array {
+  let x = seed;
+  return Uint8Array.from({ length }, () => ((x = (x * 48271) % 2147483647) & 0xff));
+}
+
+const PIECE = 64 * 1024;
+let n = 0;
+const transferId = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+
+for (const directWrites of [true, false]) {
+  describe(`receive folder contract: ${directWrites ? 'direct writes' : 'buffered writes'}`, () => {
+    it('reads back every piece written out of order, the unaligned last one included', async () => {
+      const folder = new NodeReceiveFolder(mkdtempSync(join(root, 'out-')), { directWrites });
+      const id = transferId();
+      const pieces = [bytes(PIECE, 1), bytes(PIECE, 2), bytes(PIECE, 3), bytes(1234, 4)];
+      const partial = await folder.openPartial(id, true);
+      for (const index of [2, 0, 3, 1]) {
+        const data = Uint8Array.from(pieces[index]!);
+        await partial.write(index * PIECE, data);
+        data.fill(0); // the caller's buffer is its own again once write() resolves
+      }
+      assert.deepEqual(await partial.read(PIECE, PIECE), pieces[1]);
+      await partial.sync();
+      await partial.close();
+      const final = await folder.finalize(id, 'out.bin');
+      assert.equal(statSync(final).size, 3 * PIECE + 1234);
+      assert.deepEqual(new Uint8Array(readFileSync(final)), Uint8Array.from(Buffer.concat(pieces)));
+    });
+
+    it('keeps concurrent writes apart', async () => {
+      const folder = new NodeReceiveFolder(mkdtempSync(join(root, 'out-')), { directWrites });
+      const id = transferId();
+      const pieces = Array.from({ length: 6 }, (_, i) => bytes(PIECE, 10 + i));
+      const partial = await folder.openPartial(id, true);
+      await Promise.all(pieces.map((p, i) => partial.write(i * PIECE, p)));
+      await partial.close();
+      const written = readFileSync(join(folder.path, `.securetransfer-${id}.part`));
+      assert.deepEqual(new Uint8Array(written), Uint8Array.from(Buffer.concat(pieces)));
+    });
+
+    it(directWrites ? 'writes aligned pieces around the page cache where the file system allows, unaligned ones buffered' : 'never opens the file for direct writes', async () => {
+      const dir = mkdtempSync(join(root, 'out-'));
+      const folder = new NodeReceiveFolder(dir, { directWrites });
+      const partial = (await folder.openPartial(transferId(), true)) as NodePartialFile;
+      await partial.write(0, bytes(PIECE, 20));
+      await partial.write(PIECE + 512, bytes(100, 21)); // unaligned: buffered, and direct stays on
+      await partial.write(2 * PIECE, bytes(PIECE, 22));
+      assert.equal(partial.directBytes, directWrites && directSupported(dir) ? 2 * PIECE : 0);
+      await partial.close();
+    });
+  });
+}
