@@ -1,13 +1,21 @@
-// Hashes chosen pieces of a file in order, reading the next piece while the current one is
-// hashed (the read runs on the thread pool). Used to re-verify held pieces on a resume: by the
+// Hashes chosen pieces of a file in order, reading the next pieces while the current one is
+// hashed (the reads run on the thread pool). Used to re-verify held pieces on a resume: by the
 // receiver against its partial file, and by the sender against its source while it connects.
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 
 /** Hash of each piece, or undefined when the file holds fewer bytes than the piece needs. */
 export type PieceHashes = ReadonlyMap<number, Promise<Uint8Array | undefined>>;
 
+/**
+ * Reads in flight while a piece is hashed. One was enough from the page cache; the receiver's
+ * partial file is read from the disk itself (its pieces were written around the cache), where
+ * several requests at once keep the device busy: 512 MiB read and hashed in 1.05 s with one
+ * read in flight, 0.59 s with four (measured here with O_DIRECT reads of 1 MiB).
+ */
+export const READS_AHEAD = 3;
+
 export function hashPiecesAhead(
-  read: (offset: number, length: number) => Promise<Uint8Array>,
+  read: (offset: number, length: number, into: Uint8Array) => Promise<Uint8Array>,
   m: Pick<Manifest, 'fileSize' | 'pieceSize'>,
   indexes: readonly number[],
   sha256: (data: Uint8Array) => Uint8Array,
@@ -20,24 +28,29 @@ export function hashPiecesAhead(
     promise.catch(() => undefined);
     hashes.set(index, promise);
   }
+  // Buffers go round: one per read in flight plus the one being hashed (fresh ones page-fault).
+  const spare: Uint8Array[] = [];
   const readPiece = (index: number) => {
     const range = pieceRange(m, index);
-    const pending = read(range.offset, range.length);
+    const buffer = spare.pop() ?? new Uint8Array(m.pieceSize);
+    const pending = read(range.offset, range.length, buffer).then((bytes) => ({ bytes, buffer }));
     pending.catch(() => undefined);
     return { pending, length: range.length };
   };
   void (async () => {
-    let next = indexes.length > 0 ? readPiece(indexes[0]!) : undefined;
+    const reads = indexes.slice(0, READS_AHEAD + 1).map(readPiece);
     for (const [k, index] of indexes.entries()) {
-      const current = next!;
-      next = k + 1 < indexes.length ? readPiece(indexes[k + 1]!) : undefined;
+      const current = reads.shift()!;
       try {
-        const bytes = await current.pending;
+        const { bytes, buffer } = await current.pending;
         settle.get(index)!.resolve(bytes.length === current.length ? sha256(bytes) : undefined);
+        spare.push(buffer);
       } catch (e) {
         for (const later of indexes.slice(k)) settle.get(later)!.reject(e);
         return;
       }
+      const next = indexes[k + READS_AHEAD + 1];
+      if (next !== undefined) reads.push(readPiece(next));
     }
   })();
   return hashes;

@@ -191,12 +191,7 @@ export class ReceiveSession {
     if (refused) return refused;
 
     const limits = { maxPieceBody: PIECE_HEADER_LENGTH + manifest.pieceSize, maxAcceptBody: 0 };
-    const lendBody = (length: number): Uint8Array | undefined => {
-      if (length < LEND_BODIES_FROM) return undefined;
-      const buffer = this.spareBodies.pop() ?? new Uint8Array(limits.maxPieceBody);
-      this.lentBodies.add(buffer.buffer);
-      return buffer;
-    };
+    const lendBody = (length: number): Uint8Array | undefined => (length < LEND_BODIES_FROM ? undefined : this.lendBuffer());
     try {
       while (!this.outcome) {
         const message = await this.channel.readMessage(limits, lendBody);
@@ -240,7 +235,7 @@ export class ReceiveSession {
     const held: HeldPiece[] = [];
     const recorded = (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount);
     const partial = this.partial;
-    const hashes = hashPiecesAhead((offset, length) => partial.read(offset, length), m, recorded.map((p) => p.index), crypto.sha256);
+    const hashes = hashPiecesAhead((offset, length, into) => partial.read(offset, length, into), m, recorded.map((p) => p.index), crypto.sha256);
     for (const piece of recorded) {
       const hash = await hashes.get(piece.index);
       if (hash && constantTimeEqual(hash, piece.hash)) held.push(piece);
@@ -344,7 +339,20 @@ export class ReceiveSession {
         const p = piece!;
         let data: Uint8Array;
         try {
-          data = effect.compressed ? codec.decompress(p.data, effect.maxLength) : p.data;
+          if (effect.compressed) {
+            // Decompressed into a pool buffer too; it goes back after its write like a raw body.
+            const into = this.lendBuffer();
+            try {
+              data = codec.decompress(p.data, effect.maxLength, into);
+            } catch (e) {
+              this.returnBody(into);
+              throw e;
+            }
+            // An adapter that allocates its own result leaves the lent buffer unused.
+            if (data.buffer !== into.buffer) this.returnBody(into);
+          } else {
+            data = p.data;
+          }
         } catch (e) {
           return { type: 'failure', code: 'E_DECOMPRESS', detail: `piece ${p.index}: ${(e as Error).message}`, fromPeer: false };
         }
@@ -354,8 +362,9 @@ export class ReceiveSession {
       case 'store-piece': {
         const data = this.decoded!;
         try {
-          // Raw data is a view of the lent body: it goes back only once its write is done.
-          if (this.lentBodies.has(data.buffer)) this.bodyInWrite = true;
+          // Raw data is a view of the lent body: it goes back only once its write is done (and
+          // decompressed data's buffer likewise, while the compressed body goes back at once).
+          if (data.buffer === piece?.data.buffer) this.bodyInWrite = true;
           await this.sink!.write(effect.offset, data, () => this.returnBody(data));
         } catch (e) {
           return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
@@ -429,6 +438,13 @@ export class ReceiveSession {
   }
 
   /** Takes back a lent body buffer (a view of it is enough); others are left to the collector. */
+  /** A piece-sized buffer from the pool (or a new one), to be given back with returnBody. */
+  private lendBuffer(): Uint8Array {
+    const buffer = this.spareBodies.pop() ?? new Uint8Array(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
+    this.lentBodies.add(buffer.buffer);
+    return buffer;
+  }
+
   private returnBody(view: Uint8Array): void {
     if (!this.lentBodies.has(view.buffer) || this.spareBodies.length >= SPARE_BODIES) return;
     this.lentBodies.delete(view.buffer);

@@ -180,7 +180,7 @@ export class SendFile {
         updatedAt: clock.now(),
       });
       const acknowledged = (await store.pieces(earlier.id, 'sender')).map((p) => p.index).filter((i) => i < manifest.pieceCount);
-      const prehashed = hashPiecesAhead((offset, length) => source.read(offset, length), manifest, acknowledged, this.deps.crypto.sha256);
+      const prehashed = hashPiecesAhead((offset, length, into) => source.read(offset, length, into), manifest, acknowledged, this.deps.crypto.sha256);
       return await this.attempt({ manifest, source, request, earlier, prehashed });
     } finally {
       await source.close();

@@ -96,6 +96,9 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   };
 
   const probe = new CompressionProbe();
+  // One output buffer for every piece: each is sealed (copied into the record buffer) before the
+  // next is compressed. Allocated on the first compressible piece.
+  let compressOut: Uint8Array | undefined;
   // Read-ahead: the next pieces' disk reads run on the thread pool while this one is hashed,
   // compressed and sealed.
   const reads = new Map<number, Promise<Uint8Array>>();
@@ -129,7 +132,8 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     let data = raw;
     let encoding: 0 | 1 = PieceEncoding.RAW;
     if (manifest.compression === 'zstd' && probe.shouldCompress()) {
-      const compressed = o.codec.compress(raw, o.compressionLevel);
+      compressOut ??= new Uint8Array(o.codec.compressBound(manifest.pieceSize));
+      const compressed = o.codec.compress(raw, o.compressionLevel, compressOut);
       probe.observe(raw.length, compressed.length);
       // SPEC §3.6: a piece that does not shrink is sent raw.
       if (compressed.length < raw.length) {

@@ -26,6 +26,27 @@ for (const [name, make] of adapters) {
       }
     });
 
+    it('bounds its output by compressBound, and round-trips through reused buffers', () => {
+      const text = new TextEncoder().encode('GET /index.html 200\n'.repeat(20_000));
+      const random = new Uint8Array(randomBytes(300_000));
+      const out = new Uint8Array(codec.compressBound(text.length));
+      const back = new Uint8Array(text.length).fill(0xee);
+      for (const data of [random, text, random]) {
+        const compressed = codec.compress(data, 3, out);
+        assert.ok(compressed.length <= codec.compressBound(data.length), 'output within the bound');
+        // An adapter that uses the buffers returns views of them; the bytes are right either way.
+        if (codec.name === 'zstd-napi') assert.equal(compressed.buffer, out.buffer, 'the native adapter writes in place');
+        if (compressed.buffer === out.buffer) assert.equal(compressed.byteOffset, 0);
+        const restored = codec.decompress(compressed, data.length, back);
+        assert.deepEqual(restored, data);
+        if (restored.buffer === back.buffer) assert.equal(restored.length, data.length);
+      }
+      // A buffer too small is not written past: the result is then a new buffer.
+      const small = new Uint8Array(10);
+      assert.deepEqual(codec.decompress(codec.compress(text, 3, small), text.length, small), text);
+      assert.ok(small.every((b) => b === 0), 'a too-small buffer was written to');
+    });
+
     it('refuses output above the cap before allocating it (a bomb)', () => {
       const bomb = codec.compress(new Uint8Array(2 * 1024 * 1024), codec.maxLevel);
       assert.ok(bomb.length < 1024, 'zeros compress to a tiny frame');

@@ -45,6 +45,10 @@ for (const directWrites of [true, false]) {
         data.fill(0); // the caller's buffer is its own again once write() resolves
       }
       assert.deepEqual(await partial.read(PIECE, PIECE), pieces[1]);
+      const into = new Uint8Array(PIECE + 10);
+      const tail = await partial.read(3 * PIECE, PIECE, into);
+      assert.deepEqual(tail, pieces[3], 'a read past the end returns the bytes there are');
+      assert.equal(tail.buffer, into.buffer, 'read into the given buffer');
       await partial.sync();
       await partial.close();
       const final = await folder.finalize(id, 'out.bin');

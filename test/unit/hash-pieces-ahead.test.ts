@@ -1,28 +1,40 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { hashPiecesAhead } from '../../src/application/hash-pieces-ahead.js';
+import { hashPiecesAhead, READS_AHEAD } from '../../src/application/hash-pieces-ahead.js';
 
 const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
 const file = Uint8Array.from({ length: 100 }, (_, i) => i);
 const m = { fileSize: 100, pieceSize: 30 };
 
 describe('hashing pieces ahead', () => {
-  it('hashes the chosen pieces, reading at most one ahead of the one being hashed', async () => {
+  it('hashes the chosen pieces, reading a bounded window ahead into reused buffers', async () => {
     let inFlight = 0;
     let most = 0;
-    const read = async (offset: number, length: number) => {
+    const buffers = new Set<Uint8Array>();
+    const read = async (offset: number, length: number, into: Uint8Array) => {
       most = Math.max(most, ++inFlight);
+      buffers.add(into);
       await new Promise((r) => setTimeout(r, 5));
       inFlight--;
-      return file.subarray(offset, offset + length);
+      into.set(file.subarray(offset, offset + length));
+      return into.subarray(0, Math.min(length, file.length - offset));
     };
-    const hashes = hashPiecesAhead(read, m, [0, 2, 3], sha256);
+    const chosen = [0, 2, 3];
+    const small = { fileSize: 100, pieceSize: 10 };
+    const many = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const hashes = hashPiecesAhead(read, m, chosen, sha256);
     assert.deepEqual(await hashes.get(0), sha256(file.subarray(0, 30)));
     assert.deepEqual(await hashes.get(2), sha256(file.subarray(60, 90)));
     assert.deepEqual(await hashes.get(3), sha256(file.subarray(90, 100)), 'the short last piece');
     assert.equal(hashes.get(1), undefined);
-    assert.ok(most <= 2, `${most} reads at once`);
+
+    most = 0;
+    buffers.clear();
+    const all = hashPiecesAhead(read, small, many, sha256);
+    for (const i of many) assert.deepEqual(await all.get(i), sha256(file.subarray(i * 10, i * 10 + 10)));
+    assert.equal(most, READS_AHEAD + 1, `${most} reads at once`);
+    assert.ok(buffers.size <= READS_AHEAD + 2, `${buffers.size} buffers for ${many.length} pieces`);
   });
 
   it('gives no hash for a piece the file is too short to hold, and fails the rest after a read error', async () => {

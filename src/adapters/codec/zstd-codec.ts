@@ -43,6 +43,13 @@ export class ZstdCodecAdapter implements Codec {
     return new Promise((resolve) => ZstdCodec.run((zstd) => resolve(new ZstdCodecAdapter(new zstd.Simple(), new zstd.Generic()))));
   }
 
+  /** ZSTD_COMPRESSBOUND from zstd.h (zstd-codec does not export it). */
+  compressBound(size: number): number {
+    const KiB128 = 128 * 1024;
+    return size + Math.floor(size / 256) + (size < KiB128 ? Math.floor((KiB128 - size) / 2048) : 0);
+  }
+
+  // zstd-codec's API always allocates its result, so the into of compress/decompress goes unused.
   compress(data: Uint8Array, level: number): Uint8Array {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_INTERNAL', `zstd-codec input of ${data.length} bytes exceeds ${this.maxInputSize}`);

@@ -33,17 +33,22 @@ export class ZstdNapiCodec implements Codec {
     this.dctx = new this.binding.DCtx();
   }
 
-  compress(data: Uint8Array, level: number): Uint8Array {
+  compressBound(size: number): number {
+    return this.binding.compressBound(size);
+  }
+
+  compress(data: Uint8Array, level: number, into?: Uint8Array): Uint8Array {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_INTERNAL', `zstd input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
     if (!Number.isInteger(level) || level < 1 || level > this.maxLevel) throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
-    const out = new Uint8Array(this.binding.compressBound(data.length));
+    const bound = this.binding.compressBound(data.length);
+    const out = into && into.length >= bound ? into : new Uint8Array(bound);
     const written = this.cctx.compress(out, data, level);
     return out.subarray(0, written);
   }
 
-  decompress(data: Uint8Array, maxOutput: number): Uint8Array {
+  decompress(data: Uint8Array, maxOutput: number, into?: Uint8Array): Uint8Array {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_DECOMPRESS', `compressed input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
@@ -57,7 +62,7 @@ export class ZstdNapiCodec implements Codec {
     // the buffer, so a frame that lies about its size fails instead of growing.
     if (declared === null || declared === 0) throw new SecureTransferError('E_DECOMPRESS', 'zstd frame without a usable content size');
     if (declared > maxOutput) throw new SecureTransferError('E_DECOMPRESS', `zstd frame declares ${declared} bytes, limit ${maxOutput}`);
-    const out = new Uint8Array(declared);
+    const out = into && into.length >= declared ? into.subarray(0, declared) : new Uint8Array(declared);
     let written: number;
     try {
       written = this.dctx.decompress(out, data);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
 import { isTransferId } from '../../domain/transfer/transfer-id.js';
-import { AlignedStaging, isDirectAligned, openDirect } from './direct-writes.js';
+import { AlignedStaging, isDirectAligned, openDirect } from './direct-io.js';
 
 function partialName(transferId: string): string {
   // The id comes from the network: only a UUID may become part of a path.
@@ -35,7 +35,7 @@ export class NodePartialFile implements PartialFile {
 
   constructor(
     private readonly handle: FileHandle,
-    /** The same inode opened with O_DIRECT, when the file system takes it (direct-writes.ts). */
+    /** The same inode opened with O_DIRECT, when the file system takes it (direct-io.ts). */
     private readonly direct: FileHandle | undefined,
     private readonly staging: AlignedStaging,
   ) {
@@ -77,10 +77,36 @@ export class NodePartialFile implements PartialFile {
     }
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const buffer = new Uint8Array(length);
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    const buffer = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
+    // Pieces written around the page cache are read back the same way (a resume re-hashes them):
+    // filling the cache from the disk costs what writing into it did.
+    if (this.directOn && isDirectAligned(offset, length)) {
+      const got = await this.readDirect(offset, buffer);
+      if (got !== undefined) return buffer.subarray(0, got);
+    }
     const { bytesRead } = await this.handle.read(buffer, 0, length, offset);
     return buffer.subarray(0, bytesRead);
+  }
+
+  /** Bytes read, or undefined when direct I/O turns out not to work (the caller reads buffered). */
+  private async readDirect(offset: number, buffer: Uint8Array): Promise<number | undefined> {
+    const staging = this.staging.take(buffer.length);
+    if (!staging) {
+      this.directOn = false;
+      return undefined;
+    }
+    try {
+      const { bytesRead } = await this.direct!.read(staging, 0, buffer.length, offset);
+      buffer.set(staging.subarray(0, bytesRead));
+      return bytesRead;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      this.directOn = false;
+      return undefined;
+    } finally {
+      this.staging.give(staging);
+    }
   }
 
   /** fdatasync: the data and the size, which is what a later read needs; cheaper than fsync. */

@@ -21,7 +21,8 @@ export interface SourceFiles {
 /** A partial file inside the output folder, named after the transfer, never after the peer's name. */
 export interface PartialFile {
   write(offset: number, data: Uint8Array): Promise<void>;
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Up to length bytes at offset (fewer at the end of the file), into the given buffer when it is large enough. */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Makes written data durable (fdatasync): pieces are recorded as done only after it (issue 4). */
   sync(): Promise<void>;
   close(): Promise<void>;
