@@ -3,7 +3,7 @@
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import { DEFAULT_PIECE_SIZE, DEFAULT_PIPELINE_WINDOW, DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
-import type { Codec } from '../domain/ports/codec.js';
+import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile, SourceFiles } from '../domain/ports/files.js';
@@ -24,6 +24,8 @@ export interface SendFileDeps {
   readonly transport: Transport;
   readonly crypto: CryptoPrimitives;
   readonly codec: Codec;
+  /** Compresses ahead on another thread where there is a core for it; else the codec runs inline. */
+  readonly compressor?: PieceCompressor | undefined;
   readonly clock: Clock;
   readonly store: TransferStore;
   readonly files: SourceFiles;
@@ -259,6 +261,7 @@ export class SendFile {
         source: a.source,
         crypto,
         codec: this.deps.codec,
+        compressor: this.deps.compressor,
         compressionLevel: request.compressionLevel,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
         prehashed: a.prehashed,

@@ -2,7 +2,7 @@
 // the machine asks for (read, hash, compress, seal, write) while a reader task feeds ACK, NACK,
 // VERIFIED and CLOSE back into it. Several pieces are in flight at once (the window).
 import { SecureTransferError, type ErrorCode, type Failure } from '../domain/errors.js';
-import type { Codec } from '../domain/ports/codec.js';
+import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
@@ -22,6 +22,8 @@ export interface SenderTransferOptions {
   readonly source: SourceFile;
   readonly crypto: CryptoPrimitives;
   readonly codec: Codec;
+  /** Compresses pieces ahead on another thread; without it the codec runs inline. */
+  readonly compressor?: PieceCompressor | undefined;
   readonly compressionLevel: number;
   readonly window: number;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
@@ -37,6 +39,14 @@ const WRITE_FAILURE_GRACE_MS = 250;
 const READ_AHEAD = 2;
 
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
+
+/** A piece read ahead, and already compressed when a PieceCompressor did it. */
+interface Prepared {
+  readonly raw: Uint8Array;
+  readonly compressed?: Uint8Array;
+  /** The compressor's output buffer, to reuse once the piece is sealed. */
+  readonly into?: Uint8Array;
+}
 
 export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok: true } | Failure> {
   const { channel, manifest } = o;
@@ -96,12 +106,15 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   };
 
   const probe = new CompressionProbe();
-  // One output buffer for every piece: each is sealed (copied into the record buffer) before the
-  // next is compressed. Allocated on the first compressible piece.
+  const compressing = manifest.compression === 'zstd';
+  // Inline compression writes every piece into one output buffer: each is sealed (copied into
+  // the record buffer) before the next is compressed. A PieceCompressor works ahead, so its
+  // output buffers go round like the read buffers.
   let compressOut: Uint8Array | undefined;
-  // Read-ahead: the next pieces' disk reads run on the thread pool while this one is hashed,
-  // compressed and sealed.
-  const reads = new Map<number, Promise<Uint8Array>>();
+  const spareOut: Uint8Array[] = [];
+  // Read-ahead: the next pieces' disk reads (and their compression, on a PieceCompressor) run
+  // while this one is hashed and sealed.
+  const prepared = new Map<number, Promise<Prepared>>();
   // Piece buffers are reused once a piece is sealed: fresh ones cost a page fault per 4 KiB.
   const spare: Uint8Array[] = [];
   const readPiece = (index: number): Promise<Uint8Array> => {
@@ -111,29 +124,39 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   const reuse = (view: Uint8Array): void => {
     if (spare.length < READ_AHEAD + 1 && view.buffer.byteLength === manifest.pieceSize) spare.push(new Uint8Array(view.buffer));
   };
+  const prepare = async (index: number): Promise<Prepared> => {
+    const raw = await readPiece(index);
+    if (!o.compressor || !compressing || !probe.shouldCompress()) return { raw };
+    const out = spareOut.pop() ?? new Uint8Array(o.codec.compressBound(manifest.pieceSize));
+    const { data, compressed, into } = await o.compressor.compress(raw, o.compressionLevel, out);
+    return { raw: data, compressed, into };
+  };
   const readAhead = (): void => {
     for (const next of work) {
-      if (reads.size >= READ_AHEAD) return;
-      if (next.kind !== 'piece' || reads.has(next.index)) continue;
-      const read = readPiece(next.index);
+      if (prepared.size >= READ_AHEAD) return;
+      if (next.kind !== 'piece' || prepared.has(next.index)) continue;
+      const piece = prepare(next.index);
       // A read the transfer never gets to (it failed meanwhile) must not surface as unhandled.
-      read.catch(() => undefined);
-      reads.set(next.index, read);
+      piece.catch(() => undefined);
+      prepared.set(next.index, piece);
     }
   };
 
   const sendPiece = async (index: number): Promise<void> => {
     const range = pieceRange(manifest, index);
-    const pending = reads.get(index);
-    reads.delete(index);
+    const pending = prepared.get(index);
+    prepared.delete(index);
     readAhead();
-    const raw = await (pending ?? readPiece(index));
+    const { raw, compressed: ahead, into } = await (pending ?? prepare(index));
     const hash = o.crypto.sha256(raw);
+    let compressed = ahead;
+    if (!o.compressor && compressing && probe.shouldCompress()) {
+      compressOut ??= new Uint8Array(o.codec.compressBound(manifest.pieceSize));
+      compressed = o.codec.compress(raw, o.compressionLevel, compressOut);
+    }
     let data = raw;
     let encoding: 0 | 1 = PieceEncoding.RAW;
-    if (manifest.compression === 'zstd' && probe.shouldCompress()) {
-      compressOut ??= new Uint8Array(o.codec.compressBound(manifest.pieceSize));
-      const compressed = o.codec.compress(raw, o.compressionLevel, compressOut);
+    if (compressed) {
       probe.observe(raw.length, compressed.length);
       // SPEC §3.6: a piece that does not shrink is sent raw.
       if (compressed.length < raw.length) {
@@ -144,8 +167,9 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     apply({ type: 'piece-sent', index, hash });
     const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
     await o.channel.sendMessages([header, data]);
-    // sendMessages sealed every byte before it returned: the raw buffer is free again.
+    // sendMessages sealed every byte before it returned: the buffers are free again.
     reuse(raw);
+    if (into && spareOut.length < READ_AHEAD + 1) spareOut.push(into);
   };
 
   /** Reads and hashes each piece the receiver holds, for the machine to compare (a resume only). */

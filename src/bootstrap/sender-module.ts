@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { ContainerModule } from 'inversify';
+import { WorkerPieceCompressor } from '../adapters/codec/worker-piece-compressor.js';
 import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-store.js';
 import { NodeSourceFiles } from '../adapters/filesystem/node-source-files.js';
 import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
@@ -32,10 +34,16 @@ export function senderModule(config: Config, options: SenderOptions): ContainerM
       (crypto) => new KnownHostsServerTrust(config.knownHostsPath, crypto, options.expectedServerFingerprint),
       [TOKENS.Crypto],
     );
-    bind(TOKENS.SendFile).toResolvedValue(
-      (transport, crypto, codec, clock, store, files, identity, trust, logger) =>
-        new SendFile({ transport, crypto, codec, clock, store, files, identity, trust, logger }),
-      [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.SourceFiles, TOKENS.IdentityStore, TOKENS.ServerTrust, TOKENS.Logger],
-    );
+    // Compression moves to a thread where there is a second core and the native codec (the
+    // WebAssembly one stays inline: it is the fallback, not the fast path).
+    const compressor = config.codec === 'napi' && availableParallelism() > 1 ? new WorkerPieceCompressor() : undefined;
+    bind(TOKENS.SendFile)
+      .toResolvedValue(
+        (transport, crypto, codec, clock, store, files, identity, trust, logger) =>
+          new SendFile({ transport, crypto, codec, compressor, clock, store, files, identity, trust, logger }),
+        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.SourceFiles, TOKENS.IdentityStore, TOKENS.ServerTrust, TOKENS.Logger],
+      )
+      .inSingletonScope()
+      .onDeactivation(() => compressor?.close());
   });
 }

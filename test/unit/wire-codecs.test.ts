@@ -273,6 +273,45 @@ describe('every decoder against random bytes (SPEC §3.7)', () => {
 });
 
 describe('lent body buffers', () => {
+  it('fills a lent body record by record, holding none of them, and then reads on', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 20_000 }), (seed, step) => {
+        let x = seed;
+        const data = Uint8Array.from({ length: 70_000 }, () => ((x = (x * 48271) % 2147483647) & 0xff));
+        const piece = concatBytes(encodePieceHeader({ index: 3, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length), data);
+        const stream = concatBytes(piece, encodeAck(9));
+        const limits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
+        const lent = new Uint8Array(49 + 80_000);
+        let lends = 0;
+        const decoder = new MessageDecoder();
+        const got: string[] = [];
+        for (let at = 0; at < stream.length; at += step) {
+          const chunk = Uint8Array.from(stream.subarray(at, at + step));
+          decoder.push(chunk);
+          // Everything pushed so far is either in the lent body or queued: never more than a message.
+          assert.ok(decoder.buffered <= piece.length + 5 + 4);
+          // Like the receiver, lend only for large bodies.
+          const lend = (length: number) => (length < 1000 ? undefined : (lends++, lent));
+          for (let r = decoder.next(limits, lend); r.kind !== 'need-more'; r = decoder.next(limits, lend)) {
+            assert.equal(r.kind, 'message');
+            if (r.kind !== 'message') return;
+            if (r.message.type === 'piece') {
+              assert.deepEqual(r.message.piece.data, data);
+              assert.equal(r.message.piece.data.buffer, lent.buffer);
+              got.push(`piece ${r.message.piece.index}`);
+            } else got.push(r.message.type);
+          }
+          // The piece's body was copied out as it came (only its 5-byte message header waits
+          // for the rest of itself): scribbling over the body's bytes afterwards changes nothing.
+          chunk.fill(0, Math.max(0, 5 - at), Math.max(0, Math.min(chunk.length, piece.length - at)));
+        }
+        assert.deepEqual(got, ['piece 3', 'ack']);
+        assert.equal(lends, 1, 'one body, one lent buffer');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('decodes the same bytes into a lent buffer as into a fresh one, for any split', () => {
     fc.assert(
       // Large arrays come from a seed: fast-check builds big arrays element by element, slowly.

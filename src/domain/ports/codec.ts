@@ -19,3 +19,26 @@ export interface Codec {
    */
   decompress(data: Uint8Array, maxOutput: number, into?: Uint8Array): Uint8Array;
 }
+
+/** What a PieceCompressor hands back: the input and the output memory, and the compressed bytes. */
+export interface CompressedPiece {
+  /** The input bytes, unchanged (a view over the same memory, usable again). */
+  readonly data: Uint8Array;
+  /** The output buffer given to compress, usable again once compressed is done with. */
+  readonly into: Uint8Array;
+  /** The compressed bytes: a view of into when they fit it. */
+  readonly compressed: Uint8Array;
+}
+
+/**
+ * Compression off the caller's thread, so the sender seals and sends one piece while the next
+ * compresses (text is compression-bound: zstd level 3 is three quarters of the sender's CPU).
+ * data and into are handed over: their memory may be unreadable from the caller's side until
+ * the promise settles, and comes back in the result (or with the error, via release()).
+ */
+export interface PieceCompressor {
+  readonly name: string;
+  compress(data: Uint8Array, level: number, into: Uint8Array): Promise<CompressedPiece>;
+  /** Stops the compressor; calls after this fail. */
+  close(): Promise<void>;
+}

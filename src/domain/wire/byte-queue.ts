@@ -31,9 +31,15 @@ export class ByteQueue {
     return this.copyOut(n, true, into);
   }
 
-  private copyOut(n: number, consume: boolean, into?: Uint8Array): Uint8Array {
+  /** Consumes n bytes by copying them into dest (always a copy, never a view). */
+  takeInto(n: number, dest: Uint8Array): void {
+    if (n > this.total || n > dest.length) throw new RangeError(`ByteQueue: takeInto(${n}) with ${this.total} queued, ${dest.length} room`);
+    this.copyOut(n, true, dest, true);
+  }
+
+  private copyOut(n: number, consume: boolean, into?: Uint8Array, mustCopy = false): Uint8Array {
     const first = this.chunks[0];
-    if (consume && first && first.length - this.head >= n) {
+    if (consume && !mustCopy && first && first.length - this.head >= n) {
       const out = first.subarray(this.head, this.head + n);
       this.advance(n);
       return out;

@@ -12,13 +12,19 @@ export type MessageStreamResult =
 export class MessageDecoder {
   private readonly queue = new ByteQueue();
   private failed: MessageStreamResult | undefined;
+  /**
+   * A large body being filled in its lent buffer as records arrive, so each decrypted record can
+   * be dropped at once instead of waiting for the whole piece (records that outlive a young-
+   * generation collection are promoted and their 64 KiB count toward a full one).
+   */
+  private filling: { readonly type: number; readonly body: Uint8Array; filled: number } | undefined;
 
   push(plaintext: Uint8Array): void {
     this.queue.push(plaintext);
   }
 
   get buffered(): number {
-    return this.queue.length;
+    return this.queue.length + (this.filling?.filled ?? 0);
   }
 
   /**
@@ -27,6 +33,7 @@ export class MessageDecoder {
    */
   next(limits: MessageLimits, bodyBuffer?: (length: number) => Uint8Array | undefined): MessageStreamResult {
     if (this.failed) return this.failed;
+    if (this.filling) return this.fill(this.filling);
     if (this.queue.length < MESSAGE_HEADER_LENGTH) return { kind: 'need-more' };
     const header = this.queue.peek(MESSAGE_HEADER_LENGTH);
     const type = header[0] as number;
@@ -34,9 +41,27 @@ export class MessageDecoder {
     const max = maxBodyFor(type, limits);
     if (max === undefined) return this.fail('E_UNEXPECTED_MESSAGE', `unknown message type ${type}`);
     if (length > max) return this.fail('E_FRAME_TOO_LARGE', `message type ${type} declares ${length} bytes, limit ${max}`);
-    if (this.queue.length < MESSAGE_HEADER_LENGTH + length) return { kind: 'need-more' };
+    if (this.queue.length < MESSAGE_HEADER_LENGTH + length) {
+      const lent = bodyBuffer?.(length);
+      if (!lent || lent.length < length) return { kind: 'need-more' };
+      this.queue.take(MESSAGE_HEADER_LENGTH);
+      this.filling = { type, body: lent.subarray(0, length), filled: 0 };
+      return this.fill(this.filling);
+    }
     this.queue.take(MESSAGE_HEADER_LENGTH);
-    const body = this.queue.take(length, bodyBuffer?.(length));
+    return this.decoded(type, this.queue.take(length, bodyBuffer?.(length)));
+  }
+
+  private fill(f: { readonly type: number; readonly body: Uint8Array; filled: number }): MessageStreamResult {
+    const n = Math.min(this.queue.length, f.body.length - f.filled);
+    this.queue.takeInto(n, f.body.subarray(f.filled));
+    f.filled += n;
+    if (f.filled < f.body.length) return { kind: 'need-more' };
+    this.filling = undefined;
+    return this.decoded(f.type, f.body);
+  }
+
+  private decoded(type: number, body: Uint8Array): MessageStreamResult {
     const decoded = decodeMessage(type, body);
     if (!decoded.ok) return this.fail(decoded.code, decoded.detail);
     return { kind: 'message', message: decoded.value };
