@@ -147,7 +147,9 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const mid = Math.floor(sorted.length / 2);
+  // An even count has two middles: their mean, not the upper one (which flattered two rounds).
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {
