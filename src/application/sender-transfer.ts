@@ -35,7 +35,7 @@ export interface SenderTransferOptions {
 }
 
 const WRITE_FAILURE_GRACE_MS = 250;
-/** Pieces read ahead of the one being sent. */
+/** Pieces read ahead of the one being sent (more when a PieceCompressor works on several at once). */
 const READ_AHEAD = 2;
 
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
@@ -107,6 +107,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
 
   const probe = new CompressionProbe();
   const compressing = manifest.compression === 'zstd';
+  const readAheadLimit = Math.max(READ_AHEAD, (o.compressor?.parallelism ?? 0) + 1);
   // Inline compression writes every piece into one output buffer: each is sealed (copied into
   // the record buffer) before the next is compressed. A PieceCompressor works ahead, so its
   // output buffers go round like the read buffers.
@@ -122,7 +123,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     return o.source.read(range.offset, range.length, spare.pop() ?? new Uint8Array(manifest.pieceSize));
   };
   const reuse = (view: Uint8Array): void => {
-    if (spare.length < READ_AHEAD + 1 && view.buffer.byteLength === manifest.pieceSize) spare.push(new Uint8Array(view.buffer));
+    if (spare.length < readAheadLimit + 1 && view.buffer.byteLength === manifest.pieceSize) spare.push(new Uint8Array(view.buffer));
   };
   const prepare = async (index: number): Promise<Prepared> => {
     const raw = await readPiece(index);
@@ -133,7 +134,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   };
   const readAhead = (): void => {
     for (const next of work) {
-      if (prepared.size >= READ_AHEAD) return;
+      if (prepared.size >= readAheadLimit) return;
       if (next.kind !== 'piece' || prepared.has(next.index)) continue;
       const piece = prepare(next.index);
       // A read the transfer never gets to (it failed meanwhile) must not surface as unhandled.
@@ -169,7 +170,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     await o.channel.sendMessages([header, data]);
     // sendMessages sealed every byte before it returned: the buffers are free again.
     reuse(raw);
-    if (into && spareOut.length < READ_AHEAD + 1) spareOut.push(into);
+    if (into && spareOut.length < readAheadLimit + 1) spareOut.push(into);
   };
 
   /** Reads and hashes each piece the receiver holds, for the machine to compare (a resume only). */

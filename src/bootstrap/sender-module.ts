@@ -34,9 +34,11 @@ export function senderModule(config: Config, options: SenderOptions): ContainerM
       (crypto) => new KnownHostsServerTrust(config.knownHostsPath, crypto, options.expectedServerFingerprint),
       [TOKENS.Crypto],
     );
-    // Compression moves to a thread where there is a second core and the native codec (the
-    // WebAssembly one stays inline: it is the fallback, not the fast path).
-    const compressor = config.codec === 'napi' && availableParallelism() > 1 ? new WorkerPieceCompressor() : undefined;
+    // Compression moves to threads where there are cores beside the one that hashes and seals,
+    // and the native codec (the WebAssembly one stays inline: it is the fallback, not the fast
+    // path). Four threads at most: beyond that the network or the receiver is the limit.
+    const cores = availableParallelism();
+    const compressor = config.codec === 'napi' && cores > 1 ? new WorkerPieceCompressor(Math.min(4, cores - 1)) : undefined;
     bind(TOKENS.SendFile)
       .toResolvedValue(
         (transport, crypto, codec, clock, store, files, identity, trust, logger) =>

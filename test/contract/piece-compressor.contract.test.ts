@@ -9,12 +9,17 @@ import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
 const codec = new ZstdNapiCodec();
 const text = (n: number, seed: number) => new TextEncoder().encode(`line ${seed} GET /index.html 200 ok\n`.repeat(n));
 
-describe('PieceCompressor contract: worker thread', () => {
-  const compressor = new WorkerPieceCompressor();
+for (const threads of [1, 2]) describe(`PieceCompressor contract: ${threads} worker thread(s)`, () => {
+  const compressor = new WorkerPieceCompressor(threads);
   after(() => compressor.close());
 
+  it('says how many pieces it works on at once', () => {
+    assert.equal(compressor.parallelism, threads);
+    assert.throws(() => new WorkerPieceCompressor(0), RangeError);
+  });
+
   it('compresses pieces given at once, each back in its own memory, readable by the codec', async () => {
-    const inputs = [text(20_000, 1), new Uint8Array(randomBytes(300_000)), text(30_000, 2)];
+    const inputs = [text(20_000, 1), new Uint8Array(randomBytes(300_000)), text(30_000, 2), text(25_000, 9), text(5_000, 10)];
     const expected = inputs.map((d) => Uint8Array.from(d));
     const outs = inputs.map((d) => new Uint8Array(codec.compressBound(d.length)));
     const results = await Promise.all(inputs.map((d, i) => compressor.compress(d, 3, outs[i]!)));

@@ -19,12 +19,19 @@ function movable(view: Uint8Array): ArrayBuffer {
 }
 
 export class WorkerPieceCompressor implements PieceCompressor {
-  readonly name = 'zstd-napi on a worker thread';
-  /** Started at the first piece: a send of incompressible data never pays for the thread. */
-  private worker: Worker | undefined;
+  readonly name: string;
+  /** Started as pieces come: a send of incompressible data never pays for the threads. */
+  private readonly workers: Worker[] = [];
+  private nextWorker = 0;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: Error | undefined;
+
+  /** threads: how many pieces compress at once (the sender's own thread hashes and seals). */
+  constructor(readonly parallelism = 1) {
+    if (!Number.isInteger(parallelism) || parallelism < 1) throw new RangeError(`compression threads: ${parallelism}`);
+    this.name = `zstd-napi on ${parallelism} worker thread${parallelism === 1 ? '' : 's'}`;
+  }
 
   private start(): Worker {
     const worker = new Worker(new URL('./zstd-worker-thread.js', import.meta.url));
@@ -42,14 +49,16 @@ export class WorkerPieceCompressor implements PieceCompressor {
     const request: CompressRequest = { id, data: movable(data), length: data.length, into: movable(into), level };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { length: data.length, resolve, reject });
-      this.worker ??= this.start();
-      this.worker.postMessage(request, [request.data, request.into]);
+      // Round robin: pieces are handed out in order and take about as long as each other.
+      const at = this.nextWorker++ % this.parallelism;
+      const worker = (this.workers[at] ??= this.start());
+      worker.postMessage(request, [request.data, request.into]);
     });
   }
 
   async close(): Promise<void> {
     this.fail(new SecureTransferError('E_INTERNAL', 'the compressor is closed'));
-    await this.worker?.terminate();
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private settle(reply: CompressReply): void {

@@ -38,6 +38,8 @@ export interface CompressedPiece {
  */
 export interface PieceCompressor {
   readonly name: string;
+  /** Pieces it compresses at once: the sender keeps that many (and one more) read ahead. */
+  readonly parallelism: number;
   compress(data: Uint8Array, level: number, into: Uint8Array): Promise<CompressedPiece>;
   /** Stops the compressor; calls after this fail. */
   close(): Promise<void>;
