@@ -77,7 +77,7 @@ function status(env: NodeJS.ProcessEnv, id: string): { wireBytes: number; pieces
   }
 }
 
-async function runOurs(label: string, file: string, level: number): Promise<Row> {
+async function runOurs(label: string, file: string, level: number | 'auto' = 'auto'): Promise<Row> {
   const receiverSide = freshSide('receiver');
   const senderSide = freshSide('sender');
   const port = freePort();
@@ -135,7 +135,7 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
     const done = await resumed.done;
     if (done.code !== 0) throw new Error(`resume failed:\n${resumed.output()}`);
     const held = Number(/(\d+) pieces already held/.exec(resumed.output())?.[1] ?? 0);
-    const full = await runOurs('full', file, 3);
+    const full = await runOurs('full', file);
     return { fullSec: full.wallSec, resumeSec: done.usage.wallSec, piecesHeld: held, pieceCount: Math.ceil(size / MiB) };
   } finally {
     signal(receiver, 'SIGTERM');
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   try {
     for (const [label, file] of Object.entries(files)) {
       for (let round = 1; round <= rounds; round++) {
-        rows.push(await runOurs(label, file, 3));
+        rows.push(await runOurs(label, file));
         if (sshd) {
           rows.push(await runScp(label, file, sshd));
           rows.push(await runScp(label, file, sshd, 'aes256-gcm@openssh.com'));

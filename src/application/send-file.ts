@@ -38,8 +38,8 @@ export interface SendFileRequest {
   readonly host: string;
   readonly port: number;
   readonly filePath: string;
-  /** zstd level; 0 sends every piece raw. */
-  readonly compressionLevel: number;
+  /** zstd level; 0 sends every piece raw; auto follows the link (AdaptiveCompressionLevel). */
+  readonly compressionLevel: number | 'auto';
   readonly pieceSize?: number;
   readonly window?: number;
   readonly connectTimeoutMs: number;
@@ -78,14 +78,15 @@ interface Attempt {
   readonly prehashed?: PieceHashes;
 }
 
-const compressionFor = (level: number): Compression => (level > 0 ? 'zstd' : 'none');
+const compressionFor = (level: number | 'auto'): Compression => (level === 'auto' || level > 0 ? 'zstd' : 'none');
 
 export class SendFile {
   constructor(private readonly deps: SendFileDeps) {}
 
   /** A level the codec cannot run is a usage error, found before any file or socket is opened. */
-  private checkLevel(level: number): void {
+  private checkLevel(level: number | 'auto'): void {
     const { codec } = this.deps;
+    if (level === 'auto') return; // moves within 1..3, which every codec runs
     if (!Number.isInteger(level) || level < 0 || level > codec.maxLevel) {
       throw new SecureTransferError('E_USAGE', `compression level ${level} is outside 0..${codec.maxLevel} for ${codec.name}`);
     }
@@ -263,6 +264,7 @@ export class SendFile {
         codec: this.deps.codec,
         compressor: this.deps.compressor,
         compressionLevel: request.compressionLevel,
+        clock: this.deps.clock,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
         prehashed: a.prehashed,
         onAccepted: async (held, bytesHeld) => {

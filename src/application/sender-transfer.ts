@@ -2,12 +2,14 @@
 // the machine asks for (read, hash, compress, seal, write) while a reader task feeds ACK, NACK,
 // VERIFIED and CLOSE back into it. Several pieces are in flight at once (the window).
 import { SecureTransferError, type ErrorCode, type Failure } from '../domain/errors.js';
+import type { Clock } from '../domain/ports/clock.js';
 import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { piecesOf } from '../domain/transfer/piece-set.js';
+import { AdaptiveCompressionLevel } from '../domain/policy/adaptive-compression-level.js';
 import { CompressionProbe } from '../domain/policy/compression-probe.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
 import { initialSenderState, senderStep, type HeldPieceCheck, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
@@ -24,7 +26,9 @@ export interface SenderTransferOptions {
   readonly codec: Codec;
   /** Compresses pieces ahead on another thread; without it the codec runs inline. */
   readonly compressor?: PieceCompressor | undefined;
-  readonly compressionLevel: number;
+  /** The zstd level, or auto: the level follows what the sender waits for (AdaptiveCompressionLevel). */
+  readonly compressionLevel: number | 'auto';
+  readonly clock: Clock;
   readonly window: number;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
@@ -107,6 +111,8 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
 
   const probe = new CompressionProbe();
   const compressing = manifest.compression === 'zstd';
+  const adaptive = o.compressionLevel === 'auto' ? new AdaptiveCompressionLevel() : undefined;
+  const level = (): number => adaptive?.level ?? (o.compressionLevel as number);
   const readAheadLimit = Math.max(READ_AHEAD, (o.compressor?.parallelism ?? 0) + 1);
   // Inline compression writes every piece into one output buffer: each is sealed (copied into
   // the record buffer) before the next is compressed. A PieceCompressor works ahead, so its
@@ -129,7 +135,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     const raw = await readPiece(index);
     if (!o.compressor || !compressing || !probe.shouldCompress()) return { raw };
     const out = spareOut.pop() ?? new Uint8Array(o.codec.compressBound(manifest.pieceSize));
-    const { data, compressed, into } = await o.compressor.compress(raw, o.compressionLevel, out);
+    const { data, compressed, into } = await o.compressor.compress(raw, level(), out);
     return { raw: data, compressed, into };
   };
   const readAhead = (): void => {
@@ -148,12 +154,17 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     const pending = prepared.get(index);
     prepared.delete(index);
     readAhead();
+    const waitFrom = o.clock.now();
     const { raw, compressed: ahead, into } = await (pending ?? prepare(index));
     const hash = o.crypto.sha256(raw);
     let compressed = ahead;
+    let pieceWait = o.clock.now() - waitFrom;
     if (!o.compressor && compressing && probe.shouldCompress()) {
+      const compressFrom = o.clock.now();
       compressOut ??= new Uint8Array(o.codec.compressBound(manifest.pieceSize));
-      compressed = o.codec.compress(raw, o.compressionLevel, compressOut);
+      compressed = o.codec.compress(raw, level(), compressOut);
+      // Inline, the compression itself is what the next piece waits for.
+      pieceWait += o.clock.now() - compressFrom;
     }
     let data = raw;
     let encoding: 0 | 1 = PieceEncoding.RAW;
@@ -167,8 +178,12 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     }
     apply({ type: 'piece-sent', index, hash });
     const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
-    await o.channel.sendMessages([header, data]);
-    // sendMessages sealed every byte before it returned: the buffers are free again.
+    // sendMessages seals every record before it first yields; what follows is the network's time.
+    const sent = o.channel.sendMessages([header, data]);
+    const sealedAt = o.clock.now();
+    await sent;
+    if (compressed) adaptive?.observe(pieceWait, o.clock.now() - sealedAt);
+    // The records were sealed before the call returned: the buffers are free again.
     reuse(raw);
     if (into && spareOut.length < readAheadLimit + 1) spareOut.push(into);
   };

@@ -14,7 +14,7 @@ export interface SendInput {
   readonly host: string;
   readonly port: number | undefined;
   readonly file: string;
-  readonly compressionLevel: number;
+  readonly compressionLevel: number | 'auto';
   readonly serverKey: string | undefined;
   /** --identity: a key made by keygen; otherwise ST_IDENTITY_PATH, created on first use. */
   readonly identityPath: string | undefined;
@@ -26,7 +26,7 @@ export interface SendInput {
 
 export interface ResumeInput extends Omit<SendInput, 'compressionLevel'> {
   readonly transferId: string;
-  readonly compressionLevel: number;
+  readonly compressionLevel: number | 'auto';
 }
 
 export interface ReceiveInput {

@@ -12,9 +12,9 @@ abstract class TransferCommand extends Command<CliContext> {
   host = Option.String('--host', 'localhost', { description: 'Receiver host name or address' });
   port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]), description: 'Receiver port (default ST_PORT or 9000)' });
   file = Option.String('--file', { required: true, description: 'File to send' });
-  compressionLevel = Option.String('--compression-level', '3', {
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 19)]),
-    description: 'zstd level 1-19 (1-9 with ST_CODEC=codec), 0 for none (default 3)',
+  compressionLevel = Option.String('--compression-level', 'auto', {
+    validator: t.isOneOf([t.isLiteral('auto'), t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 19)])], { exclusive: true }),
+    description: 'zstd level 1-19 (1-9 with ST_CODEC=codec), 0 for none, or auto: 1-3 as the link allows (default auto)',
   });
   serverKey = Option.String('--server-key', { description: 'Expected receiver fingerprint (SHA256:...)' });
   identity = Option.String('--identity', { description: 'Our key, made by keygen (default ST_IDENTITY_PATH, created on first use)' });
@@ -30,7 +30,7 @@ abstract class TransferCommand extends Command<CliContext> {
       host: this.host,
       port: this.port,
       file: this.file,
-      compressionLevel: Number(this.compressionLevel),
+      compressionLevel: this.compressionLevel,
       serverKey: this.serverKey,
       identityPath: this.identity,
       askPassword: (prompt, options) => askPassword(this.context.stdin, stderr, prompt, options),
