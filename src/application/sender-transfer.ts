@@ -156,9 +156,9 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     readAhead();
     const waitFrom = o.clock.now();
     const { raw, compressed: ahead, into } = await (pending ?? prepare(index));
+    let pieceWait = o.clock.now() - waitFrom;
     const hash = o.crypto.sha256(raw);
     let compressed = ahead;
-    let pieceWait = o.clock.now() - waitFrom;
     if (!o.compressor && compressing && probe.shouldCompress()) {
       const compressFrom = o.clock.now();
       compressOut ??= new Uint8Array(o.codec.compressBound(manifest.pieceSize));
