@@ -24,7 +24,7 @@ export class SecureChannel {
    * Where a record that spans read chunks is put together: records are decrypted at once into
    * new plaintext, so one buffer serves them all instead of a new 64 KiB one per record.
    */
-  private readonly recordScratch = new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE);
+  private recordScratch: Uint8Array | undefined; // made at the first record: refused peers never cost it
   private readonly messages = new MessageDecoder();
   private sendCipher: CipherState | undefined;
   private receiveCipher: CipherState | undefined;
@@ -107,7 +107,7 @@ export class SecureChannel {
       const next = this.messages.next(limits, bodyBuffer);
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
-      const frame = await this.readFrame(this.recordScratch);
+      const frame = await this.readFrame((this.recordScratch ??= new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE)));
       if (frame.type !== FrameType.RECORD) {
         throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `frame type ${frame.type} after the handshake`);
       }

@@ -55,26 +55,15 @@ export class NodePartialFile implements PartialFile {
 
   /** False, with nothing written, when direct I/O turns out not to work: the caller writes buffered. */
   private async writeDirect(offset: number, data: Uint8Array): Promise<boolean> {
-    const staging = this.staging.take(data.length);
-    if (!staging) {
-      this.directOn = false;
-      return false;
-    }
-    try {
+    const done = await this.throughStaging(data.length, async (staging) => {
       staging.set(data);
       const { bytesWritten } = await this.direct!.write(staging, 0, data.length, offset);
       this.bytesDirect += bytesWritten;
       // A short direct write (a full disk) leaves the rest to the buffered path, which reports it.
       if (bytesWritten < data.length) await writeAll(this.handle, data.subarray(bytesWritten), offset + bytesWritten);
       return true;
-    } catch (e) {
-      // EINVAL is the kernel refusing the alignment or the flag, checked before anything is written.
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-      this.directOn = false;
-      return false;
-    } finally {
-      this.staging.give(staging);
-    }
+    });
+    return done ?? false;
   }
 
   async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
@@ -90,16 +79,27 @@ export class NodePartialFile implements PartialFile {
   }
 
   /** Bytes read, or undefined when direct I/O turns out not to work (the caller reads buffered). */
-  private async readDirect(offset: number, buffer: Uint8Array): Promise<number | undefined> {
-    const staging = this.staging.take(buffer.length);
+  private readDirect(offset: number, buffer: Uint8Array): Promise<number | undefined> {
+    return this.throughStaging(buffer.length, async (staging) => {
+      const { bytesRead } = await this.direct!.read(staging, 0, buffer.length, offset);
+      buffer.set(staging.subarray(0, bytesRead));
+      return bytesRead;
+    });
+  }
+
+  /**
+   * Runs one direct read or write through an aligned staging buffer. Undefined, with nothing
+   * done, when direct I/O turns out not to work here: no aligned memory, or EINVAL (the kernel
+   * refusing the alignment or the flag, checked before any byte moves); direct I/O then stays off.
+   */
+  private async throughStaging<T>(length: number, io: (staging: Uint8Array) => Promise<T>): Promise<T | undefined> {
+    const staging = this.staging.take(length);
     if (!staging) {
       this.directOn = false;
       return undefined;
     }
     try {
-      const { bytesRead } = await this.direct!.read(staging, 0, buffer.length, offset);
-      buffer.set(staging.subarray(0, bytesRead));
-      return bytesRead;
+      return await io(staging);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
       this.directOn = false;
