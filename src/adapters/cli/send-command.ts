@@ -67,10 +67,14 @@ export class SendCommand extends TransferCommand {
     details: `
       The receiver's key is pinned on first contact in the known-hosts file (ST_KNOWN_HOSTS);
       a different key later is refused. Prints the transfer id, which \`status\` and \`resume\` take.
+      Compression is zstd per piece; --compression-level auto (the default) moves between 1 and 3
+      as the link allows: lower while compressing is slower than the network, higher while the
+      network is the limit. Pieces that do not shrink are sent raw.
       Exit status: 0 sent and verified, 1 the transfer failed, 2 usage or configuration error.
     `,
     examples: [
       ['Send a file to a receiver on this machine', '$0 send --host 127.0.0.1 --port 9000 --file ./backup.tar'],
+      ['Compress as hard as possible, for a slow link', '$0 send --host files.example.com --file ./logs.tar --compression-level 19'],
       ['Pin the receiver key explicitly', '$0 send --host files.example.com --file ./data.bin --server-key SHA256:3q2+7w...'],
       ['Send as the identity made by keygen (password from ST_KEY_PASSWORD or a prompt)', '$0 send --host 10.0.0.5 --file ./data.bin --identity ./keys/id_x25519'],
     ],
