@@ -437,7 +437,6 @@ export class ReceiveSession {
     }
   }
 
-  /** Takes back a lent body buffer (a view of it is enough); others are left to the collector. */
   /** A piece-sized buffer from the pool (or a new one), to be given back with returnBody. */
   private lendBuffer(): Uint8Array {
     const buffer = this.spareBodies.pop() ?? new Uint8Array(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
@@ -445,6 +444,7 @@ export class ReceiveSession {
     return buffer;
   }
 
+  /** Takes back a lent body buffer (a view of it is enough); others are left to the collector. */
   private returnBody(view: Uint8Array): void {
     if (!this.lentBodies.has(view.buffer) || this.spareBodies.length >= SPARE_BODIES) return;
     this.lentBodies.delete(view.buffer);

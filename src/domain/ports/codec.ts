@@ -34,7 +34,7 @@ export interface CompressedPiece {
  * Compression off the caller's thread, so the sender seals and sends one piece while the next
  * compresses (text is compression-bound: zstd level 3 is three quarters of the sender's CPU).
  * data and into are handed over: their memory may be unreadable from the caller's side until
- * the promise settles, and comes back in the result (or with the error, via release()).
+ * the promise settles, and comes back in the result; after a failure it is lost.
  */
 export interface PieceCompressor {
   readonly name: string;
