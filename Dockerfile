@@ -10,6 +10,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE_IMAGE}
@@ -33,5 +34,5 @@ EXPOSE 9000
 # connected would count as a failed handshake (toward a ban of 127.0.0.1) and fill the audit.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "const p=':'+Number(process.env.ST_PORT).toString(16).toUpperCase().padStart(4,'0');const fs=require('fs');const ok=['/proc/net/tcp','/proc/net/tcp6'].some(f=>{try{return fs.readFileSync(f,'utf8').split('\n').some(l=>{const c=l.trim().split(/\s+/);return c[1]!==undefined&&c[1].endsWith(p)&&c[3]==='0A'})}catch(e){return false}});process.exit(ok?0:1)"
-ENTRYPOINT ["node", "dist/src/bootstrap/main.js"]
+ENTRYPOINT ["node", "dist/bundle/securetransfer.js"]
 CMD ["receive"]

@@ -12,7 +12,7 @@ import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
 import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
 
-const CLI = resolve('dist/src/bootstrap/main.js');
+const CLI = resolve('dist/bundle/securetransfer.js');
 const MiB = 1024 * 1024;
 
 const args = process.argv.slice(2);

@@ -2,15 +2,24 @@
 // the codec the receiver runs), the memory handed over returns, and failures stay contained.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { WorkerPieceCompressor } from '../../src/adapters/codec/worker-piece-compressor.js';
 import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
+import { bundleDir } from '../support/paths.js';
 
 const codec = new ZstdNapiCodec();
 const text = (n: number, seed: number) => new TextEncoder().encode(`line ${seed} GET /index.html 200 ok\n`.repeat(n));
 
-for (const threads of [1, 2]) describe(`PieceCompressor contract: ${threads} worker thread(s)`, () => {
-  const compressor = new WorkerPieceCompressor(threads);
+// The thread's module as tsc compiled it, and as the bundled CLI starts it (dist/bundle).
+const layouts = [
+  { layout: 'dist/src', script: undefined },
+  { layout: 'dist/bundle', script: pathToFileURL(join(bundleDir, 'zstd-worker-thread.js')) },
+];
+
+for (const { layout, script } of layouts) for (const threads of [1, 2]) describe(`PieceCompressor contract: ${threads} worker thread(s), ${layout}`, () => {
+  const compressor = new WorkerPieceCompressor(threads, script);
   after(() => compressor.close());
 
   it('says how many pieces it works on at once', () => {

@@ -41,6 +41,19 @@ function watchFinalName(path: string, size: number) {
   return { stop: () => clearInterval(timer), wrong };
 }
 
+/**
+ * After a sender's SIGKILL the receiver ends that session only once it reads the connection's
+ * end, behind the data still buffered for it (slowly, under the rate limit). A resume before that
+ * is refused with E_BUSY, rightly; the tests wait for the receiver to let go first.
+ */
+async function receiverLetGo(peer: Peer, id: string): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    if ((await status(peer, id))?.status !== 'in-progress') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the receiver still works on ${id} 30 s after the sender was killed`);
+}
+
 const partials = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.part')) : []);
 const randomDelay = (min: number, max: number) => Math.floor(min + Math.random() * (max - min));
 const sendArgs = (r: RunningReceiver, file: string) => ['--host', '127.0.0.1', '--port', String(r.port), '--file', file];
@@ -70,6 +83,7 @@ describe('resume after the sender is killed', { timeout: 300_000 }, () => {
         await new Promise((r) => setTimeout(r, delay));
         send.process.kill('SIGKILL');
         await send.exited;
+        await receiverLetGo(receiverPeer, id);
         const resumed = await runCli(['resume', '--transfer-id', id, ...sendArgs(receiver, source)], sender.env);
         if (resumed.code !== 0 && /E_ALREADY_COMPLETE/.test(resumed.stderr)) {
           // The kill came after the receiver finished: nothing to resume, the file must be whole.
@@ -213,6 +227,7 @@ describe('a source that changed between attempts', { timeout: 300_000 }, () => {
     }
     send.process.kill('SIGKILL');
     await send.exited;
+    await receiverLetGo(receiverPeer, id);
     return { receiverPeer, sender, r, source, id };
   }
 

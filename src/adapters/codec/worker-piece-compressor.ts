@@ -27,14 +27,20 @@ export class WorkerPieceCompressor implements PieceCompressor {
   private nextId = 0;
   private failure: Error | undefined;
 
-  /** threads: how many pieces compress at once (the sender's own thread hashes and seals). */
-  constructor(readonly parallelism = 1) {
+  /**
+   * parallelism: how many pieces compress at once (the sender's own thread hashes and seals).
+   * workerScript: the thread's module; beside this one both in dist/src and in dist/bundle.
+   */
+  constructor(
+    readonly parallelism = 1,
+    private readonly workerScript = new URL('./zstd-worker-thread.js', import.meta.url),
+  ) {
     if (!Number.isInteger(parallelism) || parallelism < 1) throw new RangeError(`compression threads: ${parallelism}`);
     this.name = `zstd-napi on ${parallelism} worker thread${parallelism === 1 ? '' : 's'}`;
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./zstd-worker-thread.js', import.meta.url));
+    const worker = new Worker(this.workerScript);
     // An idle thread must not keep the process alive after the send.
     worker.unref();
     worker.on('message', (reply: CompressReply) => this.settle(reply));
