@@ -70,6 +70,14 @@ export class DurablePieceSink {
     if (due && !this.flushing) this.background = this.flushBatch({});
   }
 
+  /**
+   * A piece counted in the initial totals (held by an earlier attempt) turned out damaged: it
+   * leaves the totals until it is written again. Its record is replaced when it is.
+   */
+  dropHeld(length: number): void {
+    this.totals = { pieces: this.totals.pieces - 1, bytes: this.totals.bytes - length };
+  }
+
   /** Waits for every write and batch, then makes the rest durable and records it with extra. */
   async flush(extra: TransferUpdate = {}): Promise<DurableTotals> {
     await this.background;

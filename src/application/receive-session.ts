@@ -22,7 +22,7 @@ import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import type { ClientAuthorization } from './client-authorization.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
-import { hashPiecesAhead } from './hash-pieces-ahead.js';
+import { hashPiecesAhead, READS_AHEAD, READS_AHEAD_FROM_DISK, type PieceHashing } from './hash-pieces-ahead.js';
 import { responderHandshake } from './handshake.js';
 import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
@@ -105,6 +105,8 @@ export class ReceiveSession {
   private readonly lentBodies = new WeakSet<ArrayBufferLike>();
   /** Set while the current piece's raw data waits for its write (its body must not be reused). */
   private bodyInWrite = false;
+  /** A resume's read-back of the held pieces, running beside the reception of the missing ones. */
+  private heldCheck: { readonly hashing: PieceHashing; readonly done: Promise<void> } | undefined;
   constructor(
     connection: Connection,
     private readonly deps: ReceiveSessionDeps,
@@ -131,6 +133,9 @@ export class ReceiveSession {
       return await this.runProtocol();
     } finally {
       this.channel.destroyKeys();
+      // The held-piece check reads the partial file: it stops before the file is closed.
+      await this.heldCheck?.hashing.stop();
+      await this.heldCheck?.done;
       await this.partial?.close().catch(() => undefined);
       if (this.claimed) this.host.releaseTransfer(this.claimed);
       this.connection.destroy();
@@ -185,7 +190,7 @@ export class ReceiveSession {
       return { kind: 'refused', code: judged.code, detail: judged.detail };
     }
     if (!judged.value) this.earlier = undefined; // a resume this receiver never recorded starts afresh
-    const held = this.earlier ? await this.verifyHeld(manifest) : [];
+    const held = this.earlier ? await this.recordedHeld(manifest) : [];
     const [freeSpace, nameTaken] = await Promise.all([this.deps.folder.freeSpace(), this.deps.folder.exists(manifest.fileName)]);
     const refused = await this.apply({ type: 'manifest', manifest, freeSpace, nameTaken, held }, clientFingerprint);
     if (refused) return refused;
@@ -223,27 +228,47 @@ export class ReceiveSession {
     return this.outcome!;
   }
 
-  /**
-   * SPEC §3.5: held pieces are checked, never assumed. Each recorded piece is read back from the
-   * partial file and hashed; one that no longer matches (a damaged or truncated file) is
-   * dropped and will be sent again.
-   */
-  private async verifyHeld(m: Manifest): Promise<HeldPiece[]> {
-    const { folder, store, crypto, logger } = this.deps;
+  /** The pieces earlier attempts recorded, when the partial file is still there (a resume). */
+  private async recordedHeld(m: Manifest): Promise<HeldPiece[]> {
+    const { folder, store } = this.deps;
     if (!(await folder.hasPartial(m.transferId))) return [];
     this.partial = await folder.openPartial(m.transferId, false);
-    const held: HeldPiece[] = [];
-    const recorded = (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount);
-    const partial = this.partial;
-    const hashes = hashPiecesAhead((offset, length, into) => partial.read(offset, length, into), m, recorded.map((p) => p.index), crypto.sha256);
-    for (const piece of recorded) {
-      const hash = await hashes.get(piece.index);
-      if (hash && constantTimeEqual(hash, piece.hash)) held.push(piece);
-    }
-    if (held.length < recorded.length) {
-      logger.warn('resume: recorded pieces failed re-verification and will be sent again', { transferId: m.transferId, recorded: recorded.length, verified: held.length });
-    }
-    return held;
+    return (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount);
+  }
+
+  /**
+   * SPEC §3.5: held pieces are checked, never assumed. Each piece ACCEPT listed as held is read
+   * back from the partial file and hashed while the missing pieces arrive; an intact one is
+   * ACKed, one that no longer matches its record (a damaged or truncated file, or one that cannot
+   * be read) is NACKed and comes again. The sender finishes only after every verdict.
+   */
+  private startHeldCheck(m: Manifest, fingerprint: string): void {
+    const { crypto, logger } = this.deps;
+    const pieces = piecesOf(this.state);
+    const indexes: number[] = [];
+    for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) === 'held') indexes.push(i);
+    if (indexes.length === 0) return;
+    const partial = this.partial!;
+    const readsAhead = indexes.length > pieces.countIn('missing') ? READS_AHEAD_FROM_DISK : READS_AHEAD;
+    const hashing = hashPiecesAhead((offset, length, into) => partial.read(offset, length, into), m, indexes, crypto.sha256, readsAhead);
+    const done = (async () => {
+      let damaged = 0;
+      for (const index of indexes) {
+        const hash = await hashing.hashes.get(index)!.catch(() => undefined);
+        if (this.outcome) return;
+        const intact = hash !== undefined && constantTimeEqual(hash, piecesOf(this.state).hash(index));
+        if (!intact) damaged++;
+        await this.apply({ type: 'held-checked', index, intact }, fingerprint);
+      }
+      if (damaged > 0) {
+        logger.warn('resume: recorded pieces failed re-verification and are sent again', { transferId: m.transferId, recorded: indexes.length, damaged });
+      }
+    })().catch((e: unknown) => {
+      // A verdict that cannot be sent means the connection is gone: the main loop reads that too
+      // and ends the session with its reason.
+      logger.debug('resume: the held-piece check stopped', { transferId: m.transferId, reason: (e as Error).message });
+    });
+    this.heldCheck = { hashing, done };
   }
 
   /** Bytes on the network for this transfer: earlier attempts plus this connection. */
@@ -284,7 +309,7 @@ export class ReceiveSession {
       case 'accept': {
         const now = clock.now();
         this.partial ??= await folder.openPartial(m.transferId, !(await folder.hasPartial(m.transferId)));
-        const heldCount = piecesOf(this.state).countIn('done');
+        const heldCount = piecesOf(this.state).countIn('held');
         const held = { pieces: heldCount, bytes: m.fileSize - this.missingBytes() };
         this.sink = new DurablePieceSink(
           this.partial,
@@ -304,7 +329,7 @@ export class ReceiveSession {
             errorDetail: null,
             updatedAt: now,
           });
-          await audit.record({ type: 'transfer.resumed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}": holds ${heldCount} of ${m.pieceCount} pieces` });
+          await audit.record({ type: 'transfer.resumed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}": recorded ${heldCount} of ${m.pieceCount} pieces, read back while the rest arrives` });
         } else {
           await store.create({
             id: m.transferId,
@@ -333,8 +358,17 @@ export class ReceiveSession {
         }
         this.recorded = true;
         await this.channel.sendMessages([encodeAccept(m.pieceCount, effect.held, effect.heldHashes)]);
+        this.startHeldCheck(m, fingerprint);
         return undefined;
       }
+      case 'confirm-held':
+        // Already recorded by the attempt that wrote it: only the sender needs telling.
+        await this.channel.sendMessages([encodeAck(effect.index)]);
+        return undefined;
+      case 'held-damaged':
+        this.sink!.dropHeld(pieceRange(m, effect.index).length);
+        await this.channel.sendMessages([encodeNack(effect.index, 'E_HELD_PIECE_DAMAGED')]);
+        return undefined;
       case 'decode-piece': {
         const p = piece!;
         let data: Uint8Array;
@@ -451,12 +485,12 @@ export class ReceiveSession {
     this.spareBodies.push(new Uint8Array(view.buffer));
   }
 
-  /** Bytes of the pieces not yet held. */
+  /** Bytes of the pieces neither held nor done. */
   private missingBytes(): number {
     const m = this.manifest!;
     const pieces = piecesOf(this.state);
     let missing = 0;
-    for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) !== 'done') missing += pieceRange(m, i).length;
+    for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) !== 'done' && pieces.state(i) !== 'held') missing += pieceRange(m, i).length;
     return missing;
   }
 

@@ -15,7 +15,7 @@ import { validateFileName } from '../domain/transfer/file-name.js';
 import { encodeManifest, pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
 import { initiatorHandshake } from './handshake.js';
-import { hashPiecesAhead, type PieceHashes } from './hash-pieces-ahead.js';
+import { hashPiecesAhead, type PieceHashing } from './hash-pieces-ahead.js';
 import { SecureChannel } from './secure-channel.js';
 import { runSenderTransfer } from './sender-transfer.js';
 import type { ServerTrust } from './server-trust.js';
@@ -74,8 +74,8 @@ interface Attempt {
   readonly request: SendFileRequest;
   /** The record before this attempt (a resume), for the cumulative counters and the receiver key. */
   readonly earlier: TransferRecord | undefined;
-  /** A resume hashes the pieces it saw acknowledged while it connects and the receiver checks its own. */
-  readonly prehashed?: PieceHashes;
+  /** A resume hashes the pieces it saw acknowledged from the moment it starts to connect. */
+  readonly prehashed?: PieceHashing;
 }
 
 const compressionFor = (level: number | 'auto'): Compression => (level === 'auto' || level > 0 ? 'zstd' : 'none');
@@ -184,7 +184,11 @@ export class SendFile {
       });
       const acknowledged = (await store.pieces(earlier.id, 'sender')).map((p) => p.index).filter((i) => i < manifest.pieceCount);
       const prehashed = hashPiecesAhead((offset, length, into) => source.read(offset, length, into), manifest, acknowledged, this.deps.crypto.sha256);
-      return await this.attempt({ manifest, source, request, earlier, prehashed });
+      try {
+        return await this.attempt({ manifest, source, request, earlier, prehashed });
+      } finally {
+        await prehashed.stop();
+      }
     } finally {
       await source.close();
     }
@@ -266,15 +270,9 @@ export class SendFile {
         compressionLevel: request.compressionLevel,
         clock: this.deps.clock,
         window: request.window ?? DEFAULT_PIPELINE_WINDOW,
-        prehashed: a.prehashed,
-        onAccepted: async (held, bytesHeld) => {
-          piecesHeld = held.length;
-          // Held pieces count as done from the start (the record showed 0 bytes for them before).
-          progress = { piecesDone: held.length, bytesDone: bytesHeld };
-          pending = [...held];
-          await flush();
-        },
-        onAcked: async (piece, piecesDone, bytesDone) => {
+        prehashed: a.prehashed?.hashes,
+        onDone: async (piece, piecesDone, bytesDone, held) => {
+          if (held) piecesHeld++;
           pending.push(piece);
           progress = { piecesDone, bytesDone };
           if (pending.length >= DURABLE_BATCH_PIECES || clock.now() - lastFlush >= DURABLE_BATCH_MS) await flush();

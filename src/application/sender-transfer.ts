@@ -12,9 +12,9 @@ import { piecesOf } from '../domain/transfer/piece-set.js';
 import { AdaptiveCompressionLevel } from '../domain/policy/adaptive-compression-level.js';
 import { CompressionProbe } from '../domain/policy/compression-probe.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
-import { initialSenderState, senderStep, type HeldPieceCheck, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
+import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
-import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor, PieceEncoding, type InboundMessage } from '../domain/wire/messages.js';
+import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor, PieceEncoding } from '../domain/wire/messages.js';
 import type { PieceHashes } from './hash-pieces-ahead.js';
 import type { SecureChannel } from './secure-channel.js';
 
@@ -32,10 +32,11 @@ export interface SenderTransferOptions {
   readonly window: number;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
-  /** Called once the receiver's held pieces (a resume) have been checked against the source, with their total size. */
-  readonly onAccepted: (held: PieceRecord[], bytesHeld: number) => Promise<void>;
-  /** Called after each ACK with the piece and the running totals (held pieces included). */
-  readonly onAcked: (piece: PieceRecord, piecesDone: number, bytesDone: number) => Promise<void>;
+  /**
+   * Called as each piece is done, with the running totals: sent and acknowledged, or (held true)
+   * held by the receiver and confirmed by both sides' checks (a resume).
+   */
+  readonly onDone: (piece: PieceRecord, piecesDone: number, bytesDone: number, held: boolean) => Promise<void>;
 }
 
 const WRITE_FAILURE_GRACE_MS = 250;
@@ -188,21 +189,39 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     if (into && spareOut.length < readAheadLimit + 1) spareOut.push(into);
   };
 
-  /** Reads and hashes each piece the receiver holds, for the machine to compare (a resume only). */
-  const checkHeld = async (accept: Extract<InboundMessage, { type: 'accept' }>): Promise<HeldPieceCheck[]> => {
-    if (!manifest.resume || accept.pieceCount !== manifest.pieceCount) return [];
-    const indexes = PieceSet.bitfieldIndexes(accept.held, manifest.pieceCount);
-    const checks: HeldPieceCheck[] = [];
-    for (const [k, index] of indexes.entries()) {
-      let ours = await o.prehashed?.get(index);
+  /**
+   * Hashes each piece the receiver says it holds, from our source, for the machine to compare
+   * with the receiver's hash (a resume only). Runs beside the writer: the missing pieces flow
+   * meanwhile, and TRANSFER_COMPLETE waits for the last comparison.
+   */
+  const hashHeld = async (indexes: readonly number[]): Promise<void> => {
+    for (const index of indexes) {
+      let ours = await o.prehashed?.get(index)?.catch(() => undefined);
+      if (outcome) return;
       if (!ours) {
         const raw = await readPiece(index);
         ours = o.crypto.sha256(raw);
         reuse(raw);
       }
-      checks.push({ index, theirs: accept.heldHashes[k]!, ours });
+      await applyAndReport({ type: 'held-hashed', index, ours }, index);
+      if (outcome) return;
     }
-    return checks;
+  };
+
+  // Pieces get done from two tasks on a resume (the reader's ACKs, the held-piece hashing); their
+  // reports run one at a time, in order, since each may record a batch in the database.
+  let reporting: Promise<void> = Promise.resolve();
+
+  /** Steps the machine for an event about one piece, and reports the piece if it just got done. */
+  const applyAndReport = async (event: SenderEvent, index: number): Promise<void> => {
+    const before = state.phase === 'sending' ? state.pieces.state(index) : undefined;
+    apply(event);
+    if (outcome || before === 'done' || piecesOf(state).state(index) !== 'done') return;
+    bytesDone += pieceRange(manifest, index).length;
+    piecesDone++;
+    const report = [{ index, hash: Uint8Array.from(piecesOf(state).hash(index)) }, piecesDone, bytesDone, before === 'held'] as const;
+    reporting = reporting.then(() => o.onDone(...report));
+    await reporting;
   };
 
   const writer = async (): Promise<void> => {
@@ -230,28 +249,15 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
       const message = await channel.readMessage(limits);
       switch (message.type) {
         case 'accept': {
-          apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held, checks: await checkHeld(message) });
+          apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held, heldHashes: message.heldHashes });
           if (outcome) break;
-          const held = piecesOf(state);
-          const records: PieceRecord[] = [];
-          for (let i = 0; i < manifest.pieceCount; i++) {
-            if (held.state(i) !== 'done') continue;
-            records.push({ index: i, hash: Uint8Array.from(held.hash(i)) });
-            bytesDone += pieceRange(manifest, i).length;
-            piecesDone++;
-          }
-          await o.onAccepted(records, bytesDone);
+          const held = PieceSet.bitfieldIndexes(message.held, manifest.pieceCount);
+          if (held.length > 0) hashHeld(held).catch(failFrom);
           break;
         }
-        case 'ack': {
-          apply({ type: 'ack', index: message.index });
-          if (outcome) break;
-          const range = pieceRange(manifest, message.index);
-          bytesDone += range.length;
-          piecesDone++;
-          await o.onAcked({ index: message.index, hash: Uint8Array.from(piecesOf(state).hash(message.index)) }, piecesDone, bytesDone);
+        case 'ack':
+          await applyAndReport({ type: 'ack', index: message.index }, message.index);
           break;
-        }
         case 'nack':
           apply({ type: 'nack', index: message.index, code: message.code });
           break;

@@ -38,6 +38,7 @@ export const ErrorCodes = {
   E_USAGE: 33,
   E_BAD_PASSWORD: 34,
   E_ALREADY_COMPLETE: 35,
+  E_HELD_PIECE_DAMAGED: 36,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -210,27 +210,49 @@ describe('what a resume sends', { timeout: 300_000 }, () => {
   });
 });
 
-describe('a source that changed between attempts', { timeout: 300_000 }, () => {
-  const WHOLE_SECOND = 1_764_000_000;
-  async function cutTransfer(name: string) {
-    const receiverPeer = makePeer(`receiver-${name}`);
-    const sender = makePeer(`sender-${name}`);
-    const r = await startReceiver(receiverPeer, undefined, { ST_RATE_LIMIT_BYTES_PER_SEC: RATE });
-    const source = join(sender.dir, `${name}.bin`);
-    writeRandomFile(source, SIZE);
-    utimesSync(source, WHOLE_SECOND, WHOLE_SECOND); // a time the test can restore exactly
-    const { send, id } = await startSend(sender, r, source);
-    for (;;) {
-      const s = await status(receiverPeer, id);
-      if (s && s.piecesDone >= 2) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    send.process.kill('SIGKILL');
-    await send.exited;
-    await receiverLetGo(receiverPeer, id);
-    return { receiverPeer, sender, r, source, id };
-  }
+const WHOLE_SECOND = 1_764_000_000;
 
+/** A send cut by the sender's SIGKILL once the receiver has recorded at least two pieces. */
+async function cutTransfer(name: string) {
+  const receiverPeer = makePeer(`receiver-${name}`);
+  const sender = makePeer(`sender-${name}`);
+  const r = await startReceiver(receiverPeer, undefined, { ST_RATE_LIMIT_BYTES_PER_SEC: RATE });
+  const source = join(sender.dir, `${name}.bin`);
+  writeRandomFile(source, SIZE);
+  utimesSync(source, WHOLE_SECOND, WHOLE_SECOND); // a time the test can restore exactly
+  const { send, id } = await startSend(sender, r, source);
+  for (;;) {
+    const s = await status(receiverPeer, id);
+    if (s && s.piecesDone >= 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  send.process.kill('SIGKILL');
+  await send.exited;
+  await receiverLetGo(receiverPeer, id);
+  return { receiverPeer, sender, r, source, id };
+}
+
+describe('a partial file damaged between attempts', { timeout: 300_000 }, () => {
+  it('sends the damaged held piece again while the rest flows, and completes an identical file', async () => {
+    const { receiverPeer, sender, r, source, id } = await cutTransfer('damaged');
+    try {
+      const recorded = (await status(receiverPeer, id))!.piecesDone;
+      const partial = join(receiverPeer.dir, 'received', `.securetransfer-${id}.part`);
+      const fd = openSync(partial, 'r+');
+      writeSync(fd, Buffer.from('bit rot'), 0, 7, MiB + 100); // inside piece 1, which the receiver recorded
+      closeSync(fd);
+      const resumed = await runCli(['resume', '--transfer-id', id, ...sendArgs(r, source)], sender.env);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      // Every recorded piece but the damaged one counts as held; that one was sent again.
+      assert.match(resumed.stdout, new RegExp(`${recorded - 1} pieces already held`));
+      assert.equal(await sha256File(join(receiverPeer.dir, 'received', 'damaged.bin')), await sha256File(source));
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('a source that changed between attempts', { timeout: 300_000 }, () => {
   it('refuses a source with another size before connecting', async () => {
     const { receiverPeer, sender, r, source, id } = await cutTransfer('grown');
     try {

@@ -147,6 +147,56 @@ describe('receiver state machine on a resume', () => {
     assert.equal(tooSmall.state.phase, 'failed');
   });
 
+  const complete = (from: ReceiverState) => {
+    // The root value does not matter here: declared and computed agree.
+    return run([{ type: 'transfer-complete', declaredRoot: hash(9), computedRoot: hash(9) }], from);
+  };
+  /** Pieces 0 and 1 held; piece 2 arrives, is decoded, stored. */
+  const withPiece2 = () => {
+    const held = [{ index: 0, hash: hash(0) }, { index: 1, hash: hash(1) }];
+    return run([
+      { type: 'manifest', manifest: resumed, freeSpace: 1e9, nameTaken: false, held },
+      { type: 'piece', header: header(2), dataLength: 8 * KiB + 5 },
+      { type: 'piece-decoded', index: 2, length: 8 * KiB + 5, computedHash: hash(2), declaredHash: hash(2) },
+      { type: 'piece-stored', index: 2 },
+    ]).state;
+  };
+
+  it('ACKs a held piece read back intact, and finishes only when every held piece is', () => {
+    const one = run([{ type: 'held-checked', index: 1, intact: true }], withPiece2());
+    assert.deepEqual(one.effects, [{ type: 'confirm-held', index: 1 }]);
+    const early = complete(one.state);
+    assert.ok(early.effects.some((e) => e.type === 'abort' && e.code === 'E_INCOMPLETE'), 'TRANSFER_COMPLETE while piece 0 is still being checked');
+    const both = run([{ type: 'held-checked', index: 0, intact: true }], one.state);
+    assert.equal(complete(both.state).state.phase, 'finalizing');
+  });
+
+  it('NACKs a held piece whose bytes no longer match, then takes it like any missing piece', () => {
+    const damaged = run([{ type: 'held-checked', index: 0, intact: false }], withPiece2());
+    assert.deepEqual(damaged.effects, [{ type: 'held-damaged', index: 0 }]);
+    const again = run(
+      [
+        { type: 'piece', header: header(0), dataLength: 16 * KiB },
+        { type: 'piece-decoded', index: 0, length: 16 * KiB, computedHash: hash(0), declaredHash: hash(0) },
+        { type: 'piece-stored', index: 0 },
+        { type: 'held-checked', index: 1, intact: true },
+      ],
+      damaged.state,
+    );
+    assert.deepEqual(
+      again.effects.map((e) => e.type),
+      ['decode-piece', 'store-piece', 'ack', 'confirm-held'],
+    );
+    assert.equal(complete(again.state).state.phase, 'finalizing');
+  });
+
+  it('refuses a second verdict on one held piece, or a verdict on a piece that is not held', () => {
+    const twice = run([{ type: 'held-checked', index: 1, intact: true }, { type: 'held-checked', index: 1, intact: true }], withPiece2());
+    assert.equal(twice.state.phase, 'failed');
+    const notHeld = run([{ type: 'held-checked', index: 2, intact: true }], withPiece2());
+    assert.equal(notHeld.state.phase, 'failed');
+  });
+
   it('never takes held pieces for a transfer that is not a resume', () => {
     const { state } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [{ index: 0, hash: hash(0) }] }]);
     assert.equal(state.phase, 'failed');

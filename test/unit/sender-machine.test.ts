@@ -25,7 +25,9 @@ function run(state: SenderState, events: SenderEvent[]): { state: SenderState; e
 }
 
 const sends = (effects: SenderEffect[]) => effects.filter((e) => e.type === 'send-piece').map((e) => (e as { index: number }).index);
-const accept = (m: Manifest): SenderEvent => ({ type: 'accepted', pieceCount: m.pieceCount, held: new Uint8Array(Math.ceil(m.pieceCount / 8)), checks: [] });
+const accept = (m: Manifest): SenderEvent => ({ type: 'accepted', pieceCount: m.pieceCount, held: new Uint8Array(Math.ceil(m.pieceCount / 8)), heldHashes: [] });
+
+const h = (n: number) => new Uint8Array(32).fill(n);
 
 describe('sender state machine', () => {
   it('fills the pipeline window on ACCEPT and refills one piece per ACK', () => {
@@ -79,47 +81,101 @@ describe('sender state machine', () => {
 
   it('refuses an ACCEPT that claims held pieces when it did not ask to resume, or has another count', () => {
     const m = manifest(3 * 16384);
-    const held = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 3, held: Uint8Array.of(0x80), checks: [] }]);
+    const held = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 3, held: Uint8Array.of(0x80), heldHashes: [h(1)] }]);
     assert.equal(held.state.phase, 'failed');
-    const count = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 4, held: new Uint8Array(1), checks: [] }]);
+    const count = run(initialSenderState(m, 2), [{ type: 'accepted', pieceCount: 4, held: new Uint8Array(1), heldHashes: [] }]);
     assert.equal(count.state.phase, 'failed');
   });
 });
 
 describe('sender state machine on a resume', () => {
-  const h = (n: number) => new Uint8Array(32).fill(n);
+  const m = manifest(4 * 16384, true);
+  /** Pieces 0 and 2 held, with the receiver's hashes 1 and 3. */
+  const accepted: SenderEvent = { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1010_0000), heldHashes: [h(1), h(3)] };
+  const confirmAll: SenderEvent[] = [
+    { type: 'held-hashed', index: 0, ours: h(1) },
+    { type: 'held-hashed', index: 2, ours: h(3) },
+    { type: 'ack', index: 0 },
+    { type: 'ack', index: 2 },
+  ];
 
-  it('counts held pieces whose hashes match the source as done and sends only the rest', () => {
-    const m = manifest(4 * 16384, true);
-    const { state, effects } = run(initialSenderState(m, 8), [
-      { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1010_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }, { index: 2, theirs: h(3), ours: h(3) }] },
-    ]);
+  it('sends the missing pieces at once, while the held ones are still being checked', () => {
+    const { state, effects } = run(initialSenderState(m, 8), [accepted]);
     assert.equal(state.phase, 'sending');
     assert.deepEqual(sends(effects), [1, 3]);
   });
 
+  it('finishes only once every held piece is hashed from the source and confirmed by the receiver, in any order', () => {
+    const sent: SenderEvent[] = [
+      { type: 'piece-sent', index: 1, hash: h(2) },
+      { type: 'piece-sent', index: 3, hash: h(4) },
+      { type: 'ack', index: 1 },
+      { type: 'ack', index: 3 },
+    ];
+    // Every event but one: never finished. All of them, in two orders: finished once, with the root over all four hashes.
+    for (let left = 0; left < confirmAll.length; left++) {
+      const partial = run(initialSenderState(m, 8), [accepted, ...sent, ...confirmAll.filter((_, i) => i !== left)]);
+      assert.equal(partial.state.phase, 'sending', `finished without ${JSON.stringify(confirmAll[left]!.type)} for piece ${(confirmAll[left] as { index: number }).index}`);
+      assert.ok(!partial.effects.some((e) => e.type === 'send-complete'));
+    }
+    for (const order of [[...sent, ...confirmAll], [...confirmAll.slice().reverse(), ...sent]]) {
+      const { state, effects } = run(initialSenderState(m, 8), [accepted, ...order]);
+      assert.equal(state.phase, 'awaiting-verified');
+      const complete = effects.filter((e) => e.type === 'send-complete');
+      assert.equal(complete.length, 1);
+      assert.deepEqual((complete[0] as { pieceHashes: Uint8Array }).pieceHashes, Uint8Array.from([...h(1), ...h(2), ...h(3), ...h(4)]));
+    }
+  });
+
   it('refuses with E_SOURCE_CHANGED when a held piece differs from the source', () => {
-    const m = manifest(4 * 16384, true);
-    const { state, effects } = run(initialSenderState(m, 8), [
-      { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1000_0000), checks: [{ index: 0, theirs: h(1), ours: h(2) }] },
-    ]);
+    const { state, effects } = run(initialSenderState(m, 8), [accepted, { type: 'held-hashed', index: 2, ours: h(9) }]);
     assert.equal(state.phase, 'failed');
-    assert.deepEqual(sends(effects), []);
     assert.ok(effects.some((e) => e.type === 'abort' && e.code === 'E_SOURCE_CHANGED' && e.notifyPeer));
   });
 
-  it('refuses held pieces that were not all checked against the source', () => {
-    const m = manifest(4 * 16384, true);
-    const { state } = run(initialSenderState(m, 8), [{ type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1100_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }] }]);
+  it('sends a held piece the receiver NACKs (damaged on its disk) again, without counting a retry', () => {
+    let r = run(initialSenderState(m, 8), [accepted, { type: 'held-hashed', index: 0, ours: h(1) }]);
+    r = run(r.state, [{ type: 'nack', index: 0, code: 'E_HELD_PIECE_DAMAGED' }]);
+    assert.deepEqual(sends(r.effects), [0]);
+    // Were the held NACK a retry, the last of these would be one too many.
+    for (let i = 0; i < MAX_PIECE_RETRIES; i++) {
+      r = run(r.state, [{ type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
+      assert.deepEqual(sends(r.effects), [0], `retry ${i + 1} after the held NACK`);
+    }
+    r = run(r.state, [{ type: 'piece-sent', index: 0, hash: h(1) }, { type: 'ack', index: 0 }, { type: 'held-hashed', index: 2, ours: h(3) }, { type: 'ack', index: 2 }]);
+    r = run(r.state, [{ type: 'piece-sent', index: 1, hash: h(2) }, { type: 'ack', index: 1 }, { type: 'piece-sent', index: 3, hash: h(4) }, { type: 'ack', index: 3 }]);
+    assert.equal(r.state.phase, 'awaiting-verified');
+  });
+
+  it('still compares a dropped held piece with the source: a mismatch is E_SOURCE_CHANGED', () => {
+    const r = run(initialSenderState(m, 8), [accepted, { type: 'nack', index: 0, code: 'E_HELD_PIECE_DAMAGED' }, { type: 'held-hashed', index: 0, ours: h(7) }]);
+    assert.equal(r.state.phase, 'failed');
+    assert.ok(r.effects.some((e) => e.type === 'abort' && e.code === 'E_SOURCE_CHANGED'));
+  });
+
+  it('treats a second ACK for a held piece, or a hash for a piece not held, as errors', () => {
+    const twice = run(initialSenderState(m, 8), [accepted, { type: 'ack', index: 0 }, { type: 'ack', index: 0 }]);
+    assert.equal((twice.effects.at(-1) as { code: string }).code, 'E_UNEXPECTED_MESSAGE');
+    const notHeld = run(initialSenderState(m, 8), [accepted, { type: 'held-hashed', index: 1, ours: h(2) }]);
+    assert.equal(notHeld.state.phase, 'failed');
+  });
+
+  it('refuses an ACCEPT whose held bitfield and hash list disagree', () => {
+    const { state } = run(initialSenderState(m, 8), [{ type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1100_0000), heldHashes: [h(1)] }]);
     assert.equal(state.phase, 'failed');
   });
 
-  it('finishes at once when the receiver holds every piece, with the root over the held hashes', () => {
-    const m = manifest(2 * 16384, true);
-    const { state, effects } = run(initialSenderState(m, 8), [
-      { type: 'accepted', pieceCount: 2, held: Uint8Array.of(0b1100_0000), checks: [{ index: 0, theirs: h(1), ours: h(1) }, { index: 1, theirs: h(2), ours: h(2) }] },
+  it('finishes as soon as the checks end when the receiver holds every piece', () => {
+    const whole = manifest(2 * 16384, true);
+    const { state, effects } = run(initialSenderState(whole, 8), [
+      { type: 'accepted', pieceCount: 2, held: Uint8Array.of(0b1100_0000), heldHashes: [h(1), h(2)] },
+      { type: 'held-hashed', index: 0, ours: h(1) },
+      { type: 'held-hashed', index: 1, ours: h(2) },
+      { type: 'ack', index: 1 },
+      { type: 'ack', index: 0 },
     ]);
     assert.equal(state.phase, 'awaiting-verified');
+    assert.deepEqual(sends(effects), []);
     const complete = effects.find((e) => e.type === 'send-complete');
     assert.ok(complete && complete.type === 'send-complete');
     assert.deepEqual(complete.pieceHashes, Uint8Array.from([...h(1), ...h(2)]));

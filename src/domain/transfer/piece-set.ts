@@ -1,9 +1,10 @@
 // Per-piece state for one transfer, with room for resume: a piece is missing, in flight
-// (sent or being written) or done (acknowledged / durably written and recorded).
+// (sent or being written), held (a resume: the receiver recorded it in an earlier attempt and
+// it is being checked again, PROTOCOL.md §6a) or done (acknowledged / written and checked).
 
-export type PieceState = 'missing' | 'in-flight' | 'done';
-const CODE: Record<PieceState, number> = { missing: 0, 'in-flight': 1, done: 2 };
-const STATE: PieceState[] = ['missing', 'in-flight', 'done'];
+export type PieceState = 'missing' | 'in-flight' | 'held' | 'done';
+const CODE: Record<PieceState, number> = { missing: 0, 'in-flight': 1, held: 3, done: 2 };
+const STATE: PieceState[] = ['missing', 'in-flight', 'done', 'held'];
 const HASH_LENGTH = 32;
 
 /** The pieces of a machine state that has them; asking in a phase without pieces is a bug. */
@@ -15,7 +16,7 @@ export function piecesOf(state: { readonly phase: string; readonly pieces?: Piec
 export class PieceSet {
   private readonly states: Uint8Array;
   private readonly hashes: Uint8Array;
-  private readonly counts = [0, 0, 0];
+  private readonly counts = [0, 0, 0, 0];
 
   constructor(readonly count: number) {
     this.states = new Uint8Array(count);
@@ -66,17 +67,19 @@ export class PieceSet {
     return -1;
   }
 
-  /** Bitfield of done pieces, most significant bit first (PROTOCOL.md ACCEPT). */
-  doneBitfield(): Uint8Array {
+  /** Bitfield of the pieces in one state, most significant bit first (PROTOCOL.md ACCEPT). */
+  bitfieldOf(state: PieceState): Uint8Array {
+    const code = CODE[state];
     const bits = new Uint8Array(Math.ceil(this.count / 8));
-    for (let i = 0; i < this.count; i++) if (this.states[i] === 2) bits[i >> 3]! |= 0x80 >> (i & 7);
+    for (let i = 0; i < this.count; i++) if (this.states[i] === code) bits[i >> 3]! |= 0x80 >> (i & 7);
     return bits;
   }
 
-  /** Hashes of the done pieces in index order, as ACCEPT lists them. */
-  doneHashes(): Uint8Array[] {
+  /** Hashes of the pieces in one state, in index order, as ACCEPT lists them. */
+  hashesOf(state: PieceState): Uint8Array[] {
+    const code = CODE[state];
     const out: Uint8Array[] = [];
-    for (let i = 0; i < this.count; i++) if (this.states[i] === 2) out.push(this.hash(i));
+    for (let i = 0; i < this.count; i++) if (this.states[i] === code) out.push(this.hash(i));
     return out;
   }
 

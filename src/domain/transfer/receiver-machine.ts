@@ -21,9 +21,14 @@ export type ReceiverEvent =
       readonly freeSpace: number;
       /** Whether the final name is already taken in the output folder. */
       readonly nameTaken: boolean;
-      /** On a resume: the pieces the partial file holds, each re-read and re-hashed just now. */
+      /**
+       * On a resume: the pieces earlier attempts recorded, with their recorded hashes. They are
+       * listed in ACCEPT at once and read back while the rest arrives (held-checked).
+       */
       readonly held: readonly HeldPiece[];
     }
+  /** A held piece read back from the partial file: whether its bytes still hash to the record. */
+  | { readonly type: 'held-checked'; readonly index: number; readonly intact: boolean }
   | { readonly type: 'piece'; readonly header: PieceHeader; readonly dataLength: number }
   | { readonly type: 'piece-decoded'; readonly index: number; readonly length: number; readonly computedHash: Uint8Array; readonly declaredHash: Uint8Array }
   | { readonly type: 'piece-stored'; readonly index: number }
@@ -44,6 +49,10 @@ export type ReceiverEffect =
   /** Write at offset, make it durable, record it; then report piece-stored. */
   | { readonly type: 'store-piece'; readonly index: number; readonly offset: number }
   | { readonly type: 'ack'; readonly index: number }
+  /** A held piece proved intact: ACK it (it is already recorded). */
+  | { readonly type: 'confirm-held'; readonly index: number }
+  /** A held piece no longer matches its record: NACK it, so the sender sends it again. */
+  | { readonly type: 'held-damaged'; readonly index: number }
   | { readonly type: 'nack'; readonly index: number; readonly code: ErrorCode }
   /** Move the partial file to its final name (no overwrite); then report finalized. */
   | { readonly type: 'finalize' }
@@ -77,19 +86,20 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       const pieces = new PieceSet(m.pieceCount);
       let heldBytes = 0;
       for (const p of event.held) {
-        if (p.index >= m.pieceCount || pieces.state(p.index) === 'done') return abort(state, 'E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
-        pieces.set(p.index, 'done');
+        if (p.index >= m.pieceCount || pieces.state(p.index) === 'held') return abort(state, 'E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
+        pieces.set(p.index, 'held');
         pieces.setHash(p.index, p.hash);
         heldBytes += pieceRange(m, p.index).length;
       }
-      // The partial file is sparse: only the bytes still to come need room.
+      // The partial file is sparse: only the bytes still to come need room (a damaged held piece
+      // is written again where its bytes already are).
       const needed = m.fileSize - heldBytes;
       if (needed > event.freeSpace) {
         return abort(state, 'E_INSUFFICIENT_SPACE', `${needed} bytes still to receive exceed the ${event.freeSpace} bytes free`);
       }
       return {
         state: { phase: 'receiving', manifest: m, pieces },
-        effects: [{ type: 'accept', held: pieces.doneBitfield(), heldHashes: pieces.doneHashes() }],
+        effects: [{ type: 'accept', held: pieces.bitfieldOf('held'), heldHashes: pieces.hashesOf('held') }],
       };
     }
     case 'piece': {
@@ -97,6 +107,7 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       const { manifest, pieces } = state;
       const h = event.header;
       if (h.index >= manifest.pieceCount) return abort(state, 'E_PIECE_INDEX', `piece index ${h.index} outside 0..${manifest.pieceCount - 1}`);
+      if (pieces.state(h.index) === 'held') return abort(state, 'E_PIECE_DUPLICATE', `piece ${h.index} sent, but ACCEPT listed it as held`);
       if (pieces.state(h.index) !== 'missing') return abort(state, 'E_PIECE_DUPLICATE', `piece ${h.index} received twice`);
       const range = pieceRange(manifest, h.index);
       if (h.offset !== range.offset) return abort(state, 'E_PIECE_OFFSET', `piece ${h.index} at offset ${h.offset}, expected ${range.offset}`);
@@ -124,6 +135,18 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       }
       state.pieces.setHash(event.index, event.computedHash);
       return { state, effects: [{ type: 'store-piece', index: event.index, offset: pieceRange(state.manifest, event.index).offset }] };
+    }
+    case 'held-checked': {
+      if (state.phase !== 'receiving' || state.pieces.state(event.index) !== 'held') {
+        return abort(state, 'E_INTERNAL', `held piece ${event.index} checked twice or not held`);
+      }
+      if (event.intact) {
+        state.pieces.set(event.index, 'done');
+        return { state, effects: [{ type: 'confirm-held', index: event.index }] };
+      }
+      // SPEC §3.5: held pieces are checked, never assumed. This one comes again like any missing piece.
+      state.pieces.set(event.index, 'missing');
+      return { state, effects: [{ type: 'held-damaged', index: event.index }] };
     }
     case 'piece-stored': {
       if (state.phase !== 'receiving') return abort(state, 'E_INTERNAL', `stored piece ${event.index} in phase ${state.phase}`);

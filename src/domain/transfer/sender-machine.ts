@@ -15,6 +15,10 @@ export type SenderState =
       readonly window: number;
       readonly pieces: PieceSet;
       readonly retries: Map<number, number>;
+      /** Held pieces not yet compared with our source (held-hashed): the receiver's hash of each. */
+      readonly unhashed: Map<number, Uint8Array>;
+      /** Held pieces the receiver has not yet read back and confirmed (ACK) or dropped (NACK). */
+      readonly unconfirmed: Set<number>;
     }
   | { readonly phase: 'awaiting-verified'; readonly manifest: Manifest; readonly pieces: PieceSet; readonly root: Uint8Array | undefined }
   | { readonly phase: 'completed'; readonly manifest: Manifest; readonly pieces: PieceSet }
@@ -25,9 +29,11 @@ export type SenderEvent =
       readonly type: 'accepted';
       readonly pieceCount: number;
       readonly held: Uint8Array;
-      /** For each held piece, the receiver's hash and ours, read from the source just now. */
-      readonly checks: readonly HeldPieceCheck[];
+      /** The receiver's recorded hash of each held piece, in index order. */
+      readonly heldHashes: readonly Uint8Array[];
     }
+  /** A held piece read from our source and hashed, to compare with the receiver's. */
+  | { readonly type: 'held-hashed'; readonly index: number; readonly ours: Uint8Array }
   /** The piece left for the peer; hash is the SHA-256 of its raw bytes. */
   | { readonly type: 'piece-sent'; readonly index: number; readonly hash: Uint8Array }
   | { readonly type: 'ack'; readonly index: number }
@@ -35,12 +41,6 @@ export type SenderEvent =
   | { readonly type: 'complete-sent'; readonly root: Uint8Array }
   | { readonly type: 'verified'; readonly root: Uint8Array }
   | { readonly type: 'failure'; readonly code: ErrorCode; readonly detail: string; readonly fromPeer: boolean };
-
-export interface HeldPieceCheck {
-  readonly index: number;
-  readonly theirs: Uint8Array;
-  readonly ours: Uint8Array;
-}
 
 export type SenderEffect =
   | { readonly type: 'send-piece'; readonly index: number }
@@ -58,7 +58,11 @@ function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer =
   return { state: { phase: 'failed', manifest: state.manifest, code, detail }, effects: [{ type: 'abort', code, detail, notifyPeer }] };
 }
 
-/** Keeps up to window pieces in flight; when none are missing or in flight, asks to finish. */
+/**
+ * Keeps up to window pieces in flight; when every piece is done (sent and acknowledged, or held
+ * and confirmed by both sides) and every held piece has been compared with the source, asks to
+ * finish.
+ */
 function fill(state: Extract<SenderState, { phase: 'sending' }>): Step<SenderState, SenderEffect> {
   const effects: SenderEffect[] = [];
   let next = state.pieces.nextMissing();
@@ -67,7 +71,7 @@ function fill(state: Extract<SenderState, { phase: 'sending' }>): Step<SenderSta
     effects.push({ type: 'send-piece', index: next });
     next = state.pieces.nextMissing(next + 1);
   }
-  if (state.pieces.allDone) {
+  if (state.pieces.allDone && state.unhashed.size === 0) {
     return {
       state: { phase: 'awaiting-verified', manifest: state.manifest, pieces: state.pieces, root: undefined },
       effects: [{ type: 'send-complete', pieceHashes: state.pieces.allHashes() }],
@@ -88,23 +92,38 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (heldIndexes.length > 0 && !state.manifest.resume) {
         return abort(state, 'E_UNEXPECTED_MESSAGE', 'the receiver claims pieces of a transfer that is not a resume');
       }
-      if (heldIndexes.length !== event.checks.length || event.checks.some((c, i) => c.index !== heldIndexes[i])) {
-        return abort(state, 'E_INTERNAL', 'held pieces were not all checked against the source');
+      if (heldIndexes.length !== event.heldHashes.length) {
+        return abort(state, 'E_UNEXPECTED_MESSAGE', `ACCEPT lists ${heldIndexes.length} held pieces with ${event.heldHashes.length} hashes`);
       }
+      // SPEC §3.5: held pieces are checked, never assumed. Each stays held until we have compared
+      // it with our source (held-hashed) and the receiver has read it back (ACK or NACK); the
+      // missing pieces flow meanwhile.
       const pieces = new PieceSet(state.manifest.pieceCount);
-      for (const c of event.checks) {
-        // SPEC §3.5: held pieces are checked against our file, never assumed.
-        if (!constantTimeEqual(c.theirs, c.ours)) {
-          return abort(
-            state,
-            'E_SOURCE_CHANGED',
-            `piece ${c.index} of the source differs from what the receiver holds: the file changed since the first attempt; send it again as a new transfer`,
-          );
-        }
-        pieces.set(c.index, 'done');
-        pieces.setHash(c.index, c.ours);
+      const unhashed = new Map<number, Uint8Array>();
+      for (const [k, index] of heldIndexes.entries()) {
+        pieces.set(index, 'held');
+        unhashed.set(index, event.heldHashes[k]!);
       }
-      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces, retries: new Map() });
+      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces, retries: new Map(), unhashed, unconfirmed: new Set(heldIndexes) });
+    }
+    case 'held-hashed': {
+      if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `held piece ${event.index} hashed in phase ${state.phase}`);
+      const theirs = state.unhashed.get(event.index);
+      if (!theirs) return abort(state, 'E_INTERNAL', `piece ${event.index} hashed, but it is not held or was hashed already`);
+      if (!constantTimeEqual(theirs, event.ours)) {
+        return abort(
+          state,
+          'E_SOURCE_CHANGED',
+          `piece ${event.index} of the source differs from what the receiver holds: the file changed since the first attempt; send it again as a new transfer`,
+        );
+      }
+      state.unhashed.delete(event.index);
+      // A piece the receiver dropped meanwhile was sent again and carries the hash it was sent with.
+      if (state.pieces.state(event.index) === 'held') {
+        state.pieces.setHash(event.index, event.ours);
+        if (!state.unconfirmed.has(event.index)) state.pieces.set(event.index, 'done');
+      }
+      return fill(state);
     }
     case 'piece-sent': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);
@@ -113,6 +132,12 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
     }
     case 'ack':
     case 'nack': {
+      if (state.phase === 'sending' && state.unconfirmed.delete(event.index)) {
+        // The receiver read a held piece back: intact (ACK), or damaged and to be sent (NACK).
+        if (event.type === 'nack') state.pieces.set(event.index, 'missing');
+        else if (!state.unhashed.has(event.index)) state.pieces.set(event.index, 'done');
+        return fill(state);
+      }
       if (state.phase !== 'sending' || event.index >= state.manifest.pieceCount || state.pieces.state(event.index) !== 'in-flight') {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} that is not in flight`);
       }
