@@ -3,7 +3,7 @@
 // an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
 import { constantTimeEqual } from '../domain/bytes.js';
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
-import { CLOSE_LINGER_MS } from '../domain/limits.js';
+import { ACK_BATCH, ACK_DELAY_MS, CLOSE_LINGER_MS } from '../domain/limits.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
@@ -20,6 +20,7 @@ import { initialReceiverState, receiverStep, type HeldPiece, type ReceiverEffect
 import { judgeResume } from '../domain/transfer/resume-policy.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
+import { AckBatcher } from './ack-batcher.js';
 import type { ClientAuthorization } from './client-authorization.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
 import { hashPiecesAhead, READS_AHEAD, READS_AHEAD_FROM_DISK, type PieceHashing } from './hash-pieces-ahead.js';
@@ -105,6 +106,8 @@ export class ReceiveSession {
   private readonly lentBodies = new WeakSet<ArrayBufferLike>();
   /** Set while the current piece's raw data waits for its write (its body must not be reused). */
   private bodyInWrite = false;
+  /** ACKs wait here for company (ACK_BATCH); every other reply flushes them first. */
+  private readonly replies: AckBatcher;
   /** A resume's read-back of the held pieces, running beside the reception of the missing ones. */
   private heldCheck: { readonly hashing: PieceHashing; readonly done: Promise<void> } | undefined;
   constructor(
@@ -118,6 +121,10 @@ export class ReceiveSession {
     this.connection = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : connection;
     this.channel = new SecureChannel(this.connection);
     this.peer = `${connection.remoteAddress}:${connection.remotePort}`;
+    // A late batch that cannot be sent means the connection is gone: the main loop reads that too.
+    this.replies = new AckBatcher((messages) => this.channel.sendMessages(messages), ACK_BATCH, ACK_DELAY_MS, (e) =>
+      deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
+    );
   }
 
   /** Ends the session from outside (shutdown): the transfer is left resumable, marked interrupted. */
@@ -132,6 +139,7 @@ export class ReceiveSession {
     try {
       return await this.runProtocol();
     } finally {
+      this.replies.discard();
       this.channel.destroyKeys();
       // The held-piece check reads the partial file: it stops before the file is closed.
       await this.heldCheck?.hashing.stop();
@@ -363,11 +371,11 @@ export class ReceiveSession {
       }
       case 'confirm-held':
         // Already recorded by the attempt that wrote it: only the sender needs telling.
-        await this.channel.sendMessages([encodeAck(effect.index)]);
+        await this.sendAck(effect.index);
         return undefined;
       case 'held-damaged':
         this.sink!.dropHeld(pieceRange(m, effect.index).length);
-        await this.channel.sendMessages([encodeNack(effect.index, 'E_HELD_PIECE_DAMAGED')]);
+        await this.replies.flush([encodeNack(effect.index, 'E_HELD_PIECE_DAMAGED')]);
         return undefined;
       case 'decode-piece': {
         const p = piece!;
@@ -410,11 +418,11 @@ export class ReceiveSession {
         // ACK means verified and handed to the disk; durability follows in batches
         // (DURABLE_BATCH_*), and a resume asks the receiver what it holds, never the ACK count.
         this.sink!.add({ index: effect.index, hash: Uint8Array.from(piecesOf(this.state).hash(effect.index)) }, pieceRange(m, effect.index).length);
-        await this.channel.sendMessages([encodeAck(effect.index)]);
+        await this.sendAck(effect.index);
         return undefined;
       }
       case 'nack':
-        await this.channel.sendMessages([encodeNack(effect.index, effect.code)]);
+        await this.replies.flush([encodeNack(effect.index, effect.code)]);
         return undefined;
       case 'finalize': {
         try {
@@ -438,7 +446,7 @@ export class ReceiveSession {
           updatedAt: now,
         });
         await audit.record({ type: 'transfer.completed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: this.finalPath });
-        await this.channel.sendMessages([encodeVerified(effect.root)]).catch(() => undefined);
+        await this.replies.flush([encodeVerified(effect.root)]).catch(() => undefined);
         await this.connection.end().catch(() => undefined);
         this.outcome = { kind: 'completed', transferId: m.transferId, path: this.finalPath! };
         return undefined;
@@ -471,6 +479,12 @@ export class ReceiveSession {
     }
   }
 
+  /** ACKs wait for company, except the last one the sender waits for before TRANSFER_COMPLETE. */
+  private async sendAck(index: number): Promise<void> {
+    if (piecesOf(this.state).allDone) await this.replies.flush([encodeAck(index)]);
+    else await this.replies.add(encodeAck(index));
+  }
+
   /** A piece-sized buffer from the pool (or a new one), to be given back with returnBody. */
   private lendBuffer(): Uint8Array {
     const buffer = this.spareBodies.pop() ?? new Uint8Array(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
@@ -496,7 +510,7 @@ export class ReceiveSession {
 
   private async sendClose(code: ErrorCode, detail: string): Promise<void> {
     try {
-      await this.channel.sendMessages([encodeClose(code, detail)]);
+      await this.replies.flush([encodeClose(code, detail)]);
       // Linger before the FIN too: a middlebox that tears down both directions on a half-close
       // would otherwise reset the sender before it reads the CLOSE (seen with a test proxy).
       await this.linger();
