@@ -14,7 +14,7 @@ export type PieceHashes = ReadonlyMap<number, Promise<Uint8Array | undefined>>;
  * 1 MiB, nothing else running). But the receiver checks while it receives, and reads ahead
  * occupy the thread pool its piece writes need: a resume at half way of 1 GiB took 3.4-3.7 s
  * reading one ahead, 3.6-4.4 s reading three ahead. So three only where the check is the
- * longer task: when more is held than missing.
+ * longer task: when far more is held than missing.
  */
 export const READS_AHEAD = 1;
 export const READS_AHEAD_FROM_DISK = 3;

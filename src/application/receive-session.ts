@@ -257,7 +257,9 @@ export class ReceiveSession {
     for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) === 'held') indexes.push(i);
     if (indexes.length === 0) return;
     const partial = this.partial!;
-    const readsAhead = indexes.length > pieces.countIn('missing') ? READS_AHEAD_FROM_DISK : READS_AHEAD;
+    // Reading one ahead checks about twice as fast as pieces arrive here: enough unless far more
+    // is held than missing, where the check is what the transfer waits for.
+    const readsAhead = indexes.length > 2 * pieces.countIn('missing') ? READS_AHEAD_FROM_DISK : READS_AHEAD;
     const hashing = hashPiecesAhead((offset, length, into) => partial.read(offset, length, into), m, indexes, crypto.sha256, readsAhead);
     const done = (async () => {
       let damaged = 0;
@@ -270,6 +272,8 @@ export class ReceiveSession {
       }
       if (damaged > 0) {
         logger.warn('resume: recorded pieces failed re-verification and are sent again', { transferId: m.transferId, recorded: indexes.length, damaged });
+      } else {
+        logger.info('resume: every recorded piece read back intact', { transferId: m.transferId, recorded: indexes.length });
       }
     })().catch((e: unknown) => {
       // A verdict that cannot be sent means the connection is gone: the main loop reads that too
