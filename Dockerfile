@@ -5,9 +5,11 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
-# better-sqlite3 and zstd-napi compile from source (.npmrc build-from-source): python3, make, g++.
+# better-sqlite3 and zstd-napi compile from source (.npmrc build-from-source): python3, make, g++,
+# against the headers of the Node.js that runs the build (its prefix's include/node) rather than
+# headers node-gyp would download: only npm's registry is reachable from the build machines.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+RUN npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
