@@ -145,6 +145,14 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
   }
 }
 
+/**
+ * Writes what the last run left dirty in the page cache, untimed: scp does not sync its copy,
+ * and the kernel's writeback of it would otherwise land in whichever run comes next.
+ */
+function settle(): void {
+  execFileSync('sync');
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -172,9 +180,12 @@ async function main(): Promise<void> {
     for (const [label, file] of Object.entries(files)) {
       for (let round = 1; round <= rounds; round++) {
         rows.push(await runOurs(label, file));
+        settle();
         if (sshd) {
           rows.push(await runScp(label, file, sshd));
+          settle();
           rows.push(await runScp(label, file, sshd, 'aes256-gcm@openssh.com'));
+          settle();
         }
       }
     }
@@ -201,12 +212,15 @@ async function main(): Promise<void> {
     if (wire !== undefined) console.log(`wire ${label}: ${fmt((100 * wire) / size)}% of the file's bytes`);
   }
 
-  const latencies = await handshakeLatencies(CLI, freshSide('receiver'), freePort(), 20);
+  const latencySide = freshSide('receiver');
+  const latencies = await handshakeLatencies(CLI, latencySide, freePort(), 20);
+  rmSync(latencySide.dir, { recursive: true, force: true });
   console.log(`handshake + manifest answered (connect to ACCEPT), 20 connections: median ${fmt(median(latencies), 2)} ms, max ${fmt(Math.max(...latencies), 2)} ms`);
 
   // Each round pairs a resume with a full send made right after it: this VM's speed drifts.
   const ratios: number[] = [];
   for (let round = 1; round <= rounds; round++) {
+    settle();
     const resume = await resumeAfterHalf(files.random);
     ratios.push(resume.resumeSec / resume.fullSec);
     console.log(
