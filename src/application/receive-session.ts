@@ -139,11 +139,11 @@ export class ReceiveSession {
     try {
       return await this.runProtocol();
     } finally {
-      this.replies.discard();
-      this.channel.destroyKeys();
-      // The held-piece check reads the partial file: it stops before the file is closed.
+      // The held-piece check reads the partial file and may still queue an ACK: it stops first.
       await this.heldCheck?.hashing.stop();
       await this.heldCheck?.done;
+      this.replies.discard();
+      this.channel.destroyKeys();
       await this.partial?.close().catch(() => undefined);
       if (this.claimed) this.host.releaseTransfer(this.claimed);
       this.connection.destroy();
@@ -271,7 +271,10 @@ export class ReceiveSession {
         await this.apply({ type: 'held-checked', index, intact }, fingerprint);
       }
       if (damaged > 0) {
+        // Bytes that changed on this receiver's disk after they were recorded: worth an audit record.
+        const detail = `${damaged} of ${indexes.length} recorded pieces no longer matched their records when read back; they are sent again`;
         logger.warn('resume: recorded pieces failed re-verification and are sent again', { transferId: m.transferId, recorded: indexes.length, damaged });
+        await this.deps.audit.record({ type: 'error', at: this.deps.clock.now(), peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: 'E_HELD_PIECE_DAMAGED', detail });
       } else {
         logger.info('resume: every recorded piece read back intact', { transferId: m.transferId, recorded: indexes.length });
       }

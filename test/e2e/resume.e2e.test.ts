@@ -246,6 +246,14 @@ describe('a partial file damaged between attempts', { timeout: 300_000 }, () => 
       // Every recorded piece but the damaged one counts as held; that one was sent again.
       assert.match(resumed.stdout, new RegExp(`${recorded - 1} pieces already held`));
       assert.equal(await sha256File(join(receiverPeer.dir, 'received', 'damaged.bin')), await sha256File(source));
+      // The receiver audits the damage once its check ends, which may be a moment after the
+      // sender has its answer.
+      let audited = '';
+      for (let waited = 0; !/E_HELD_PIECE_DAMAGED/.test(audited) && waited < 10_000; waited += 200) {
+        audited = (await runCli(['audit', '--transfer-id', id], receiverPeer.env)).stdout;
+        if (!/E_HELD_PIECE_DAMAGED/.test(audited)) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.match(audited, /E_HELD_PIECE_DAMAGED.*1 of \d+ recorded pieces no longer matched/);
     } finally {
       await r.stop();
     }
