@@ -3,8 +3,9 @@
 // it is being checked again, PROTOCOL.md §6a) or done (acknowledged / written and checked).
 
 export type PieceState = 'missing' | 'in-flight' | 'held' | 'done';
-const CODE: Record<PieceState, number> = { missing: 0, 'in-flight': 1, held: 3, done: 2 };
-const STATE: PieceState[] = ['missing', 'in-flight', 'done', 'held'];
+/** A piece's state is stored as its index here (missing is 0: a new set is all missing). */
+const STATE: readonly PieceState[] = ['missing', 'in-flight', 'held', 'done'];
+const CODE = Object.fromEntries(STATE.map((state, code) => [state, code])) as Record<PieceState, number>;
 const HASH_LENGTH = 32;
 
 /** The pieces of a machine state that has them; asking in a phase without pieces is a bug. */
@@ -16,12 +17,12 @@ export function piecesOf(state: { readonly phase: string; readonly pieces?: Piec
 export class PieceSet {
   private readonly states: Uint8Array;
   private readonly hashes: Uint8Array;
-  private readonly counts = [0, 0, 0, 0];
+  private readonly counts = STATE.map(() => 0);
 
   constructor(readonly count: number) {
     this.states = new Uint8Array(count);
     this.hashes = new Uint8Array(count * HASH_LENGTH);
-    this.counts[0] = count;
+    this.counts[CODE.missing] = count;
   }
 
   state(index: number): PieceState {
@@ -63,7 +64,7 @@ export class PieceSet {
 
   /** The first missing piece at or after from, or -1. */
   nextMissing(from = 0): number {
-    for (let i = from; i < this.count; i++) if (this.states[i] === 0) return i;
+    for (let i = from; i < this.count; i++) if (this.states[i] === CODE.missing) return i;
     return -1;
   }
 
