@@ -5,10 +5,12 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
-# better-sqlite3 and zstd-napi compile from source (.npmrc build-from-source): python3, make, g++,
-# against the headers of the Node.js that runs the build (its prefix's include/node) rather than
-# headers node-gyp would download: only npm's registry is reachable from the build machines.
-COPY package.json package-lock.json .npmrc ./
+# better-sqlite3, zstd-napi and our AES-GCM binding (binding.gyp, native/) compile from source
+# (.npmrc build-from-source): python3, make, g++, against the headers of the Node.js that runs the
+# build (its prefix's include/node) rather than headers node-gyp would download: only npm's
+# registry is reachable from the build machines.
+COPY package.json package-lock.json .npmrc binding.gyp ./
+COPY native ./native
 RUN npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -28,6 +30,7 @@ RUN groupadd --system securetransfer && useradd --system --gid securetransfer --
  && mkdir -p /data/received /data/db /data/logs && chown -R securetransfer:securetransfer /data
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/build/Release/openssl_aead.node ./build/Release/openssl_aead.node
 COPY --from=build --chown=root:root /app/package.json ./package.json
 USER securetransfer
 VOLUME ["/data/received", "/data/db", "/data/logs"]

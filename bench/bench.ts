@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { makeRandomFile, makeTextFile } from './files.js';
 import { measure, signal, waitForOutput, type Usage } from './measure.js';
 import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
+import { aeadFigures } from './aead.js';
 import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
 
@@ -163,6 +164,9 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   console.log(`SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  for (const f of aeadFigures()) {
+    console.log(`AES-256-GCM, 64 KiB records, ST_CRYPTO=${f.adapter}: seal ${fmt(f.sealMBps, 0)} MB/s, open ${fmt(f.openMBps, 0)} MB/s`);
+  }
   const files = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
   makeRandomFile(files.random, size);
   makeTextFile(files.text, size);

@@ -1,7 +1,7 @@
 // One connection's framing and record layer (PROTOCOL.md §2–§4): frames before the handshake,
 // AES-256-GCM records after it, and the inner message stream on top of the records.
 import { SecureTransferError } from '../domain/errors.js';
-import { MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import { AEAD_TAG_LENGTH, MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
 import type { CipherState } from '../domain/noise/cipher-state.js';
 import type { Connection } from '../domain/ports/transport.js';
 import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, writeFrameHeader, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
@@ -111,11 +111,20 @@ export class SecureChannel {
       if (frame.type !== FrameType.RECORD) {
         throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `frame type ${frame.type} after the handshake`);
       }
-      const plaintext = cipher.decrypt(frame.body);
+      // A record wholly inside a piece's body is opened straight into it: no plaintext copy,
+      // and no new buffer per record for the garbage collector.
+      const slot = frame.body.length > AEAD_TAG_LENGTH ? this.messages.directSlot(frame.body.length - AEAD_TAG_LENGTH) : undefined;
+      const plaintext = cipher.decrypt(frame.body, slot);
       if (plaintext === undefined) {
         throw new SecureTransferError('E_DECRYPT_FAILED', 'a record failed authentication (tampered, replayed or out of order)');
       }
-      this.messages.push(plaintext);
+      if (!slot) {
+        this.messages.push(plaintext);
+        continue;
+      }
+      // An adapter that ignored the output buffer still gets its plaintext into the body.
+      if (plaintext.buffer !== slot.buffer || plaintext.byteOffset !== slot.byteOffset) slot.set(plaintext);
+      this.messages.filledDirectly(slot.length);
     }
   }
 

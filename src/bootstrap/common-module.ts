@@ -2,6 +2,7 @@
 import { ContainerModule } from 'inversify';
 import { NobleCryptoPrimitives } from '../adapters/crypto/noble-crypto-primitives.js';
 import { NodeCryptoPrimitives } from '../adapters/crypto/node-crypto-primitives.js';
+import { OpenSslAeadCryptoPrimitives } from '../adapters/crypto/openssl-aead-crypto-primitives.js';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { ZstdCodecAdapter } from '../adapters/codec/zstd-codec.js';
 import { ZstdNapiCodec } from '../adapters/codec/zstd-napi-codec.js';
@@ -11,7 +12,8 @@ import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-dat
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmTransferStore } from '../adapters/persistence/typeorm/typeorm-transfer-store.js';
 import { TransferStatus } from '../application/transfer-status.js';
-import type { Config } from './config.js';
+import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
+import type { Config, CryptoChoice } from './config.js';
 import { TOKENS } from './tokens.js';
 
 export interface CommonOptions {
@@ -19,11 +21,22 @@ export interface CommonOptions {
   readonly logToConsole: boolean;
 }
 
+function cryptoFor(choice: CryptoChoice): CryptoPrimitives {
+  switch (choice) {
+    case 'openssl':
+      return new OpenSslAeadCryptoPrimitives();
+    case 'node':
+      return new NodeCryptoPrimitives();
+    case 'noble':
+      return new NobleCryptoPrimitives();
+  }
+}
+
 export function commonModule(config: Config, options: CommonOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Config).toConstantValue(config);
     bind(TOKENS.Clock).toConstantValue(new SystemClock());
-    bind(TOKENS.Crypto).toConstantValue(config.crypto === 'noble' ? new NobleCryptoPrimitives() : new NodeCryptoPrimitives());
+    bind(TOKENS.Crypto).toConstantValue(cryptoFor(config.crypto));
     bind(TOKENS.Codec)
       .toResolvedValue(() => (config.codec === 'codec' ? ZstdCodecAdapter.create() : new ZstdNapiCodec()))
       .inSingletonScope();

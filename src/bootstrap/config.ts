@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
 import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, type Parsed } from './config-values.js';
 
-export type CryptoChoice = 'node' | 'noble';
+export type CryptoChoice = 'openssl' | 'node' | 'noble';
 export type CodecChoice = 'napi' | 'codec';
 
 export interface Config {
@@ -83,7 +83,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     identityPath: path('ST_IDENTITY_PATH', join(home, '.securetransfer', 'id_x25519')),
     knownHostsPath: path('ST_KNOWN_HOSTS', join(home, '.securetransfer', 'known_hosts')),
     authorizedKeysPath: env['ST_AUTHORIZED_KEYS'] ? resolve(env['ST_AUTHORIZED_KEYS']) : undefined,
-    crypto: read('ST_CRYPTO', 'node', (v) => oneOf(v, ['node', 'noble'] as const)),
+    crypto: read('ST_CRYPTO', 'openssl', (v) => oneOf(v, ['openssl', 'node', 'noble'] as const)),
     codec: read('ST_CODEC', 'napi', (v) => oneOf(v, ['napi', 'codec'] as const)),
     directIo: read('ST_DIRECT_IO', 'auto', (v) => oneOf(v, ['auto', 'off'] as const)) === 'auto',
   };

@@ -139,6 +139,60 @@ for (const crypto of cryptoAdapters) {
       assert.throws(() => crypto.seal(key, nonce, new Uint8Array(0), plaintext, new Uint8Array(1015)), RangeError);
     });
 
+    it('opens into a given buffer, and leaves no plaintext there when authentication fails', () => {
+      const key = crypto.randomBytes(32);
+      const nonce = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2);
+      const plaintext = crypto.randomBytes(3000);
+      const sealed = crypto.seal(key, nonce, new Uint8Array(0), plaintext);
+      const into = new Uint8Array(2 + 3000 + 2).fill(0xaa);
+      const opened = crypto.open(key, nonce, new Uint8Array(0), sealed, into.subarray(2));
+      assert.ok(opened);
+      assert.deepEqual(opened, plaintext);
+      assert.equal(opened.buffer, into.buffer, 'the result is a view of the given buffer');
+      assert.equal(opened.byteOffset, 2);
+      assert.deepEqual([into[0], into[1], into[3002], into[3003]], [0xaa, 0xaa, 0xaa, 0xaa], 'nothing written outside the slot');
+      const bad = Uint8Array.from(sealed);
+      bad[1234]! ^= 0x10;
+      const target = new Uint8Array(3000).fill(0x55);
+      assert.equal(crypto.open(key, nonce, new Uint8Array(0), bad, target), undefined);
+      // Either untouched or wiped: never the (unauthenticated) decryption of the forged record.
+      assert.ok(target.every((b) => b === 0) || target.every((b) => b === 0x55), 'no plaintext left behind');
+      assert.throws(() => crypto.open(key, nonce, new Uint8Array(0), sealed, new Uint8Array(2999)), RangeError);
+    });
+
+    it('seals and opens in place, and through an output that overlaps the input shifted', () => {
+      const key = crypto.randomBytes(32);
+      const nonce = new Uint8Array(12);
+      const plaintext = crypto.randomBytes(5000);
+      const expected = crypto.seal(key, nonce, new Uint8Array(0), plaintext);
+      const buffer = new Uint8Array(5016 + 8);
+      buffer.set(plaintext);
+      const inPlace = crypto.seal(key, nonce, new Uint8Array(0), buffer.subarray(0, 5000), buffer);
+      assert.deepEqual(inPlace, expected);
+      assert.deepEqual(crypto.open(key, nonce, new Uint8Array(0), buffer.subarray(0, 5016), buffer), plaintext);
+      buffer.set(plaintext);
+      const shifted = crypto.seal(key, nonce, new Uint8Array(0), buffer.subarray(0, 5000), buffer.subarray(8));
+      assert.deepEqual(shifted, expected);
+      assert.deepEqual(crypto.open(key, nonce, new Uint8Array(0), buffer.subarray(8, 5024), buffer.subarray(3)), plaintext);
+    });
+
+    it('uses the bytes a key array holds at each call, even when the same array is rewritten', () => {
+      // Guards adapters that keep state per key (a native key schedule): new bytes in an old
+      // array must never be sealed under the old key.
+      const key = crypto.randomBytes(32);
+      const nonce = new Uint8Array(12);
+      const plaintext = crypto.randomBytes(100);
+      const first = crypto.seal(key, nonce, new Uint8Array(0), plaintext);
+      key.set(crypto.randomBytes(32));
+      const second = crypto.seal(key, nonce, new Uint8Array(0), plaintext);
+      assert.deepEqual(second, crypto.seal(Uint8Array.from(key), nonce, new Uint8Array(0), plaintext));
+      assert.notDeepEqual(second, first);
+      assert.deepEqual(crypto.open(key, nonce, new Uint8Array(0), second), plaintext);
+      assert.equal(crypto.open(key, nonce, new Uint8Array(0), first), undefined, 'the old key no longer opens');
+      crypto.forgetKey(key);
+      assert.deepEqual(crypto.open(key, nonce, new Uint8Array(0), second), plaintext, 'a forgotten key is taken up again');
+    });
+
     it('hashes match FIPS 180-2 and RFC 4231 test case 2', () => {
       assert.equal(toHex(crypto.sha256(new TextEncoder().encode('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
       const mac = crypto.hmacSha256(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?'));

@@ -6,13 +6,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import { OpenSslAeadCryptoPrimitives } from '../../src/adapters/crypto/openssl-aead-crypto-primitives.js';
 import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import { sendInProcess, startInProcessReceiver } from '../support/in-process.js';
 
 class SecretSpy implements CryptoPrimitives {
   readonly name = 'spy';
   readonly secrets = new Map<string, Uint8Array[]>();
-  private readonly inner = new NodeCryptoPrimitives();
+  /** Keys the cipher states said they were done with (the native AEAD drops its schedule then). */
+  readonly forgotten = new Set<Uint8Array>();
+  // The default adapter, whose native contexts hold key schedules until forgetKey.
+  private readonly inner = new OpenSslAeadCryptoPrimitives();
 
   private keep(kind: string, secret: Uint8Array): Uint8Array {
     const list = this.secrets.get(kind) ?? [];
@@ -28,7 +32,11 @@ class SecretSpy implements CryptoPrimitives {
   publicKeyOf = (k: Uint8Array) => this.inner.publicKeyOf(k);
   dh = (priv: Uint8Array, pub: Uint8Array) => this.keep('DH output', this.inner.dh(priv, pub));
   seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) => this.inner.seal(this.keep('AES key', key), nonce, ad, data, into);
-  open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array) => this.inner.open(this.keep('AES key', key), nonce, ad, data);
+  open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) => this.inner.open(this.keep('AES key', key), nonce, ad, data, into);
+  forgetKey = (key: Uint8Array) => {
+    this.forgotten.add(key);
+    this.inner.forgetKey(key);
+  };
   sha256 = (d: Uint8Array) => this.inner.sha256(d);
   hmacSha256 = (key: Uint8Array, d: Uint8Array) => this.keep('HKDF output', this.inner.hmacSha256(key, d));
   randomBytes = (n: number) => this.inner.randomBytes(n);
@@ -37,6 +45,11 @@ class SecretSpy implements CryptoPrimitives {
     const left: string[] = [];
     for (const [kind, list] of this.secrets) list.forEach((s, i) => s.some((b) => b !== 0) && left.push(`${kind} #${i}`));
     return left;
+  }
+
+  /** AES keys that were zeroed without the adapter being told first. */
+  unforgotten(): number {
+    return (this.secrets.get('AES key') ?? []).filter((k) => !this.forgotten.has(k)).length;
   }
 }
 
@@ -58,6 +71,7 @@ describe('key hygiene at the session level', () => {
       assert.ok((spy.secrets.get('AES key') ?? []).length >= 2, 'the spy saw the transport keys');
       assert.ok((spy.secrets.get('ephemeral private key') ?? []).length >= 1);
       assert.deepEqual(spy.nonZero(), []);
+      assert.equal(spy.unforgotten(), 0, 'every AES key was handed to forgetKey before it was zeroed');
     }
     // The sender's static key is its own to wipe after the send; the receiver's host key lives
     // as long as the server (bootstrap zeroes it at shutdown).

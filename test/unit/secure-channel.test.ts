@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import { OpenSslAeadCryptoPrimitives } from '../../src/adapters/crypto/openssl-aead-crypto-primitives.js';
 import { SecureChannel } from '../../src/application/secure-channel.js';
 import { CipherState } from '../../src/domain/noise/cipher-state.js';
 import type { Connection } from '../../src/domain/ports/transport.js';
@@ -25,9 +26,16 @@ class HoldingConnection implements Connection {
     this.bytesWritten += bytes.length;
     return Promise.resolve();
   }
-  /** Feeds what was written back as input, for a receiving channel. */
-  loopBack(): void {
-    for (const w of this.writes) this.incoming.push(w.snapshot); // what went out at each write
+  /** Feeds what was written back as input, for a receiving channel; chunkSize cuts it as a socket might. */
+  loopBack(chunkSize?: number): void {
+    for (const w of this.writes) {
+      if (chunkSize === undefined) this.incoming.push(w.snapshot); // what went out at each write
+      else for (let at = 0; at < w.snapshot.length; at += chunkSize) this.incoming.push(w.snapshot.slice(at, at + chunkSize));
+    }
+  }
+  /** Flips one byte of the chunk at the given fraction of those not yet read. */
+  flipUnreadByte(fraction: number, offset: number): void {
+    this.incoming[Math.floor(this.incoming.length * fraction)]![offset]! ^= 0x01;
   }
   setIdleTimeout(): void {}
   end(): Promise<void> {
@@ -86,5 +94,42 @@ describe('secure channel buffers', () => {
         assert.deepEqual(message.piece.data, data);
       }
     }
+  });
+
+  it('opens the records that lie wholly inside a lent piece body straight into it', async () => {
+    const key = crypto.randomBytes(32);
+    const wire = new HoldingConnection();
+    const sender = new SecureChannel(wire);
+    sender.startRecords(new CipherState(crypto, key), new CipherState(crypto, crypto.randomBytes(32)));
+    const data = piece(7);
+    const header = encodePieceHeader({ index: 0, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length);
+    await sender.sendMessages([header, data]);
+    await sender.sendMessages([header, data]);
+
+    // Chunks that cut records anywhere, as a socket does.
+    wire.loopBack(7001);
+    const lent = new Uint8Array(300_000);
+    const openssl = new OpenSslAeadCryptoPrimitives();
+    let direct = 0;
+    const spy = Object.assign(Object.create(openssl) as OpenSslAeadCryptoPrimitives, {
+      open(k: Uint8Array, n: Uint8Array, ad: Uint8Array, c: Uint8Array, into?: Uint8Array) {
+        if (into?.buffer === lent.buffer) direct++;
+        return openssl.open(k, n, ad, c, into);
+      },
+    });
+    const receiver = new SecureChannel(wire);
+    receiver.startRecords(new CipherState(crypto, crypto.randomBytes(32)), new CipherState(spy, key));
+    const message = await receiver.readMessage(limits, () => lent);
+    assert.equal(message.type, 'piece');
+    if (message.type !== 'piece') return;
+    assert.deepEqual(message.piece.data, data);
+    assert.equal(message.piece.data.buffer, lent.buffer, 'the body is the lent buffer');
+    // 200,000 bytes after a header in the first record: the first record is queued as usual,
+    // then every whole record of the body goes straight in (the last one may share a message).
+    assert.ok(direct >= Math.floor(data.length / 65519) - 1, `only ${direct} records were opened into the body`);
+
+    // A forged record inside the next body fails the stream, never delivers the piece.
+    wire.flipUnreadByte(0.5, 100);
+    await assert.rejects(receiver.readMessage(limits, () => lent), /E_DECRYPT_FAILED|failed authentication/);
   });
 });

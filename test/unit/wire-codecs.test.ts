@@ -336,4 +336,49 @@ describe('lent body buffers', () => {
       { numRuns: 30 },
     );
   });
+
+  it('offers a direct slot only inside a lent body with nothing queued, and decodes the same bytes through it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 30_000 }), (seed, step) => {
+        let x = seed;
+        const data = Uint8Array.from({ length: 70_000 }, () => ((x = (x * 48271) % 2147483647) & 0xff));
+        const piece = concatBytes(encodePieceHeader({ index: 1, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length), data);
+        const stream = concatBytes(piece, encodeAck(4));
+        const limits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
+        const lent = new Uint8Array(49 + 80_000);
+        const decoder = new MessageDecoder();
+        const got: string[] = [];
+        let direct = 0;
+        // Records of `step` bytes: each goes into the slot when offered (as the channel decrypts
+        // into it), else is pushed.
+        for (let at = 0; at < stream.length; at += step) {
+          const record = stream.subarray(at, at + step);
+          const slot = decoder.directSlot(record.length);
+          if (slot) {
+            // Only ever the unfilled part of the lent body, and never past the piece's end.
+            assert.equal(slot.buffer, lent.buffer);
+            assert.ok(at + record.length <= piece.length, 'a slot offered for bytes beyond the body');
+            slot.set(record);
+            decoder.filledDirectly(record.length);
+            direct++;
+          } else decoder.push(Uint8Array.from(record));
+          for (let r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent)); r.kind !== 'need-more'; r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent))) {
+            assert.equal(r.kind, 'message');
+            if (r.kind !== 'message') return;
+            if (r.message.type === 'piece') {
+              assert.deepEqual(r.message.piece.data, data);
+              got.push('piece');
+            } else got.push(r.message.type);
+          }
+        }
+        assert.deepEqual(got, ['piece', 'ack']);
+        // Every record after the one that completes the 5-byte message header, and ending
+        // inside the piece, fits a slot.
+        const whollyInside = Math.floor(piece.length / step) - Math.ceil(5 / step);
+        assert.ok(direct >= whollyInside, `${direct} direct records, expected at least ${whollyInside}`);
+        assert.throws(() => decoder.filledDirectly(1), /no direct slot/);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

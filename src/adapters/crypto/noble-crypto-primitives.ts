@@ -31,14 +31,23 @@ export class NobleCryptoPrimitives implements CryptoPrimitives {
     return into.subarray(0, sealed.length);
   }
 
-  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
     if (ciphertext.length < 16) return undefined;
+    if (into && into.length < ciphertext.length - 16) throw new RangeError('open: output buffer too small');
+    let plaintext: Uint8Array;
     try {
-      return gcm(key, nonce, ad).decrypt(ciphertext);
+      plaintext = gcm(key, nonce, ad).decrypt(ciphertext);
     } catch {
       return undefined;
     }
+    if (!into) return plaintext;
+    into.set(plaintext);
+    plaintext.fill(0);
+    return into.subarray(0, plaintext.length);
   }
+
+  /** @noble keeps nothing per key between calls. */
+  forgetKey(_key: Uint8Array): void {}
 
   sha256(data: Uint8Array): Uint8Array {
     return sha256(data);

@@ -31,7 +31,7 @@ function copy(buffer: Buffer): Uint8Array {
 
 /** CryptoPrimitives on node:crypto (OpenSSL): the fast default (issue 6 measures ~50x noble for AES-GCM). */
 export class NodeCryptoPrimitives implements CryptoPrimitives {
-  readonly name = 'node';
+  readonly name: string = 'node';
 
   generateKeyPair(): KeyPair {
     const privateKey = copy(randomBytes(32));
@@ -65,7 +65,7 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
     return out;
   }
 
-  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
     if (ciphertext.length < 16) return undefined;
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(ad);
@@ -77,8 +77,15 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
       body.fill(0);
       return undefined;
     }
-    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    if (!into) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    if (into.length < body.length) throw new RangeError('open: output buffer too small');
+    into.set(body);
+    body.fill(0);
+    return into.subarray(0, body.length);
   }
+
+  /** node:crypto keeps nothing per key between calls. */
+  forgetKey(_key: Uint8Array): void {}
 
   sha256(data: Uint8Array): Uint8Array {
     return copy(createHash('sha256').update(data).digest());

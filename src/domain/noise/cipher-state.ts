@@ -23,7 +23,7 @@ export class CipherState {
 
   initializeKey(key: Uint8Array): void {
     if (key.length !== 32) throw new RangeError('CipherState: key must be 32 bytes');
-    zeroize(this.key);
+    this.forgetKey();
     this.key = Uint8Array.from(key);
     this.counter = 0;
   }
@@ -51,11 +51,19 @@ export class CipherState {
     return ciphertext;
   }
 
-  /** Returns undefined on authentication failure; the counter only advances on success (Noise §5.1). */
-  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  /**
+   * Returns undefined on authentication failure; the counter only advances on success (Noise
+   * §5.1). With into, the plaintext is written there (see CryptoPrimitives.open) and returned as
+   * a view of it.
+   */
+  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
     if (this.destroyed) throw new SecureTransferError('E_NONCE_EXHAUSTED', 'cipher state nonce exhausted or destroyed');
-    if (!this.key) return ciphertext;
-    const plaintext = this.crypto.open(this.key, this.nextNonce(), ad, ciphertext);
+    if (!this.key) {
+      if (!into) return ciphertext;
+      into.set(ciphertext);
+      return into.subarray(0, ciphertext.length);
+    }
+    const plaintext = this.crypto.open(this.key, this.nextNonce(), ad, ciphertext, into);
     if (plaintext !== undefined) this.counter++;
     return plaintext;
   }
@@ -64,15 +72,23 @@ export class CipherState {
     return this.encryptWithAd(EMPTY, plaintext, into);
   }
 
-  decrypt(ciphertext: Uint8Array): Uint8Array | undefined {
-    return this.decryptWithAd(EMPTY, ciphertext);
+  decrypt(ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
+    return this.decryptWithAd(EMPTY, ciphertext, into);
   }
 
   /** Zeroes the key; the state is unusable afterwards (SPEC §3.2). */
   destroy(): void {
-    zeroize(this.key, this.nonce);
+    this.forgetKey();
+    zeroize(this.nonce);
     this.key = undefined;
     this.destroyed = true;
+  }
+
+  /** Tells the adapter the key is going (it may hold a schedule derived from it), then zeroes it. */
+  private forgetKey(): void {
+    if (!this.key) return;
+    this.crypto.forgetKey(this.key);
+    zeroize(this.key);
   }
 
   /** For tests: whether the key material has been wiped. */

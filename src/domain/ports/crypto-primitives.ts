@@ -19,8 +19,18 @@ export interface CryptoPrimitives {
    * record layer seals straight into its outgoing buffer.
    */
   seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array;
-  /** Returns undefined when authentication fails; never returns unauthenticated bytes. */
-  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  /**
+   * Returns undefined when authentication fails; never returns unauthenticated bytes. With into
+   * (at least ciphertext.length - 16 bytes) the plaintext is written there and returned as a
+   * view of it, so a record can be opened straight into a piece's body; after a failure into
+   * holds no plaintext (zeroes, or what it held before).
+   */
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined;
+  /**
+   * The key is about to be zeroed and never used again: drop anything kept for it (a native key
+   * schedule). Adapters that keep nothing do nothing.
+   */
+  forgetKey(key: Uint8Array): void;
   sha256(data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   randomBytes(length: number): Uint8Array;

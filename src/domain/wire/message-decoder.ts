@@ -23,6 +23,25 @@ export class MessageDecoder {
     this.queue.push(plaintext);
   }
 
+  /**
+   * Where the next record's length bytes of plaintext may be written directly: the unfilled
+   * part of a lent body, when nothing is queued ahead of it and the whole record belongs to that
+   * body. Undefined otherwise (the record is then push()ed as usual). A caller that writes there
+   * reports it with filledDirectly(length).
+   */
+  directSlot(length: number): Uint8Array | undefined {
+    const f = this.filling;
+    if (!f || this.failed || this.queue.length > 0 || length <= 0 || f.body.length - f.filled < length) return undefined;
+    return f.body.subarray(f.filled, f.filled + length);
+  }
+
+  /** The length bytes of the slot directSlot(length) gave were written. */
+  filledDirectly(length: number): void {
+    const f = this.filling;
+    if (!f || this.queue.length > 0 || f.body.length - f.filled < length) throw new Error('MessageDecoder: no direct slot of that length');
+    f.filled += length;
+  }
+
   get buffered(): number {
     return this.queue.length + (this.filling?.filled ?? 0);
   }

@@ -1,0 +1,12 @@
+# The one native addon of our own: AES-256-GCM over the OpenSSL inside Node.js
+# (native/openssl_aead.c). npm compiles it with node-gyp at install, from source, against the
+# headers of the Node.js that runs the install (.npmrc: nothing is downloaded).
+{
+  "targets": [
+    {
+      "target_name": "openssl_aead",
+      "sources": ["native/openssl_aead.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}
