@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --rounds N]: the real CLI over loopback against scp on the same
+// npm run bench [-- --quick] [-- --rounds N] [-- --profile]: the real CLI over loopback against scp on the same
 // files in the same run, interleaved. Prints MB/s, wall and CPU seconds, peak RSS of each side,
 // bytes on the wire, the handshake latency and a resume after a cut at half way. Never part of
 // npm test: it takes minutes and its figures depend on the machine.
@@ -12,6 +12,7 @@ import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
 import { aeadFigures } from './aead.js';
 import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
+import { mainThreadProfile, STEPS, stepsOf } from './profile.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
 const MiB = 1024 * 1024;
@@ -63,8 +64,8 @@ function freePort(): number {
   return 20000 + Math.floor(Math.random() * 20000);
 }
 
-async function startReceiver(side: ReturnType<typeof freshSide>, port: number) {
-  const m = measure(...onReceiver(process.execPath, [CLI, 'receive', '--host', host(), '--port', String(port)]), side.env, join(side.dir, 'receiver.time'));
+async function startReceiver(side: ReturnType<typeof freshSide>, port: number, nodeFlags: string[] = []) {
+  const m = measure(...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', host(), '--port', String(port)]), side.env, join(side.dir, 'receiver.time'));
   await waitForOutput(m, /host key fingerprint/);
   return m;
 }
@@ -78,13 +79,15 @@ function status(env: NodeJS.ProcessEnv, id: string): { wireBytes: number; pieces
   }
 }
 
-async function runOurs(label: string, file: string, level: number | 'auto' = 'auto'): Promise<Row> {
+/** With profileDir, each side runs under node --cpu-prof and writes its profiles into profileDir/<side>. */
+async function runOurs(label: string, file: string, level: number | 'auto' = 'auto', profileDir?: string): Promise<Row> {
   const receiverSide = freshSide('receiver');
   const senderSide = freshSide('sender');
   const port = freePort();
-  const receiver = await startReceiver(receiverSide, port);
+  const flags = (side: string) => (profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, side)]);
+  const receiver = await startReceiver(receiverSide, port, flags('receiver'));
   const sender = measure(
-    ...onSender(process.execPath, [CLI, 'send', '--host', host(), '--port', String(port), '--file', file, '--compression-level', String(level)]),
+    ...onSender(process.execPath, [...flags('sender'), CLI, 'send', '--host', host(), '--port', String(port), '--file', file, '--compression-level', String(level)]),
     senderSide.env,
     join(senderSide.dir, 'sender.time'),
   );
@@ -161,9 +164,36 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** --profile: one profiled send of each file, and where each side's CPU time went. */
+async function profileMain(files: Record<string, string>): Promise<void> {
+  for (const [label, file] of Object.entries(files)) {
+    settle();
+    const dir = mkdtempSync(join(root, 'profile-'));
+    const row = await runOurs(label, file, 'auto', dir);
+    console.log(`\n${label}: ${fmt(row.mbps)} MB/s, ${fmt(row.wallSec, 2)} s (profiling slows both sides)`);
+    console.log('| step | sender main thread s | receiver main thread s |');
+    console.log('|---|---|---|');
+    const steps = { sender: stepsOf(mainThreadProfile(join(dir, 'sender'))), receiver: stepsOf(mainThreadProfile(join(dir, 'receiver'))) };
+    const busy = (side: 'sender' | 'receiver') => [...steps[side]].filter(([s]) => s !== 'idle').reduce((sum, [, ms]) => sum + ms, 0) / 1000;
+    for (const step of STEPS) console.log(`| ${step} | ${fmt(steps.sender.get(step)! / 1000, 2)} | ${fmt(steps.receiver.get(step)! / 1000, 2)} |`);
+    console.log(`| main thread busy | ${fmt(busy('sender'), 2)} | ${fmt(busy('receiver'), 2)} |`);
+    console.log(`| process CPU (user + system, all threads) | ${fmt(row.sender?.cpuSec, 2)} | ${fmt(row.receiver?.cpuSec, 2)} |`);
+    const other = (side: 'sender' | 'receiver', cpu: number | undefined) => (cpu === undefined ? undefined : cpu - busy(side));
+    console.log(`| other threads and their kernel time | ${fmt(other('sender', row.sender?.cpuSec), 2)} | ${fmt(other('receiver', row.receiver?.cpuSec), 2)} |`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('\n(The receiver\'s idle time includes waiting for the sender to start. "Other threads" is the process CPU less its main thread\'s busy time: V8\'s garbage-collector helpers, compression workers, the file thread pool.)');
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   console.log(`SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  if (args.includes('--profile')) {
+    const profiled = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
+    makeRandomFile(profiled.random, size);
+    makeTextFile(profiled.text, size);
+    return profileMain(profiled);
+  }
   for (const f of aeadFigures()) {
     console.log(`AES-256-GCM, 64 KiB records, ST_CRYPTO=${f.adapter}: seal ${fmt(f.sealMBps, 0)} MB/s, open ${fmt(f.openMBps, 0)} MB/s`);
   }
