@@ -174,6 +174,15 @@ for (const crypto of cryptoAdapters) {
       const shifted = crypto.seal(key, nonce, new Uint8Array(0), buffer.subarray(0, 5000), buffer.subarray(8));
       assert.deepEqual(shifted, expected);
       assert.deepEqual(crypto.open(key, nonce, new Uint8Array(0), buffer.subarray(8, 5024), buffer.subarray(3)), plaintext);
+      // Associated data inside the output's range is read before it is overwritten.
+      const ad = crypto.randomBytes(10);
+      const withAd = crypto.seal(key, nonce, ad, plaintext);
+      const shared = new Uint8Array(7000);
+      shared.set(ad, 100);
+      assert.deepEqual(crypto.seal(key, nonce, shared.subarray(100, 110), plaintext, shared), withAd);
+      shared.set(withAd, 1000);
+      shared.set(ad, 200);
+      assert.deepEqual(crypto.open(key, nonce, shared.subarray(200, 210), shared.subarray(1000, 1000 + withAd.length), shared), plaintext);
     });
 
     it('uses the bytes a key array holds at each call, even when the same array is rewritten', () => {

@@ -65,7 +65,7 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
   override seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
     const length = plaintext.length + TAG_LENGTH;
     if (into && into.length < length) throw new RangeError('seal: output buffer too small');
-    const out = this.output(into, plaintext, length);
+    const out = this.output(into, plaintext, ad, length);
     const written = this.binding.seal(this.contextFor(key), key, nonce, ad, plaintext, out);
     return this.delivered(out, into, written);
   }
@@ -74,7 +74,7 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
     if (ciphertext.length < TAG_LENGTH) return undefined;
     const length = ciphertext.length - TAG_LENGTH;
     if (into && into.length < length) throw new RangeError('open: output buffer too small');
-    const out = this.output(into, ciphertext, length);
+    const out = this.output(into, ciphertext, ad, length);
     const got = this.binding.open(this.contextFor(key), key, nonce, ad, ciphertext, out);
     return got < 0 ? undefined : this.delivered(out, into, got);
   }
@@ -88,16 +88,18 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
 
   /**
    * Where the binding writes: into itself, unless into overlaps the input other than exactly on
-   * it (in place is fine; a shifted overlap is refused by the binding), when a new array is used
-   * and copied over afterwards, so the port's promise holds for any caller.
+   * it (in place is fine) or overlaps the associated data, which the binding refuses; then a
+   * new array, copied over afterwards, so the port's promise holds for any caller.
    */
-  private output(into: Uint8Array | undefined, input: Uint8Array, length: number): Uint8Array {
-    return into && !partlyOverlaps(into, input) ? into.subarray(0, length) : new Uint8Array(length);
+  private output(into: Uint8Array | undefined, input: Uint8Array, ad: Uint8Array, length: number): Uint8Array {
+    const usable = into && !(overlaps(into, input) && into.byteOffset !== input.byteOffset) && !overlaps(into, ad);
+    return usable ? into.subarray(0, length) : new Uint8Array(length);
   }
 
   private delivered(out: Uint8Array, into: Uint8Array | undefined, length: number): Uint8Array {
     if (!into || out.buffer === into.buffer) return out.subarray(0, length);
     into.set(out.subarray(0, length));
+    out.fill(0); // the detour held plaintext too
     return into.subarray(0, length);
   }
 
@@ -111,9 +113,8 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
   }
 }
 
-/** True when a and b share memory without starting at the same byte (in place is fine). */
-function partlyOverlaps(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.buffer !== b.buffer) return false;
-  if (a.byteOffset === b.byteOffset) return false;
+/** True when a and b share at least one byte of memory. */
+function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
