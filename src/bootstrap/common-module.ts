@@ -36,7 +36,10 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Config).toConstantValue(config);
     bind(TOKENS.Clock).toConstantValue(new SystemClock());
-    bind(TOKENS.Crypto).toConstantValue(cryptoFor(config.crypto));
+    // Resolved on first use: status and audit never load the native AES-GCM binding.
+    bind(TOKENS.Crypto)
+      .toResolvedValue(() => cryptoFor(config.crypto))
+      .inSingletonScope();
     bind(TOKENS.Codec)
       .toResolvedValue(() => (config.codec === 'codec' ? ZstdCodecAdapter.create() : new ZstdNapiCodec()))
       .inSingletonScope();
