@@ -153,6 +153,10 @@ static napi_value run(napi_env env, napi_callback_info info, int encrypt) {
   }
   int written = 0, final_written = 0, ignored = 0;
   unsigned char tag[TAG_LENGTH];
+  // An empty Uint8Array may have no memory at all; opening an empty record writes nothing, but
+  // OpenSSL is still handed a real pointer.
+  unsigned char nothing[1];
+  if (out == NULL) out = nothing;
   if (ok && ad_length > 0) ok = EVP_CipherUpdate(c->evp, NULL, &ignored, ad, (int)ad_length);
   if (!encrypt) {
     // The tag is copied out first: an in-place open overwrites nothing past the body, but the
@@ -165,7 +169,7 @@ static napi_value run(napi_env env, napi_callback_info info, int encrypt) {
   if (ok && encrypt) ok = EVP_CIPHER_CTX_ctrl(c->evp, EVP_CTRL_GCM_GET_TAG, TAG_LENGTH, out + body);
   napi_value result;
   if (!ok) {
-    OPENSSL_cleanse(out, needed);
+    if (needed > 0) OPENSSL_cleanse(out, needed);
     wipe_context(c); // a failed context is never trusted again: the next call re-keys
     if (encrypt) return throw_range(env, "AES-256-GCM encryption failed");
     napi_create_int32(env, -1, &result);

@@ -160,6 +160,20 @@ for (const crypto of cryptoAdapters) {
       assert.throws(() => crypto.open(key, nonce, new Uint8Array(0), sealed, new Uint8Array(2999)), RangeError);
     });
 
+    it('seals and opens an empty plaintext, with and without an empty output buffer', () => {
+      const key = crypto.randomBytes(32);
+      const nonce = new Uint8Array(12);
+      const ad = Uint8Array.of(7);
+      const tagOnly = crypto.seal(key, nonce, ad, new Uint8Array(0));
+      assert.equal(tagOnly.length, 16);
+      assert.deepEqual(crypto.seal(key, nonce, ad, new Uint8Array(0), new Uint8Array(16)), tagOnly);
+      assert.deepEqual(crypto.open(key, nonce, ad, tagOnly), new Uint8Array(0));
+      assert.deepEqual(crypto.open(key, nonce, ad, tagOnly, new Uint8Array(0)), new Uint8Array(0));
+      const forged = Uint8Array.from(tagOnly);
+      forged[0]! ^= 1;
+      assert.equal(crypto.open(key, nonce, ad, forged, new Uint8Array(0)), undefined);
+    });
+
     it('seals and opens in place, and through an output that overlaps the input shifted', () => {
       const key = crypto.randomBytes(32);
       const nonce = new Uint8Array(12);
