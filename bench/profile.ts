@@ -2,7 +2,7 @@
 // (node --cpu-prof), grouped by pipeline step. The rest of a process's CPU time (its /usr/bin/time
 // figure minus the main thread's busy time) ran on other threads: V8's garbage-collector
 // helpers, the compression worker, libuv's file thread pool, and the kernel work they caused.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface ProfileNode {
@@ -70,6 +70,6 @@ export function stepsOf(profile: CpuProfile): Map<Step, number> {
 export function mainThreadProfile(dir: string): CpuProfile {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no CPU profile in ${dir}`);
-  const sized = files.map((f) => ({ f, text: readFileSync(join(dir, f), 'utf8') })).sort((a, b) => b.text.length - a.text.length);
-  return JSON.parse(sized[0]!.text) as CpuProfile;
+  const largest = files.map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+  return JSON.parse(readFileSync(largest, 'utf8')) as CpuProfile;
 }
