@@ -253,8 +253,7 @@ export class ReceiveSession {
   private startHeldCheck(m: Manifest, fingerprint: string): void {
     const { crypto, logger } = this.deps;
     const pieces = piecesOf(this.state);
-    const indexes: number[] = [];
-    for (let i = 0; i < m.pieceCount; i++) if (pieces.state(i) === 'held') indexes.push(i);
+    const indexes = pieces.indexesIn('held');
     if (indexes.length === 0) return;
     const partial = this.partial!;
     // Reading one ahead checks about twice as fast as pieces arrive here: enough unless far more

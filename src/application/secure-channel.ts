@@ -21,8 +21,9 @@ export class SecureChannel {
   private readonly frames = new FrameDecoder();
   private readonly spareOutgoing: Uint8Array[] = [];
   /**
-   * Where a record that spans read chunks is put together: records are decrypted at once into
-   * new plaintext, so one buffer serves them all instead of a new 64 KiB one per record.
+   * Where a record that spans read chunks is put together: records are decrypted at once (into
+   * a piece's body or new plaintext), so one buffer serves them all instead of a new 64 KiB one
+   * per record.
    */
   private recordScratch: Uint8Array | undefined; // made at the first record: refused peers never cost it
   private readonly messages = new MessageDecoder();

@@ -76,12 +76,17 @@ export class PieceSet {
     return bits;
   }
 
+  /** Indexes of the pieces in one state, in order. */
+  indexesIn(state: PieceState): number[] {
+    const code = CODE[state];
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.states[i] === code) out.push(i);
+    return out;
+  }
+
   /** Hashes of the pieces in one state, in index order, as ACCEPT lists them. */
   hashesOf(state: PieceState): Uint8Array[] {
-    const code = CODE[state];
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < this.count; i++) if (this.states[i] === code) out.push(this.hash(i));
-    return out;
+    return this.indexesIn(state).map((i) => this.hash(i));
   }
 
   /** Indexes set in a bitfield, in order. */
