@@ -78,6 +78,11 @@ export class DurablePieceSink {
     this.totals = { pieces: this.totals.pieces - 1, bytes: this.totals.bytes - length };
   }
 
+  /** Waits until no write is in flight (their buffers are free then); never throws. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
   /** Waits for every write and batch, then makes the rest durable and records it with extra. */
   async flush(extra: TransferUpdate = {}): Promise<DurableTotals> {
     await this.background;

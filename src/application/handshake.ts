@@ -43,6 +43,12 @@ function readOrThrow(hs: HandshakeState, message: Uint8Array): Uint8Array {
   return read.value;
 }
 
+/** PROTOCOL.md §3: messages 1 and 2 carry no payload; one that does is refused, not ignored. */
+function readEmpty(hs: HandshakeState, message: Uint8Array, name: string): void {
+  const payload = readOrThrow(hs, message);
+  if (payload.length > 0) throw new SecureTransferError('E_HANDSHAKE_FAILED', `${name} carries a ${payload.length}-byte payload; it must be empty`);
+}
+
 export interface InitiatorHandshake {
   /** Performs messages 1 and 2, returning the server's static key for the trust decision. */
   start(): Promise<Uint8Array>;
@@ -56,16 +62,24 @@ export function initiatorHandshake(channel: SecureChannel, crypto: CryptoPrimiti
   return {
     async start() {
       await channel.writeFrame(FrameType.HANDSHAKE_INIT, hs.writeMessage(EMPTY)); // -> e
-      readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_RESP, 'HANDSHAKE_RESP')); // <- e, ee, s, es
+      readEmpty(hs, await expectFrame(channel, FrameType.HANDSHAKE_RESP, 'HANDSHAKE_RESP'), 'HANDSHAKE_RESP'); // <- e, ee, s, es
       const serverKey = hs.remoteStaticKey;
       if (!serverKey) throw new SecureTransferError('E_HANDSHAKE_FAILED', 'the receiver sent no static key');
       return serverKey;
     },
     async finish(manifest) {
-      await channel.writeFrame(FrameType.HANDSHAKE_FINAL, hs.writeMessage(manifest)); // -> s, se
+      const message = hs.writeMessage(manifest); // -> s, se
       const keys = hs.transportKeys();
-      channel.startRecords(keys.send, keys.receive);
       hs.destroy();
+      try {
+        await channel.writeFrame(FrameType.HANDSHAKE_FINAL, message);
+      } catch (e) {
+        // The transport keys exist from Split() on: a failed write must not leave them behind.
+        keys.send.destroy();
+        keys.receive.destroy();
+        throw e;
+      }
+      channel.startRecords(keys.send, keys.receive);
       return keys;
     },
     destroy: () => hs.destroy(),
@@ -82,7 +96,7 @@ export interface ResponderResult {
 export async function responderHandshake(channel: SecureChannel, crypto: CryptoPrimitives, identity: KeyPair): Promise<ResponderResult> {
   const hs = newHandshake(crypto, false, identity);
   try {
-    readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_INIT, 'HANDSHAKE_INIT')); // -> e
+    readEmpty(hs, await expectFrame(channel, FrameType.HANDSHAKE_INIT, 'HANDSHAKE_INIT'), 'HANDSHAKE_INIT'); // -> e
     await channel.writeFrame(FrameType.HANDSHAKE_RESP, hs.writeMessage(EMPTY)); // <- e, ee, s, es
     const payload = readOrThrow(hs, await expectFrame(channel, FrameType.HANDSHAKE_FINAL, 'HANDSHAKE_FINAL')); // -> s, se
     const keys = hs.transportKeys();

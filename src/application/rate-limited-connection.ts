@@ -1,4 +1,4 @@
-// Applies a TokenBucket to a Connection's reads (SPEC §5). While it waits it does not read, so
+// Applies a TokenBucket to a Connection's reads (docs/defences.md#rate). While it waits it does not read, so
 // the transport's queue fills, the socket pauses, and TCP flow control slows the peer.
 import type { Clock } from '../domain/ports/clock.js';
 import type { Connection } from '../domain/ports/transport.js';
@@ -42,6 +42,14 @@ export class RateLimitedConnection implements Connection {
     // The wait comes before the next read, so the bytes in hand are processed at once.
     if (chunk !== null) this.debt = this.bucket.take(chunk.length, this.clock.now());
     return chunk;
+  }
+
+  /**
+   * Charges bytes that did not cross the wire but cost as much (what decompression added before
+   * a write): the next read waits for them too.
+   */
+  charge(n: number): void {
+    if (n > 0) this.debt = Math.max(this.debt, this.bucket.take(n, this.clock.now()));
   }
 
   write(bytes: Uint8Array, onReleased?: () => void): Promise<void> {

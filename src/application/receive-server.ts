@@ -1,88 +1,210 @@
-// Use case: serve until stopped (SPEC §1 receive, §5 defences). Admission happens before any
-// cryptography: banned address keys, the per-address connection cap and the cap on handshakes
-// in progress are refused with a REFUSE frame. Each admitted connection gets its own session;
-// failed handshakes feed the ban policy. stop() interrupts sessions, which leave their
+// Use case: serve until stopped (docs/defences.md). Admission happens before any cryptography:
+// banned sources, the per-source connection and handshake caps, and the global cap on handshakes
+// in progress with random early drop are refused with a REFUSE frame. Each admitted connection
+// gets its own session; the server owns what sessions share (the disk and memory budgets, the
+// transfer claims) and counts their offences toward bans. A maintenance round expires abandoned
+// partial files and prunes the audit table. stop() interrupts sessions, which leave their
 // transfers resumable.
 import type { ErrorCode } from '../domain/errors.js';
+import { formatPeer } from '../domain/peer-address.js';
 import { addressKey } from '../domain/policy/address-key.js';
 import { BanPolicy, type BanRules } from '../domain/policy/ban-policy.js';
+import { ReceiverCapacity, type CapacityRules } from '../domain/policy/capacity.js';
+import { MemoryBudget } from '../domain/policy/memory-budget.js';
+import { transfersToExpire } from '../domain/policy/partial-expiry.js';
+import { isOffence } from '../domain/policy/penalties.js';
+import { dropStartup, type StartupRules } from '../domain/policy/startup-throttle.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
+import { BufferPool } from './buffer-pool.js';
 import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionHost, type SessionOutcome } from './receive-session.js';
+import { ServerAudit } from './server-audit.js';
 
 export interface ReceiveServerOptions extends ReceiveSessionLimits {
   readonly host: string;
   readonly port: number;
   readonly maxConcurrentPerIp: number;
-  readonly maxHandshakesInProgress: number;
+  readonly maxHandshakesPerIp: number;
+  readonly startups: StartupRules;
   readonly ban: Omit<BanRules, 'maxTracked'>;
+  readonly capacity: CapacityRules;
+  /** Bytes of piece buffers and per-piece state all sessions together may hold. */
+  readonly maxReceiveMemory: number;
+  /** An incomplete transfer untouched this long is expired. */
+  readonly partialRetentionMs: number;
+  /** Audit events older than this are deleted. */
+  readonly auditRetentionMs: number;
+  /** How often the maintenance round runs (expiry, audit pruning, coalesced summaries). */
+  readonly maintenanceIntervalMs?: number;
+  /** A number in [0, 1) for random early drop; randomness comes in from outside. */
+  readonly random: () => number;
 }
 
-/** Address keys whose refusals and failures are tracked at once: bounds memory under a flood. */
+/** Address keys whose offences and bans are tracked at once: bounds memory under a flood. */
 const MAX_TRACKED_ADDRESSES = 100_000;
-/** A refused address is audited at most once a second; the others are counted in the next record. */
-const REFUSAL_AUDIT_INTERVAL_MS = 1000;
+/** Bytes of state per piece a session keeps (its hash and its state). */
+const PIECE_STATE_BYTES = 33;
+/** Piece state may take this share of the memory budget; buffers the rest. */
+const PIECE_STATE_SHARE = 0.25;
+const DEFAULT_MAINTENANCE_MS = 60_000;
+/** Transfers expired per maintenance round, so one round never runs long. */
+const EXPIRE_BATCH = 200;
+
+interface Source {
+  connections: number;
+  handshakes: number;
+}
 
 export class ReceiveServer {
   private listener: Listener | undefined;
   private readonly sessions = new Set<ReceiveSession>();
   private readonly running = new Set<Promise<SessionOutcome>>();
-  private readonly perKey = new Map<string, number>();
-  private readonly transferIds = new Set<string>();
+  private readonly sources = new Map<string, Source>();
   private readonly bans: BanPolicy;
-  private readonly refusalAudits = new Map<string, { last: number; suppressed: number }>();
+  private readonly capacity: ReceiverCapacity;
+  private readonly pieceState: MemoryBudget;
+  private readonly pool: BufferPool;
+  private readonly audit: ServerAudit;
+  private readonly deps: ReceiveSessionDeps;
   private handshakes = 0;
+  private maintenance: NodeJS.Timeout | undefined;
+  private maintaining: Promise<void> | undefined;
 
   constructor(
     private readonly transport: Transport,
-    private readonly deps: ReceiveSessionDeps,
+    deps: Omit<ReceiveSessionDeps, 'pool'>,
     private readonly options: ReceiveServerOptions,
     /** Observes each finished session (tests, the CLI's summary lines). */
     private readonly onSession: (outcome: SessionOutcome) => void = () => undefined,
   ) {
     this.bans = new BanPolicy({ ...options.ban, maxTracked: MAX_TRACKED_ADDRESSES });
+    this.capacity = new ReceiverCapacity(options.capacity);
+    this.pieceState = new MemoryBudget(Math.floor(options.maxReceiveMemory * PIECE_STATE_SHARE));
+    this.pool = new BufferPool(options.maxReceiveMemory - this.pieceState.limit);
+    this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
+    this.deps = { ...deps, audit: this.audit, pool: this.pool };
   }
 
   async start(): Promise<Listener> {
+    await this.maintain();
     this.listener = await this.transport.listen({
       host: this.options.host,
       port: this.options.port,
       onConnection: (connection) => this.accept(connection),
     });
+    this.maintenance = setInterval(() => void this.maintain(), this.options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_MS);
+    this.maintenance.unref();
     return this.listener;
   }
 
   /** Stops accepting, interrupts sessions in flight and waits for them to record their state. */
   async stop(): Promise<void> {
+    clearInterval(this.maintenance);
     // The listener's close resolves only once every connection is gone, so sessions are
     // interrupted while it stops accepting, not after.
     const closed = this.listener?.close();
     for (const session of this.sessions) session.interrupt();
     await Promise.allSettled([...this.running]);
+    await this.maintaining;
+    await this.audit.flush(true);
     await closed;
+  }
+
+  /** Bytes the receiver promised to transfers in progress and has not yet written. */
+  get reservedBytes(): number {
+    return this.capacity.reserved;
+  }
+
+  /**
+   * One maintenance round: expire abandoned transfers, prune old audit events, record the
+   * summaries of coalesced events. Never throws: a failing store is logged and tried next round.
+   */
+  maintain(): Promise<void> {
+    this.maintaining ??= this.runMaintenance().finally(() => (this.maintaining = undefined));
+    return this.maintaining;
+  }
+
+  private async runMaintenance(): Promise<void> {
+    const { clock, logger, store, folder } = this.deps;
+    try {
+      const now = clock.now();
+      const stale = await store.listIncomplete('receiver', now - this.options.partialRetentionMs, EXPIRE_BATCH);
+      for (const t of transfersToExpire(stale, now, this.options.partialRetentionMs, (id) => this.capacity.isClaimed(id))) {
+        await folder.discardPartial(t.id);
+        const detail = `incomplete for longer than ${Math.round(this.options.partialRetentionMs / 1000)} s (last activity ${new Date(t.updatedAt).toISOString()}): partial file removed`;
+        await store.update(t.id, 'receiver', { status: 'expired', errorCode: 'E_EXPIRED', errorDetail: detail, updatedAt: now });
+        await this.audit.record({ type: 'transfer.expired', at: now, transferId: t.id, peerAddress: t.peerAddress, code: 'E_EXPIRED', detail: `"${t.fileName}" ${detail}` });
+      }
+      const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
+      if (pruned > 0) logger.info('audit events pruned', { count: pruned });
+      await this.audit.flush();
+    } catch (e) {
+      logger.error('maintenance round failed; it runs again later', { reason: (e as Error).message });
+    }
+  }
+
+  private source(key: string): Source {
+    let s = this.sources.get(key);
+    if (!s) {
+      s = { connections: 0, handshakes: 0 };
+      this.sources.set(key, s);
+    }
+    return s;
   }
 
   private accept(connection: Connection): void {
     const key = addressKey(connection.remoteAddress);
     const now = this.deps.clock.now();
     const ban = this.bans.banned(key, now);
-    if (ban) return void this.refuse(connection, key, 'E_BANNED', `banned until ${new Date(ban.until).toISOString()} after failed handshakes`);
-    const count = this.perKey.get(key) ?? 0;
-    if (count >= this.options.maxConcurrentPerIp) {
-      return void this.refuse(connection, key, 'E_BUSY', `more than ${this.options.maxConcurrentPerIp} concurrent connections from ${key}`);
+    if (ban) return this.refuse(connection, 'E_BANNED', `banned until ${new Date(ban.until).toISOString()} after ${ban.offences} offences (ban ${ban.round})`);
+    const known = this.sources.get(key);
+    if ((known?.connections ?? 0) >= this.options.maxConcurrentPerIp) {
+      return this.refuse(connection, 'E_BUSY', `more than ${this.options.maxConcurrentPerIp} concurrent connections from ${key}`);
     }
-    if (this.handshakes >= this.options.maxHandshakesInProgress) {
-      return void this.refuse(connection, key, 'E_BUSY', `${this.options.maxHandshakesInProgress} handshakes already in progress`);
+    if ((known?.handshakes ?? 0) >= this.options.maxHandshakesPerIp) {
+      return this.refuse(connection, 'E_BUSY', `${this.options.maxHandshakesPerIp} handshakes from ${key} already in progress`);
     }
-    this.perKey.set(key, count + 1);
+    if (dropStartup(this.options.startups, this.handshakes, this.options.random())) {
+      return this.refuse(connection, 'E_BUSY', `${this.handshakes} handshakes in progress (limit ${this.options.startups.start}:${this.options.startups.rate}:${this.options.startups.full})`);
+    }
+    const source = this.source(key);
+    source.connections++;
+    source.handshakes++;
     this.handshakes++;
     let handshaking = true;
+    let slotHeld = true;
+    const claimed = new Set<string>();
     const host: SessionHost = {
-      claimTransfer: (id) => !this.transferIds.has(id) && Boolean(this.transferIds.add(id)),
-      releaseTransfer: (id) => void this.transferIds.delete(id),
+      admit: (claim) => {
+        const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
+        if (!this.pieceState.take(stateBytes)) {
+          return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${this.pieceState.inUse} of ${this.pieceState.limit} bytes)` };
+        }
+        const admitted = this.capacity.admit({ transferId: claim.transferId, sender: claim.sender, bytes: claim.bytes, freeSpace: claim.freeSpace });
+        if (!admitted.ok) {
+          this.pieceState.give(stateBytes);
+          return admitted;
+        }
+        claimed.add(claim.transferId);
+        return admitted;
+      },
+      wrote: (transferId, bytes) => this.capacity.wrote(transferId, bytes),
+      release: (transferId, pieceCount) => {
+        if (!claimed.delete(transferId)) return;
+        this.capacity.release(transferId);
+        this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
+      },
       handshakeEnded: () => {
-        if (handshaking) this.handshakes--;
+        if (!handshaking) return;
         handshaking = false;
+        this.handshakes--;
+        source.handshakes--;
+      },
+      releaseSlot: () => {
+        if (!slotHeld) return;
+        slotHeld = false;
+        source.connections--;
+        if (source.connections <= 0 && source.handshakes <= 0) this.sources.delete(key);
       },
     };
     const session = new ReceiveSession(connection, this.deps, this.options, host);
@@ -95,51 +217,52 @@ export class ReceiveServer {
       })
       .then(async (outcome) => {
         host.handshakeEnded();
-        if (outcome.kind === 'handshake-failed') await this.countFailure(key);
+        if (this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
         this.onSession(outcome);
         return outcome;
+      })
+      .catch((e: unknown): SessionOutcome => {
+        this.deps.logger.error('session bookkeeping failed', { peer: key, error: (e as Error).stack ?? String(e) });
+        return { kind: 'refused', code: 'E_INTERNAL', detail: (e as Error).message };
       })
       .finally(() => {
         this.sessions.delete(session);
         this.running.delete(run);
-        const left = (this.perKey.get(key) ?? 1) - 1;
-        if (left <= 0) this.perKey.delete(key);
-        else this.perKey.set(key, left);
+        host.releaseSlot();
       });
     this.running.add(run);
   }
 
-  private async countFailure(key: string): Promise<void> {
+  private countsAsOffence(outcome: SessionOutcome): outcome is Exclude<SessionOutcome, { kind: 'completed' }> {
+    if (outcome.kind === 'completed') return false;
+    if (outcome.kind === 'handshake-failed') return outcome.code !== 'E_INTERRUPTED';
+    return isOffence(outcome.code);
+  }
+
+  private async recordOffence(key: string, code: ErrorCode): Promise<void> {
     const now = this.deps.clock.now();
-    const ban = this.bans.recordFailure(key, now);
+    const ban = this.bans.recordOffence(key, now);
     if (!ban) return;
-    await this.deps.audit.record({
+    await this.audit.record({
       type: 'ban',
       at: now,
       peerAddress: key,
       code: 'E_BANNED',
-      detail: `${ban.failures} failed handshakes within ${this.options.ban.windowMs / 1000} s: refused until ${new Date(ban.until).toISOString()}`,
+      detail: `${ban.offences} offences within ${this.options.ban.windowMs / 1000} s (the last ${code}): ban ${ban.round}, refused until ${new Date(ban.until).toISOString()}`,
     });
   }
 
-  /** Refuses before any cryptography: a REFUSE frame with the reason, a close, an audit record. */
-  private async refuse(connection: Connection, key: string, code: ErrorCode, detail: string): Promise<void> {
-    const peer = `${connection.remoteAddress}:${connection.remotePort}`;
-    await connection.write(encodeRefuse(code)).catch(() => undefined);
-    await connection.end().catch(() => undefined);
-    connection.destroy();
-    // A flood of refused connections must not become a flood of database writes.
-    const now = this.deps.clock.now();
-    const seen = this.refusalAudits.get(key);
-    if (seen && now - seen.last < REFUSAL_AUDIT_INTERVAL_MS) {
-      seen.suppressed++;
-      return;
-    }
-    const suppressed = seen?.suppressed ?? 0;
-    this.refusalAudits.delete(key);
-    this.refusalAudits.set(key, { last: now, suppressed: 0 });
-    while (this.refusalAudits.size > MAX_TRACKED_ADDRESSES) this.refusalAudits.delete(this.refusalAudits.keys().next().value as string);
-    const more = suppressed > 0 ? ` (and ${suppressed} more refusals of ${key} not recorded one by one)` : '';
-    await this.deps.audit.record({ type: 'connection.refused', at: now, peerAddress: peer, code, detail: `${detail}${more}` });
+  /**
+   * Refuses before any cryptography: a REFUSE frame with the reason, a close, an audit record
+   * (coalesced per source by the audit trail). Nothing here can reject.
+   */
+  private refuse(connection: Connection, code: ErrorCode, detail: string): void {
+    const peer = formatPeer(connection.remoteAddress, connection.remotePort);
+    void (async () => {
+      await connection.write(encodeRefuse(code)).catch(() => undefined);
+      await connection.end().catch(() => undefined);
+      connection.destroy();
+      await this.audit.record({ type: 'connection.refused', at: this.deps.clock.now(), peerAddress: peer, code, detail });
+    })().catch((e: unknown) => this.deps.logger.error('refusal failed', { peer, reason: (e as Error).message }));
   }
 }

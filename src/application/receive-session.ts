@@ -1,11 +1,14 @@
-// One connection on the receiver: handshake, manifest, pieces, whole-file check, final name.
-// Everything the peer does wrong ends as a CLOSE with a reason, a failed transfer record and
-// an audit event; nothing it sends reaches the final name unverified (SPEC §3.5, §4).
+// One connection on the receiver: handshake, manifest, admission, pieces, whole-file check, final
+// name. Everything the peer does wrong ends as a CLOSE with a reason, a failed transfer record
+// and an audit event; nothing it sends reaches the final name unverified (docs/receiver.md), and
+// what it may take of the receiver is bounded (docs/defences.md).
 import { constantTimeEqual } from '../domain/bytes.js';
-import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
+import { SecureTransferError, type ErrorCode, type Result } from '../domain/errors.js';
 import { ACK_BATCH, ACK_DELAY_MS, CLOSE_LINGER_MS } from '../domain/limits.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
+import { formatPeer } from '../domain/peer-address.js';
+import { ProgressRule, type ProgressRules } from '../domain/policy/progress-rule.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { Clock } from '../domain/ports/clock.js';
@@ -21,6 +24,7 @@ import { judgeResume } from '../domain/transfer/resume-policy.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import { AckBatcher } from './ack-batcher.js';
+import type { BufferPool } from './buffer-pool.js';
 import type { ClientAuthorization } from './client-authorization.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
 import { hashPiecesAhead, READS_AHEAD, READS_AHEAD_FROM_DISK, type PieceHashing } from './hash-pieces-ahead.js';
@@ -38,6 +42,8 @@ export interface ReceiveSessionDeps {
   readonly logger: Logger;
   readonly identity: KeyPair;
   readonly clients: ClientAuthorization;
+  /** Piece buffers shared by every session, bounded in bytes. */
+  readonly pool: BufferPool;
 }
 
 export interface ReceiveSessionLimits {
@@ -46,17 +52,35 @@ export interface ReceiveSessionLimits {
   readonly maxPayloadSize: number;
   readonly handshakeTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  /** ST_RATE_LIMIT_BYTES_PER_SEC; 0 means unlimited. */
+  /** ST_RATE_LIMIT_BYTES_PER_SEC; 0 means unlimited. Counts bytes read and bytes written to disk. */
   readonly rateLimitBytesPerSec: number;
+  /** The least a session must move per interval after ACCEPT. */
+  readonly progress: ProgressRules;
+}
+
+/** What a session claims of the receiver before it accepts a transfer. */
+export interface TransferClaim {
+  readonly transferId: string;
+  /** The sender's key fingerprint. */
+  readonly sender: string;
+  /** Bytes still to write. */
+  readonly bytes: number;
+  readonly freeSpace: number;
+  readonly pieceCount: number;
 }
 
 /** What a session asks of the server that runs it. */
 export interface SessionHost {
-  /** Claims a transfer id for this session; false when another session works on it. */
-  claimTransfer(transferId: string): boolean;
-  releaseTransfer(transferId: string): void;
-  /** The handshake finished or failed: it no longer counts against the cap in progress. */
+  /** Claims the transfer id, its disk space and its memory; a failure says which limit. */
+  admit(claim: TransferClaim): Result<void>;
+  /** Bytes of the claimed transfer reached the disk. */
+  wrote(transferId: string, bytes: number): void;
+  /** Gives back what admit() took (idempotent). */
+  release(transferId: string, pieceCount: number): void;
+  /** The handshake finished or failed: it no longer counts against the caps in progress. */
   handshakeEnded(): void;
+  /** The session no longer counts against its source's connection cap (it only drains a CLOSE). */
+  releaseSlot(): void;
 }
 
 export type SessionOutcome =
@@ -67,8 +91,8 @@ export type SessionOutcome =
 
 /** Bodies this large (pieces) are read into lent buffers; smaller messages are not worth it. */
 const LEND_BODIES_FROM = 64 * 1024;
-/** One body being checked, one being written, one spare. */
-const SPARE_BODIES = 3;
+/** How long a session waits for a pool buffer before it checks whether it should stop. */
+const POOL_WAIT_MS = 500;
 
 function codeOf(e: unknown): ErrorCode {
   return e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
@@ -77,6 +101,8 @@ function codeOf(e: unknown): ErrorCode {
 export class ReceiveSession {
   private readonly channel: SecureChannel;
   private readonly connection: Connection;
+  /** The rate limit, when there is one: decompressed bytes are charged to it too. */
+  private readonly limiter: RateLimitedConnection | undefined;
   /** The connection without the rate limit, for discarding input after CLOSE. */
   private readonly raw: Connection;
   private readonly peer: string;
@@ -86,24 +112,30 @@ export class ReceiveSession {
   private outcome: SessionOutcome | undefined;
   private interrupted = false;
   private handshakeExpired = false;
+  /** Why the progress rule closed the session, once it did. */
+  private tooSlow: string | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  /** This session created the transfer's record (not a resume): it removes it if no piece arrives. */
+  private createdHere = false;
+  /** Pieces this session wrote. */
+  private piecesWritten = 0;
   /** Set once the transfer has a database record: failures after that are transfer failures. */
   private recorded = false;
   /** The current piece's decoded bytes, between decode-piece and store-piece. */
   private decoded: Uint8Array | undefined;
   private finalPath: string | undefined;
-  /** The transfer id this session claimed from its host. */
-  private claimed: string | undefined;
+  /** The transfer this session claimed from its host, and its piece count. */
+  private claimed: { readonly id: string; readonly pieceCount: number } | undefined;
   /** What the database held before this connection: a resume adds to it. */
   private earlier: TransferRecord | undefined;
   /** Writes pieces and makes them durable in batches, once the transfer is accepted. */
   private sink: DurablePieceSink | undefined;
   /**
-   * Piece bodies are read into reused buffers: a fresh 1 MiB buffer per piece costs a page fault
-   * per 4 KiB. A buffer returns here only when nothing refers to it any more: at once for a
-   * piece that was decompressed, refused or NACKed, after its write for raw data.
+   * Pool buffers this session holds. One goes back to the pool only when nothing refers to it
+   * any more: at once for a piece that was decompressed, refused or NACKed, after its write for
+   * raw data; whatever is left goes back when the session ends and its writes are done.
    */
-  private readonly spareBodies: Uint8Array[] = [];
-  private readonly lentBodies = new WeakSet<ArrayBufferLike>();
+  private readonly held = new Set<Uint8Array>();
   /** Set while the current piece's raw data waits for its write (its body must not be reused). */
   private bodyInWrite = false;
   /** ACKs wait here for company (ACK_BATCH); every other reply flushes them first. */
@@ -118,9 +150,10 @@ export class ReceiveSession {
   ) {
     const rate = limits.rateLimitBytesPerSec;
     this.raw = connection;
-    this.connection = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : connection;
+    this.limiter = rate > 0 ? new RateLimitedConnection(connection, deps.clock, rate, defaultBurst(rate)) : undefined;
+    this.connection = this.limiter ?? connection;
     this.channel = new SecureChannel(this.connection);
-    this.peer = `${connection.remoteAddress}:${connection.remotePort}`;
+    this.peer = formatPeer(connection.remoteAddress, connection.remotePort);
     // A late batch that cannot be sent means the connection is gone: the main loop reads that too.
     this.replies = new AckBatcher((messages) => this.channel.sendMessages(messages), ACK_BATCH, ACK_DELAY_MS, (e) =>
       deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
@@ -139,15 +172,35 @@ export class ReceiveSession {
     try {
       return await this.runProtocol();
     } finally {
+      clearInterval(this.progressTimer);
       // The held-piece check reads the partial file and may still queue an ACK: it stops first.
       await this.heldCheck?.hashing.stop();
       await this.heldCheck?.done;
       this.replies.discard();
       this.channel.destroyKeys();
+      await this.sink?.settled();
       await this.partial?.close().catch(() => undefined);
-      if (this.claimed) this.host.releaseTransfer(this.claimed);
+      await this.forgetIfEmpty();
+      for (const buffer of this.held) this.deps.pool.give(buffer);
+      this.held.clear();
+      if (this.claimed) this.host.release(this.claimed.id, this.claimed.pieceCount);
       this.connection.destroy();
       await audit.record({ type: 'connection.closed', at: clock.now(), peerAddress: this.peer, detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out` });
+    }
+  }
+
+  /**
+   * A transfer this session started that never got a piece leaves nothing behind: no partial
+   * file and no record, so refused or abandoned sessions cannot pile them up.
+   */
+  private async forgetIfEmpty(): Promise<void> {
+    const m = this.manifest;
+    if (!m || !this.createdHere || this.piecesWritten > 0 || this.outcome?.kind === 'completed') return;
+    try {
+      await this.deps.folder.discardPartial(m.transferId);
+      await this.deps.store.delete(m.transferId, 'receiver');
+    } catch (e) {
+      this.deps.logger.error('could not remove an empty transfer', { transferId: m.transferId, reason: (e as Error).message });
     }
   }
 
@@ -172,7 +225,19 @@ export class ReceiveSession {
     }
     this.connection.setIdleTimeout(this.limits.idleTimeoutMs);
     const clientFingerprint = fingerprintOf(handshake.clientKey, crypto.sha256);
-    const refusal = await this.authorize(handshake.clientKey, clientFingerprint);
+    try {
+      return await this.afterHandshake(handshake.payload, handshake.clientKey, clientFingerprint);
+    } catch (e) {
+      // Anything unexpected after the handshake (a file-system or database error) still ends as
+      // a CLOSE with a reason and a record, never as an exception out of the session.
+      if (!this.outcome) await this.apply({ type: 'failure', code: codeOf(e), detail: (e as Error).message, fromPeer: false }, clientFingerprint);
+      return this.outcome ?? { kind: 'refused', code: codeOf(e), detail: (e as Error).message };
+    }
+  }
+
+  private async afterHandshake(payload: Uint8Array, clientKey: Uint8Array, clientFingerprint: string): Promise<SessionOutcome> {
+    const { audit, clock, crypto } = this.deps;
+    const refusal = await this.authorize(clientKey, clientFingerprint);
     if (refusal) {
       await this.sendClose('E_UNTRUSTED_KEY', refusal.toPeer);
       await audit.record({ type: 'handshake.failed', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code: 'E_UNTRUSTED_KEY', detail: refusal.detail });
@@ -180,7 +245,7 @@ export class ReceiveSession {
     }
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint });
 
-    const decoded = decodeManifest(handshake.payload, { maxTransferSize: this.limits.maxTransferSize, maxPayloadSize: this.limits.maxPayloadSize });
+    const decoded = decodeManifest(payload, { maxTransferSize: this.limits.maxTransferSize, maxPayloadSize: this.limits.maxPayloadSize });
     if (!decoded.ok) {
       await this.sendClose(decoded.code, decoded.detail);
       await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code: decoded.code, detail: `manifest refused: ${decoded.detail}` });
@@ -188,26 +253,48 @@ export class ReceiveSession {
     }
     const manifest = decoded.value;
     this.manifest = manifest;
-    this.earlier = await this.deps.store.get(manifest.transferId, 'receiver');
-    const inUse = !this.host.claimTransfer(manifest.transferId);
-    if (!inUse) this.claimed = manifest.transferId;
-    const judged = judgeResume(manifest, { earlier: this.earlier, clientFingerprint, inUse });
-    if (!judged.ok) {
-      await this.sendClose(judged.code, judged.detail);
-      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, transferId: manifest.transferId, peerFingerprint: clientFingerprint, code: judged.code, detail: `transfer refused: ${judged.detail}` });
-      return { kind: 'refused', code: judged.code, detail: judged.detail };
+    const refuse = async (code: ErrorCode, detail: string): Promise<SessionOutcome> => {
+      await this.sendClose(code, detail);
+      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, transferId: manifest.transferId, peerFingerprint: clientFingerprint, code, detail: `transfer refused: ${detail}` });
+      return { kind: 'refused', code, detail };
+    };
+    let earlier: TransferRecord | undefined;
+    try {
+      earlier = await this.deps.store.get(manifest.transferId, 'receiver');
+    } catch (e) {
+      return refuse('E_UNAVAILABLE', `the receiver cannot read its database: ${(e as Error).message}`);
     }
-    if (!judged.value) this.earlier = undefined; // a resume this receiver never recorded starts afresh
+    // The sender's key is judged before the id is claimed: whoever merely knows an id cannot
+    // keep its owner's resume busy (docs/defences.md#resume).
+    const judged = judgeResume(manifest, { earlier, clientFingerprint, inUse: false });
+    if (!judged.ok) return refuse(judged.code, judged.detail);
+    this.earlier = judged.value ? earlier : undefined; // a resume this receiver never recorded starts afresh
     const held = this.earlier ? await this.recordedHeld(manifest) : [];
+    let heldBytes = 0;
+    for (const p of held) heldBytes += pieceRange(manifest, p.index).length;
     const [freeSpace, nameTaken] = await Promise.all([this.deps.folder.freeSpace(), this.deps.folder.exists(manifest.fileName)]);
-    const refused = await this.apply({ type: 'manifest', manifest, freeSpace, nameTaken, held }, clientFingerprint);
+    if (!nameTaken) {
+      // The partial file is sparse: only the bytes still to come need room (a damaged held piece
+      // is written again where its bytes already are).
+      const admitted = this.host.admit({ transferId: manifest.transferId, sender: clientFingerprint, bytes: manifest.fileSize - heldBytes, freeSpace, pieceCount: manifest.pieceCount });
+      if (!admitted.ok) return refuse(admitted.code, admitted.detail);
+      this.claimed = { id: manifest.transferId, pieceCount: manifest.pieceCount };
+    }
+    const refused = await this.apply({ type: 'manifest', manifest, nameTaken, held }, clientFingerprint);
     if (refused) return refused;
+    this.startProgressRule();
 
     const limits = { maxPieceBody: PIECE_HEADER_LENGTH + manifest.pieceSize, maxAcceptBody: 0 };
-    const lendBody = (length: number): Uint8Array | undefined => (length < LEND_BODIES_FROM ? undefined : this.lendBuffer());
+    const bodies = {
+      lend: (length: number): Uint8Array | undefined | 'wait' => (length < LEND_BODIES_FROM ? undefined : (this.lendBuffer() ?? 'wait')),
+      wait: async () => {
+        await this.deps.pool.whenGiven(POOL_WAIT_MS);
+        if (this.tooSlow !== undefined || this.interrupted) throw new SecureTransferError('E_CONNECTION_LOST', 'the session was closed while it waited for a buffer');
+      },
+    };
     try {
       while (!this.outcome) {
-        const message = await this.channel.readMessage(limits, lendBody);
+        const message = await this.channel.readMessage(limits, bodies);
         switch (message.type) {
           case 'piece':
             this.bodyInWrite = false;
@@ -228,12 +315,31 @@ export class ReceiveSession {
       }
     } catch (e) {
       if (!this.outcome) {
-        const code = this.interrupted ? 'E_INTERRUPTED' : codeOf(e);
-        const lost = code === 'E_CONNECTION_LOST' || code === 'E_INTERRUPTED' || code === 'E_TIMEOUT';
-        await this.apply({ type: 'failure', code, detail: (e as Error).message, fromPeer: lost }, clientFingerprint);
+        const code = this.interrupted ? 'E_INTERRUPTED' : this.tooSlow !== undefined ? 'E_TOO_SLOW' : codeOf(e);
+        const detail = this.tooSlow ?? (e as Error).message;
+        const lost = code === 'E_CONNECTION_LOST' || code === 'E_INTERRUPTED' || code === 'E_TIMEOUT' || code === 'E_TOO_SLOW';
+        await this.apply({ type: 'failure', code, detail, fromPeer: lost }, clientFingerprint);
       }
     }
     return this.outcome!;
+  }
+
+  /**
+   * After ACCEPT the session must keep moving bytes (docs/defences.md#slow-senders): an idle
+   * timeout alone restarts on every record, so a trickle would hold the session for ever.
+   */
+  private startProgressRule(): void {
+    const { clock } = this.deps;
+    const moved = () => this.raw.bytesRead + this.raw.bytesWritten;
+    const rule = new ProgressRule(this.limits.progress, clock.now(), moved());
+    this.progressTimer = setInterval(() => {
+      const slow = rule.check(clock.now(), moved());
+      if (slow === undefined || this.outcome) return;
+      this.tooSlow = `too slow: ${slow}`;
+      clearInterval(this.progressTimer);
+      this.connection.destroy();
+    }, this.limits.progress.intervalMs);
+    this.progressTimer.unref();
   }
 
   /** The pieces earlier attempts recorded, when the partial file is still there (a resume). */
@@ -322,9 +428,59 @@ export class ReceiveSession {
     switch (effect.type) {
       case 'accept': {
         const now = clock.now();
-        this.partial ??= await folder.openPartial(m.transferId, !(await folder.hasPartial(m.transferId)));
         const heldCount = piecesOf(this.state).countIn('held');
         const held = { pieces: heldCount, bytes: m.fileSize - this.missingBytes() };
+        // The record first: a database that cannot write refuses the transfer before any file
+        // exists (docs/defences.md#database).
+        try {
+          if (this.earlier) {
+            await store.update(m.transferId, 'receiver', {
+              status: 'in-progress',
+              piecesDone: held.pieces,
+              bytesDone: held.bytes,
+              peerAddress: this.peer,
+              attempts: this.earlier.attempts + 1,
+              errorCode: null,
+              errorDetail: null,
+              updatedAt: now,
+            });
+          } else {
+            await store.create({
+              id: m.transferId,
+              role: 'receiver',
+              fileName: m.fileName,
+              localPath: folder.path,
+              fileSize: m.fileSize,
+              pieceSize: m.pieceSize,
+              pieceCount: m.pieceCount,
+              compression: m.compression,
+              status: 'in-progress',
+              piecesDone: 0,
+              bytesDone: 0,
+              wireBytes: 0,
+              peerAddress: this.peer,
+              peerFingerprint: fingerprint,
+              createdAt: now,
+              updatedAt: now,
+              completedAt: null,
+              errorCode: null,
+              errorDetail: null,
+              sourceModifiedAt: null,
+              attempts: 1,
+            });
+            this.createdHere = true;
+          }
+        } catch (e) {
+          this.deps.logger.error('cannot record a transfer: refusing it', { transferId: m.transferId, reason: (e as Error).message });
+          return { type: 'failure', code: 'E_UNAVAILABLE', detail: `the receiver cannot record transfers right now (${(e as Error).message}); try again later`, fromPeer: false };
+        }
+        try {
+          // A new transfer's partial file must not exist yet: whatever sits under its name
+          // (a planted file or link) is refused, never opened or followed.
+          this.partial ??= await folder.openPartial(m.transferId, !this.earlier);
+        } catch (e) {
+          return { type: 'failure', code: codeOf(e), detail: (e as Error).message, fromPeer: false };
+        }
         this.sink = new DurablePieceSink(
           this.partial,
           (batch, totals, extra) =>
@@ -333,41 +489,8 @@ export class ReceiveSession {
           held,
         );
         if (this.earlier) {
-          await store.update(m.transferId, 'receiver', {
-            status: 'in-progress',
-            piecesDone: held.pieces,
-            bytesDone: held.bytes,
-            peerAddress: this.peer,
-            attempts: this.earlier.attempts + 1,
-            errorCode: null,
-            errorDetail: null,
-            updatedAt: now,
-          });
           await audit.record({ type: 'transfer.resumed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}": recorded ${heldCount} of ${m.pieceCount} pieces, read back while the rest arrives` });
         } else {
-          await store.create({
-            id: m.transferId,
-            role: 'receiver',
-            fileName: m.fileName,
-            localPath: folder.path,
-            fileSize: m.fileSize,
-            pieceSize: m.pieceSize,
-            pieceCount: m.pieceCount,
-            compression: m.compression,
-            status: 'in-progress',
-            piecesDone: 0,
-            bytesDone: 0,
-            wireBytes: 0,
-            peerAddress: this.peer,
-            peerFingerprint: fingerprint,
-            createdAt: now,
-            updatedAt: now,
-            completedAt: null,
-            errorCode: null,
-            errorDetail: null,
-            sourceModifiedAt: null,
-            attempts: 1,
-          });
           await audit.record({ type: 'transfer.started', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces` });
         }
         this.recorded = true;
@@ -388,8 +511,10 @@ export class ReceiveSession {
         let data: Uint8Array;
         try {
           if (effect.compressed) {
-            // Decompressed into a pool buffer too; it goes back after its write like a raw body.
-            const into = this.lendBuffer();
+            // Decompressed into a pool buffer too (or, with the pool taken, a buffer of its own:
+            // waiting here could deadlock sessions that each hold a body); it goes back after
+            // its write like a raw body.
+            const into = this.lendBuffer() ?? new Uint8Array(PIECE_HEADER_LENGTH + m.pieceSize);
             try {
               data = codec.decompress(p.data, effect.maxLength, into);
             } catch (e) {
@@ -398,6 +523,9 @@ export class ReceiveSession {
             }
             // An adapter that allocates its own result leaves the lent buffer unused.
             if (data.buffer !== into.buffer) this.returnBody(into);
+            // The rate limit holds for bytes written as well as read: what decompression adds
+            // is charged too, so pieces of zeros cost the sender what they cost the disk.
+            this.limiter?.charge(data.length - p.data.length);
           } else {
             data = p.data;
           }
@@ -417,6 +545,8 @@ export class ReceiveSession {
         } catch (e) {
           return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
         }
+        this.piecesWritten++;
+        this.host.wrote(m.transferId, data.length);
         this.decoded = undefined;
         return { type: 'piece-stored', index: effect.index };
       }
@@ -468,7 +598,9 @@ export class ReceiveSession {
             await this.sink.flush({ status, errorCode: effect.code, errorDetail: effect.detail });
           } catch (e) {
             this.deps.logger.error('could not record the held pieces of a failed transfer', { transferId: m.transferId, reason: (e as Error).message });
-            await store.update(m.transferId, 'receiver', { status, errorCode: effect.code, errorDetail: effect.detail, wireBytes: this.wireBytes(), updatedAt: now });
+            await store
+              .update(m.transferId, 'receiver', { status, errorCode: effect.code, errorDetail: effect.detail, wireBytes: this.wireBytes(), updatedAt: now })
+              .catch((again: unknown) => this.deps.logger.error('could not record a failed transfer', { transferId: m.transferId, reason: (again as Error).message }));
           }
           await audit.record({ type: 'transfer.failed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: effect.detail });
           this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail };
@@ -491,18 +623,21 @@ export class ReceiveSession {
     else await this.replies.add(encodeAck(index));
   }
 
-  /** A piece-sized buffer from the pool (or a new one), to be given back with returnBody. */
-  private lendBuffer(): Uint8Array {
-    const buffer = this.spareBodies.pop() ?? new Uint8Array(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
-    this.lentBodies.add(buffer.buffer);
+  /** A piece-sized buffer from the shared pool, to be given back with returnBody; undefined when the pool has none now. */
+  private lendBuffer(): Uint8Array | undefined {
+    const buffer = this.deps.pool.take(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
+    if (buffer) this.held.add(buffer);
     return buffer;
   }
 
-  /** Takes back a lent body buffer (a view of it is enough); others are left to the collector. */
+  /** Gives a pool buffer back (a view of it is enough); others are left to the collector. */
   private returnBody(view: Uint8Array): void {
-    if (!this.lentBodies.has(view.buffer) || this.spareBodies.length >= SPARE_BODIES) return;
-    this.lentBodies.delete(view.buffer);
-    this.spareBodies.push(new Uint8Array(view.buffer));
+    for (const buffer of this.held) {
+      if (buffer.buffer !== view.buffer) continue;
+      this.held.delete(buffer);
+      this.deps.pool.give(buffer);
+      return;
+    }
   }
 
   /** Bytes of the pieces neither held nor done. */
@@ -517,6 +652,8 @@ export class ReceiveSession {
   private async sendClose(code: ErrorCode, detail: string): Promise<void> {
     try {
       await this.replies.flush([encodeClose(code, detail)]);
+      // Draining the CLOSE no longer counts against the source's connection cap.
+      this.host.releaseSlot();
       // Linger before the FIN too: a middlebox that tears down both directions on a half-close
       // would otherwise reset the sender before it reads the CLOSE (seen with a test proxy).
       await this.linger();

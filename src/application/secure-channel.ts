@@ -17,6 +17,13 @@ import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
  */
 const SPARE_OUTGOING = 2;
 
+/** Lends buffers for large message bodies: a buffer, undefined for none wanted, or 'wait' when none is free now. */
+export interface BodyLender {
+  lend(length: number): Uint8Array | undefined | 'wait';
+  /** Resolves when a buffer may be free; rejects to end the read. */
+  wait(): Promise<void>;
+}
+
 export class SecureChannel {
   private readonly frames = new FrameDecoder();
   private readonly spareOutgoing: Uint8Array[] = [];
@@ -100,14 +107,28 @@ export class SecureChannel {
 
   /**
    * Reads the next message; throws E_DECRYPT_FAILED for a record that fails authentication.
-   * bodyBuffer may lend a buffer for a large body (see MessageDecoder.next).
+   * bodies may lend a buffer for a large body (see MessageDecoder.next); when it has none free
+   * for now, reading pauses until its wait() returns (so the peer is slowed by TCP, not buffered).
    */
-  async readMessage(limits: MessageLimits, bodyBuffer?: (length: number) => Uint8Array | undefined): Promise<InboundMessage> {
+  async readMessage(limits: MessageLimits, bodies?: BodyLender): Promise<InboundMessage> {
     const cipher = this.requireReceiveCipher();
     for (;;) {
-      const next = this.messages.next(limits, bodyBuffer);
+      let mustWait = false;
+      const lend = bodies
+        ? (length: number) => {
+            const lent = bodies.lend(length);
+            if (lent !== 'wait') return lent;
+            mustWait = true;
+            return undefined;
+          }
+        : undefined;
+      const next = this.messages.next(limits, lend);
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
+      if (mustWait) {
+        await bodies!.wait();
+        continue;
+      }
       const frame = await this.readFrame((this.recordScratch ??= new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE)));
       if (frame.type !== FrameType.RECORD) {
         throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `frame type ${frame.type} after the handshake`);

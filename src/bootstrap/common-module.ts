@@ -51,6 +51,7 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
             level: config.logLevel,
             rotationBytes: config.logRotationBytes,
             retentionMs: config.logRetentionSec * 1000,
+            maxFiles: config.logMaxFiles,
             console: options.logToConsole,
           }),
       )

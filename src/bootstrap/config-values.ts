@@ -35,6 +35,17 @@ export function parseDuration(text: string, defaultUnitSeconds: number): Parsed<
   return { value: Number(m[1]) * (unit === '' ? defaultUnitSeconds : (DURATION_UNITS[unit] as number)) };
 }
 
+/** OpenSSH's MaxStartups form: "full" alone, or "start:rate:full" (rate in percent). */
+export function parseStartups(text: string): Parsed<{ start: number; rate: number; full: number }> {
+  const expected = { expected: 'start:rate:full (whole numbers, 1 <= start <= full, rate 0-100), or one number for full' };
+  const m = /^\s*(\d+)(?::(\d+):(\d+))?\s*$/.exec(text);
+  if (!m) return expected;
+  const first = Number(m[1]);
+  const rules = m[2] === undefined ? { start: first, rate: 100, full: first } : { start: first, rate: Number(m[2]), full: Number(m[3]) };
+  if (rules.start < 1 || rules.full < rules.start || rules.rate > 100 || rules.full > 100_000) return expected;
+  return { value: rules };
+}
+
 export function parseInteger(text: string, min: number, max: number): Parsed<number> {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) return { expected: `a whole number from ${min} to ${max}` };

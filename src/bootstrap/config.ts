@@ -1,9 +1,11 @@
-// SPEC §2: configuration from environment variables with sane defaults, validated at start.
+// Configuration from environment variables with sane defaults, validated at start (README
+// "Configuration"; the defences in docs/defences.md).
 // Every problem is reported at once, each naming the variable, the value and the rule.
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
-import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, type Parsed } from './config-values.js';
+import type { StartupRules } from '../domain/policy/startup-throttle.js';
+import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
 
 export type CryptoChoice = 'openssl' | 'node' | 'noble';
 export type CodecChoice = 'napi' | 'codec';
@@ -19,7 +21,24 @@ export interface Config {
   readonly banThreshold: number;
   readonly banWindowSec: number;
   readonly banDurationSec: number;
-  readonly maxHandshakesInProgress: number;
+  /** The longest ban a repeat offender gets (bans double each time up to it). */
+  readonly maxBanDurationSec: number;
+  /** ST_MAX_STARTUPS: handshakes in progress, start:rate:full like OpenSSH's MaxStartups. */
+  readonly startups: StartupRules;
+  readonly maxHandshakesPerIp: number;
+  /** Transfers in progress at once, in total and per sender key. */
+  readonly maxSessions: number;
+  readonly maxTransfersPerKey: number;
+  /** Bytes of the output folder's file system never promised to a transfer. */
+  readonly minFreeSpace: number;
+  /** Piece buffers and per-piece state of all sessions together. */
+  readonly maxReceiveMemory: number;
+  /** After ACCEPT a session must move minProgressBytes every progressIntervalSec. */
+  readonly minProgressBytes: number;
+  readonly progressIntervalSec: number;
+  readonly partialRetentionSec: number;
+  readonly auditRetentionSec: number;
+  readonly logMaxFiles: number;
   readonly logPath: string;
   readonly logLevel: string;
   readonly logRotationBytes: number;
@@ -70,7 +89,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     banThreshold: read('ST_FAILED_HANDSHAKE_BAN_THRESHOLD', '3', (v) => parseInteger(v, 1, 1_000_000)),
     banWindowSec: read('ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC', '60', (v) => parseInteger(v, 1, 31_536_000)),
     banDurationSec: read('ST_BAN_DURATION_SEC', '600', (v) => parseInteger(v, 1, 31_536_000)),
-    maxHandshakesInProgress: read('ST_MAX_HANDSHAKES_IN_PROGRESS', '64', (v) => parseInteger(v, 1, 100_000)),
+    maxBanDurationSec: read('ST_MAX_BAN_DURATION_SEC', '86400', (v) => parseInteger(v, 1, 31_536_000)),
+    startups: read('ST_MAX_STARTUPS', '64:30:256', parseStartups),
+    maxHandshakesPerIp: read('ST_MAX_HANDSHAKES_PER_IP', '3', (v) => parseInteger(v, 1, 100_000)),
+    maxSessions: read('ST_MAX_SESSIONS', '64', (v) => parseInteger(v, 1, 100_000)),
+    maxTransfersPerKey: read('ST_MAX_TRANSFERS_PER_KEY', '8', (v) => parseInteger(v, 1, 100_000)),
+    minFreeSpace: read('ST_MIN_FREE_SPACE', '1GiB', parseSize),
+    maxReceiveMemory: read('ST_MAX_RECEIVE_MEMORY', '256MiB', (v) => atLeast(parseSize(v), 16 * 1024 * 1024, 'a size of at least 16MiB (a few piece buffers)')),
+    minProgressBytes: read('ST_MIN_PROGRESS_BYTES', '64KiB', parseSize),
+    progressIntervalSec: read('ST_PROGRESS_INTERVAL_SEC', '30', (v) => parseInteger(v, 1, 86400)),
+    partialRetentionSec: read('ST_PARTIAL_RETENTION', '7 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
+    auditRetentionSec: read('ST_AUDIT_RETENTION', '90 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
+    logMaxFiles: read('ST_LOG_MAX_FILES', '20', (v) => parseInteger(v, 1, 10_000)),
     logPath: path('ST_LOG_PATH', 'logs/securetransfer.log'),
     logLevel: read('LOG_LEVEL', 'INFO', (v) => oneOf(v, LOG_LEVELS)),
     logRotationBytes: read('ST_LOG_ROTATION', '10MB', positiveSize),
@@ -87,6 +117,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     codec: read('ST_CODEC', 'napi', (v) => oneOf(v, ['napi', 'codec'] as const)),
     directIo: read('ST_DIRECT_IO', 'auto', (v) => oneOf(v, ['auto', 'off'] as const)) === 'auto',
   };
+  if (config.maxBanDurationSec < config.banDurationSec) problems.push(`ST_MAX_BAN_DURATION_SEC=${config.maxBanDurationSec} is invalid: expected at least ST_BAN_DURATION_SEC (${config.banDurationSec})`);
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }

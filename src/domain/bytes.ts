@@ -56,7 +56,9 @@ export function viewOf(bytes: Uint8Array): DataView {
 }
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF stays in the text, so a name that starts with one is refused rather than
+// silently repaired (docs/receiver.md#names).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(text: string): Uint8Array {
   return utf8Encoder.encode(text);

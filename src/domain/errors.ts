@@ -39,6 +39,12 @@ export const ErrorCodes = {
   E_BAD_PASSWORD: 34,
   E_ALREADY_COMPLETE: 35,
   E_HELD_PIECE_DAMAGED: 36,
+  /** The receiver cannot record transfers right now (its database cannot write): try later. */
+  E_UNAVAILABLE: 37,
+  /** The session moved too few bytes for too long after ACCEPT. */
+  E_TOO_SLOW: 38,
+  /** The transfer was incomplete for longer than the receiver keeps partial files. */
+  E_EXPIRED: 39,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

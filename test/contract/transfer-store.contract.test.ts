@@ -1,5 +1,5 @@
 // Every TransferStore and AuditLog adapter passes the same suite: a PostgreSQL adapter is
-// added to this list and must pass it unchanged (SPEC §7).
+// added to this list and must pass it unchanged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
@@ -125,6 +125,38 @@ for (const [name, make] of factories) {
       assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.2' })).map((e) => e.type), ['handshake.failed', 'ban'], 'any port and the ban, not 10.0.0.20');
       assert.equal((await a.audit.query({})).length, 5);
       assert.deepEqual((await a.audit.query({ limit: 2 })).map((e) => e.at), [4, 5], 'the newest, oldest first');
+    });
+
+    it('tells an IPv6 address from a longer one that shares its text', async () => {
+      await a.audit.record({ type: 'connection.opened', at: 10, peerAddress: '[2001:db8::1]:4000' });
+      await a.audit.record({ type: 'connection.opened', at: 11, peerAddress: '[2001:db8::1:5]:4000' });
+      assert.deepEqual((await a.audit.query({ peerAddress: '2001:db8::1' })).map((e) => e.at), [10]);
+      assert.deepEqual((await a.audit.query({ peerAddress: '2001:db8::1:5' })).map((e) => e.at), [11]);
+    });
+
+    it('prunes audit events older than a time, and only those', async () => {
+      const before = (await a.audit.query({})).length;
+      await a.audit.record({ type: 'connection.opened', at: 1_000_000, peerAddress: '10.9.9.9:1' });
+      const pruned = await a.audit.pruneBefore(1_000_000);
+      assert.equal(pruned, before);
+      assert.deepEqual((await a.audit.query({})).map((e) => e.at), [1_000_000]);
+    });
+
+    it('lists incomplete transfers of a role by last update, and deletes a transfer with its pieces', async () => {
+      const ids = ['3d6a4adc-4fc3-4f4a-8a5f-2238f5eec649', '4e7b5bed-5ad4-4a5b-9b6a-3349a6ffd75a', '5f8c6cfe-6be5-4b6c-8c7b-445ab7aae86b', '6a9d7daf-7cf6-4c7d-9d8c-556bc8bbf97c'];
+      await a.store.create(record({ id: ids[0], updatedAt: 500, status: 'in-progress' }));
+      await a.store.create(record({ id: ids[1], updatedAt: 100, status: 'failed' }));
+      await a.store.create(record({ id: ids[2], updatedAt: 50, status: 'completed' }));
+      await a.store.create(record({ id: ids[3], updatedAt: 60, status: 'expired' }));
+      await a.store.create(record({ id: ids[1], role: 'sender', updatedAt: 10, status: 'interrupted' }));
+      assert.deepEqual((await a.store.listIncomplete('receiver', 1_000, 10)).map((r) => r.id), [ids[1], ids[0]], 'oldest first, neither completed nor expired');
+      assert.deepEqual((await a.store.listIncomplete('receiver', 500, 10)).map((r) => r.id), [ids[1]], 'only those updated before the time');
+      assert.equal((await a.store.listIncomplete('receiver', 1_000, 1)).length, 1, 'at most the limit');
+      await a.store.recordPieces(ids[0]!, 'receiver', [{ index: 0, hash: new Uint8Array(32) }]);
+      await a.store.delete(ids[0]!, 'receiver');
+      assert.equal(await a.store.get(ids[0]!, 'receiver'), undefined);
+      assert.deepEqual(await a.store.pieces(ids[0]!, 'receiver'), []);
+      assert.ok(await a.store.get(ids[1]!, 'sender'), 'the other role is untouched');
     });
   });
 }

@@ -177,7 +177,7 @@ describe('bans and admission', { timeout: 180_000 }, () => {
       assert.equal(decodeRefuse(reply.subarray(3)), 'E_BANNED');
       const events = await audit(receiverPeer, attacker);
       assert.equal(events.filter((e) => e.type === 'handshake.failed').length, 3);
-      assert.ok(events.some((e) => e.type === 'ban' && /3 failed handshakes/.test(e.detail ?? '')));
+      assert.ok(events.some((e) => e.type === 'ban' && /3 offences/.test(e.detail ?? '')));
       assert.ok(events.some((e) => e.type === 'connection.refused' && e.code === 'E_BANNED'));
 
       const source = join(honest.dir, 'after-ban.txt');

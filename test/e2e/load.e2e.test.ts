@@ -14,7 +14,7 @@ describe('load', { timeout: 300_000 }, () => {
   it('serves 50 concurrent senders with identical files and releases every descriptor', async () => {
     const receiverPeer = makePeer('receiver-load');
     const senders = makePeer('senders-load');
-    const r = await startReceiver(receiverPeer, undefined, { ST_MAX_CONCURRENT_PER_IP: '100' });
+    const r = await startReceiver(receiverPeer, undefined, { ST_MAX_CONCURRENT_PER_IP: '100', ST_MAX_HANDSHAKES_PER_IP: '100' });
     try {
       const pid = r.process.pid!;
       const baseline = openDescriptors(pid);

@@ -101,8 +101,9 @@ describe('send to receive over loopback, as separate processes', { timeout: 300_
     const name = 'tampered.bin';
     const source = join(senderPeer.dir, name);
     writeRandomFile(source, 3 * MiB);
-    // Past the handshake (about 200 bytes) and inside the first piece's records.
-    const proxy = await startTamperProxy(receiver.port, 400_000);
+    // Inside the second piece's records: the first piece is written, so the receiver keeps a
+    // record of the failed transfer (one that fails before any piece leaves none).
+    const proxy = await startTamperProxy(receiver.port, 1_600_000);
     try {
       const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(proxy.port), '--file', source], senderPeer.env);
       assert.ok(proxy.flipped(), 'the proxy never flipped a bit');

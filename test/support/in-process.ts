@@ -13,10 +13,11 @@ import { InMemoryAuditLog } from '../../src/adapters/persistence/memory/in-memor
 import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
 import { TcpTransport } from '../../src/adapters/tcp/tcp-transport.js';
 import { anyClientKey, type ClientAuthorization } from '../../src/application/client-authorization.js';
-import { ReceiveServer } from '../../src/application/receive-server.js';
+import { ReceiveServer, type ReceiveServerOptions } from '../../src/application/receive-server.js';
 import type { SessionOutcome } from '../../src/application/receive-session.js';
 import { SendFile, type SendOutcome } from '../../src/application/send-file.js';
 import { fingerprintOf } from '../../src/domain/fingerprint.js';
+import type { Clock } from '../../src/domain/ports/clock.js';
 import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import type { Logger } from '../../src/domain/ports/logger.js';
 
@@ -35,22 +36,33 @@ export interface InProcessReceiver {
   readonly audit: InMemoryAuditLog;
   readonly store: InMemoryTransferStore;
   readonly outcomes: SessionOutcome[];
+  readonly server: ReceiveServer;
   stop(): Promise<void>;
 }
 
-export async function startInProcessReceiver(options: { crypto?: CryptoPrimitives; clients?: ClientAuthorization; hostKey?: KeyPair } = {}): Promise<InProcessReceiver> {
+export interface InProcessOptions {
+  readonly crypto?: CryptoPrimitives;
+  readonly clients?: ClientAuthorization;
+  readonly hostKey?: KeyPair;
+  readonly clock?: Clock;
+  readonly store?: InMemoryTransferStore;
+  readonly dir?: string;
+  readonly server?: Partial<ReceiveServerOptions>;
+}
+
+export async function startInProcessReceiver(options: InProcessOptions = {}): Promise<InProcessReceiver> {
   const crypto = options.crypto ?? new NodeCryptoPrimitives();
-  const dir = mkdtempSync(join(tmpdir(), 'st-inproc-recv-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'st-inproc-recv-'));
   const hostKey = options.hostKey ?? crypto.generateKeyPair();
   const audit = new InMemoryAuditLog();
-  const store = new InMemoryTransferStore();
+  const store = options.store ?? new InMemoryTransferStore();
   const outcomes: SessionOutcome[] = [];
   const server = new ReceiveServer(
     new TcpTransport(),
     {
       crypto,
       codec: await ZstdCodecAdapter.create(),
-      clock: new SystemClock(),
+      clock: options.clock ?? new SystemClock(),
       store,
       audit,
       folder: new NodeReceiveFolder(dir),
@@ -58,12 +70,33 @@ export async function startInProcessReceiver(options: { crypto?: CryptoPrimitive
       identity: hostKey,
       clients: options.clients ?? anyClientKey,
     },
-    { host: '127.0.0.1', port: 0, maxConcurrentPerIp: 5, maxHandshakesInProgress: 16, ban: { threshold: 3, windowMs: 60_000, banMs: 600_000 }, maxTransferSize: 1 << 30, maxPayloadSize: 64 << 20, handshakeTimeoutMs: 10_000, idleTimeoutMs: 10_000, rateLimitBytesPerSec: 0 },
+    { ...testServerOptions, ...options.server },
     (o) => outcomes.push(o),
   );
   const listener = await server.start();
-  return { port: listener.port, dir, hostKey, audit, store, outcomes, stop: () => server.stop() };
+  return { port: listener.port, dir, hostKey, audit, store, outcomes, server, stop: () => server.stop() };
 }
+
+/** Receiver limits for in-process tests: the product's shape, sized for a test. */
+export const testServerOptions: ReceiveServerOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  maxConcurrentPerIp: 5,
+  maxHandshakesPerIp: 3,
+  startups: { start: 16, rate: 30, full: 64 },
+  ban: { threshold: 3, windowMs: 60_000, banMs: 600_000, maxBanMs: 3_600_000 },
+  capacity: { minFreeSpace: 0, maxTransfers: 16, maxTransfersPerKey: 8 },
+  maxReceiveMemory: 64 << 20,
+  partialRetentionMs: 7 * 86_400_000,
+  auditRetentionMs: 90 * 86_400_000,
+  random: Math.random,
+  maxTransferSize: 1 << 30,
+  maxPayloadSize: 64 << 20,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 10_000,
+  rateLimitBytesPerSec: 0,
+  progress: { intervalMs: 30_000, minBytes: 1 },
+};
 
 /** Sends a file with the given client key; the receiver's key is trusted whatever it is. */
 export async function sendInProcess(port: number, filePath: string, options: { crypto?: CryptoPrimitives; clientKey?: KeyPair } = {}): Promise<SendOutcome> {

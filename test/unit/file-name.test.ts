@@ -51,6 +51,11 @@ const hostile: [string, RegExp][] = [
   ['join\u200d.txt', /control/],
   ['word\u2060joiner', /control/],
   ['\ufeffbom.txt', /control/],
+  ['arabic\u061cmark.txt', /control/],
+  ['soft\u00adhyphen.txt', /control/],
+  ['mongolian\u180evowel.txt', /control/],
+  ['tag\u{e0041}.txt', /control/],
+  ['unassigned\u{10ffff}.txt', /control/],
   ['lone\ud800.txt', /unpaired surrogate/],
   ['\u1112\u1161.txt', /NFC/],
   ['A\u030angstrom', /NFC/],
@@ -63,7 +68,7 @@ const hostile: [string, RegExp][] = [
   ['a'.repeat(252) + '.txt', /longer than 255/],
 ];
 
-describe('file names from the network (SPEC §4)', () => {
+describe('file names from the network', () => {
   it('has a corpus of at least 40 hostile names', () => assert.ok(hostile.length >= 40, `${hostile.length}`));
 
   for (const [name, reason] of hostile) {
@@ -82,4 +87,20 @@ describe('file names from the network (SPEC §4)', () => {
       assert.deepEqual(validateFileName(name), { ok: true, value: name });
     });
   }
+});
+
+describe('names and the escaping of what is shown', () => {
+  it('escapes every refused invisible or reordering character in log and terminal text', async () => {
+    const { escapeText } = await import('../../src/domain/escape-text.js');
+    assert.equal(escapeText('a\u061cb\u202ec\nd'), 'a\\u061cb\\u202ec\\u000ad');
+    assert.equal(escapeText('x\u{e0041}'), 'x\\u{e0041}');
+    assert.equal(escapeText('plain café ✓'), 'plain café ✓');
+  });
+
+  it('keeps a leading byte-order mark when decoding a name, so it is refused rather than stripped', async () => {
+    const { decodeUtf8 } = await import('../../src/domain/bytes.js');
+    const decoded = decodeUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x78));
+    assert.equal(decoded, '\ufeffx');
+    assert.equal(validateFileName(decoded!).ok, false);
+  });
 });

@@ -35,18 +35,17 @@ function run(events: ReceiverEvent[], from: ReceiverState = initialReceiverState
   return { state, effects };
 }
 
-const accepted = (): ReceiverState => run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [] }]).state;
+const accepted = (): ReceiverState => run([{ type: 'manifest', manifest, nameTaken: false, held: [] }]).state;
 
 describe('receiver state machine', () => {
   it('accepts a manifest with an empty held bitfield', () => {
-    const { state, effects } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [] }]);
+    const { state, effects } = run([{ type: 'manifest', manifest, nameTaken: false, held: [] }]);
     assert.equal(state.phase, 'receiving');
     assert.deepEqual(effects, [{ type: 'accept', held: new Uint8Array(1), heldHashes: [] }]);
   });
 
   const refusals: [string, ReceiverEvent, string][] = [
-    ['a taken name', { type: 'manifest', manifest, freeSpace: 1e9, nameTaken: true, held: [] }, 'E_FILE_EXISTS'],
-    ['too little disk', { type: 'manifest', manifest, freeSpace: 1000, nameTaken: false, held: [] }, 'E_INSUFFICIENT_SPACE'],
+    ['a taken name', { type: 'manifest', manifest, nameTaken: true, held: [] }, 'E_FILE_EXISTS'],
   ];
   for (const [what, event, code] of refusals) {
     it(`refuses ${what} with ${code}`, () => {
@@ -92,6 +91,19 @@ describe('receiver state machine', () => {
     assert.equal(again.effects[0]?.type, 'decode-piece');
   });
 
+  it('holds the retry bound on its side: a piece that fails its hash too often ends the transfer', () => {
+    let s = accepted();
+    const codes: string[] = [];
+    for (let attempt = 0; attempt < 5 && s.phase === 'receiving'; attempt++) {
+      s = run([{ type: 'piece', header: header(1), dataLength: 16 * KiB }], s).state;
+      const step = run([{ type: 'piece-decoded', index: 1, length: 16 * KiB, computedHash: hash(9), declaredHash: hash(1) }], s);
+      s = step.state;
+      codes.push(...step.effects.map((e) => ('code' in e ? e.code : e.type)));
+    }
+    assert.deepEqual(codes, ['E_PIECE_HASH', 'E_PIECE_HASH', 'E_PIECE_HASH', 'E_TOO_MANY_RETRIES']);
+    assert.equal(s.phase, 'failed');
+  });
+
   it('refuses TRANSFER_COMPLETE before every piece is stored', () => {
     const { effects } = run([{ type: 'transfer-complete', declaredRoot: hash(1), computedRoot: hash(1) }], accepted());
     assert.equal((effects[0] as { code: string }).code, 'E_INCOMPLETE');
@@ -131,20 +143,12 @@ describe('receiver state machine on a resume', () => {
   const resumed: Manifest = { ...manifest, resume: true };
 
   it('offers the held pieces with their hashes and refuses them again as duplicates', () => {
-    const { state, effects } = run([{ type: 'manifest', manifest: resumed, freeSpace: 1e9, nameTaken: false, held: [{ index: 1, hash: hash(1) }] }]);
+    const { state, effects } = run([{ type: 'manifest', manifest: resumed, nameTaken: false, held: [{ index: 1, hash: hash(1) }] }]);
     assert.equal(state.phase, 'receiving');
     assert.deepEqual(effects, [{ type: 'accept', held: Uint8Array.of(0b0100_0000), heldHashes: [hash(1)] }]);
     const again = run([{ type: 'piece', header: header(1), dataLength: 16 * KiB }], state);
     assert.equal(again.state.phase, 'failed');
     assert.ok(again.effects.some((e) => e.type === 'abort' && e.code === 'E_PIECE_DUPLICATE'));
-  });
-
-  it('needs disk space only for the pieces still missing', () => {
-    const held = [{ index: 0, hash: hash(0) }, { index: 1, hash: hash(1) }];
-    const fits = run([{ type: 'manifest', manifest: resumed, freeSpace: 8 * KiB + 5, nameTaken: false, held }]);
-    assert.equal(fits.state.phase, 'receiving');
-    const tooSmall = run([{ type: 'manifest', manifest: resumed, freeSpace: 8 * KiB + 4, nameTaken: false, held }]);
-    assert.equal(tooSmall.state.phase, 'failed');
   });
 
   const complete = (from: ReceiverState) => {
@@ -155,7 +159,7 @@ describe('receiver state machine on a resume', () => {
   const withPiece2 = () => {
     const held = [{ index: 0, hash: hash(0) }, { index: 1, hash: hash(1) }];
     return run([
-      { type: 'manifest', manifest: resumed, freeSpace: 1e9, nameTaken: false, held },
+      { type: 'manifest', manifest: resumed, nameTaken: false, held },
       { type: 'piece', header: header(2), dataLength: 8 * KiB + 5 },
       { type: 'piece-decoded', index: 2, length: 8 * KiB + 5, computedHash: hash(2), declaredHash: hash(2) },
       { type: 'piece-stored', index: 2 },
@@ -198,7 +202,7 @@ describe('receiver state machine on a resume', () => {
   });
 
   it('never takes held pieces for a transfer that is not a resume', () => {
-    const { state } = run([{ type: 'manifest', manifest, freeSpace: 1e9, nameTaken: false, held: [{ index: 0, hash: hash(0) }] }]);
+    const { state } = run([{ type: 'manifest', manifest, nameTaken: false, held: [{ index: 0, hash: hash(0) }] }]);
     assert.equal(state.phase, 'failed');
   });
 });

@@ -119,7 +119,7 @@ describe('secure channel buffers', () => {
     });
     const receiver = new SecureChannel(wire);
     receiver.startRecords(new CipherState(crypto, crypto.randomBytes(32)), new CipherState(spy, key));
-    const message = await receiver.readMessage(limits, () => lent);
+    const message = await receiver.readMessage(limits, { lend: () => lent, wait: () => Promise.resolve() });
     assert.equal(message.type, 'piece');
     if (message.type !== 'piece') return;
     assert.deepEqual(message.piece.data, data);
@@ -130,6 +130,6 @@ describe('secure channel buffers', () => {
 
     // A forged record inside the next body fails the stream, never delivers the piece.
     wire.flipUnreadByte(0.5, 100);
-    await assert.rejects(receiver.readMessage(limits, () => lent), /E_DECRYPT_FAILED|failed authentication/);
+    await assert.rejects(receiver.readMessage(limits, { lend: () => lent, wait: () => Promise.resolve() }), /E_DECRYPT_FAILED|failed authentication/);
   });
 });

@@ -1,4 +1,4 @@
-// The server's pure policies (SPEC §5) with time passed in: bans, address keys, token bucket.
+// The server's pure policies (docs/defences.md) with time passed in: bans, address keys, token bucket.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -7,15 +7,15 @@ import { BanPolicy } from '../../src/domain/policy/ban-policy.js';
 import { CompressionProbe } from '../../src/domain/policy/compression-probe.js';
 import { TokenBucket } from '../../src/domain/policy/token-bucket.js';
 
-const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxTracked: 1000 };
+const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxBanMs: 86_400_000, maxTracked: 1000 };
 
 describe('ban policy', () => {
   it('bans at the threshold-th failure within the window, for the ban time', () => {
     const bans = new BanPolicy(rules);
-    assert.equal(bans.recordFailure('10.0.0.9', 1_000), undefined);
-    assert.equal(bans.recordFailure('10.0.0.9', 2_000), undefined);
+    assert.equal(bans.recordOffence('10.0.0.9', 1_000), undefined);
+    assert.equal(bans.recordOffence('10.0.0.9', 2_000), undefined);
     assert.equal(bans.banned('10.0.0.9', 2_500), undefined);
-    assert.deepEqual(bans.recordFailure('10.0.0.9', 3_000), { key: '10.0.0.9', until: 603_000, failures: 3 });
+    assert.deepEqual(bans.recordOffence('10.0.0.9', 3_000), { key: '10.0.0.9', until: 603_000, offences: 3, round: 1 });
     assert.ok(bans.banned('10.0.0.9', 3_001));
     assert.ok(bans.banned('10.0.0.9', 602_999));
     assert.equal(bans.banned('10.0.0.9', 603_000), undefined, 'the ban ends');
@@ -24,16 +24,53 @@ describe('ban policy', () => {
 
   it('forgets failures older than the window', () => {
     const bans = new BanPolicy(rules);
-    bans.recordFailure('a', 0);
-    bans.recordFailure('a', 30_000);
-    assert.equal(bans.recordFailure('a', 60_000), undefined, 'the first failure left the window');
-    assert.ok(bans.recordFailure('a', 61_000));
+    bans.recordOffence('a', 0);
+    bans.recordOffence('a', 30_000);
+    assert.equal(bans.recordOffence('a', 60_000), undefined, 'the first failure left the window');
+    assert.ok(bans.recordOffence('a', 61_000));
   });
 
   it('keeps its memory bounded under a flood of addresses', () => {
     const bans = new BanPolicy({ ...rules, maxTracked: 100 });
-    for (let i = 0; i < 10_000; i++) bans.recordFailure(`10.${i >> 8}.${i & 255}.1`, i);
-    assert.ok(bans.tracked <= 200, `tracked ${bans.tracked}`);
+    for (let i = 0; i < 10_000; i++) bans.recordOffence(`10.${i >> 8}.${i & 255}.1`, i);
+    assert.ok(bans.tracked <= 300, `tracked ${bans.tracked}`);
+  });
+
+  it('doubles the ban for a source that offends again soon after one, up to the longest ban', () => {
+    const bans = new BanPolicy({ ...rules, banMs: 60_000, maxBanMs: 300_000 });
+    let now = 0;
+    const lengths: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      let ban;
+      for (let i = 0; i < 3; i++) ban = bans.recordOffence('x', now++);
+      assert.ok(ban);
+      lengths.push(ban.until - (now - 1));
+      now = ban.until; // back as soon as the ban ends
+    }
+    assert.deepEqual(lengths, [60_000, 120_000, 240_000, 300_000, 300_000, 300_000]);
+  });
+
+  it('starts again from the first ban length after a clean spell as long as the longest ban', () => {
+    const bans = new BanPolicy({ ...rules, banMs: 60_000, maxBanMs: 300_000 });
+    for (let i = 0; i < 3; i++) bans.recordOffence('x', i);
+    const first = bans.recordOffence('x', 60_010) ?? bans.recordOffence('x', 60_011) ?? bans.recordOffence('x', 60_012);
+    assert.equal(first?.round, 2);
+    const later = 60_012 + 120_000 + 300_000;
+    bans.recordOffence('x', later);
+    bans.recordOffence('x', later + 1);
+    assert.equal(bans.recordOffence('x', later + 2)?.round, 1);
+  });
+
+  it('under a flood of new bans forgets the ones that end soonest, never a long ban', () => {
+    const bans = new BanPolicy({ ...rules, threshold: 1, banMs: 1_000, maxBanMs: 1_000_000, maxTracked: 10 });
+    // A repeat offender earns a long ban first.
+    bans.recordOffence('long', 0);
+    bans.recordOffence('long', 1_000);
+    bans.recordOffence('long', 2_000);
+    const long = bans.banned('long', 2_001);
+    assert.ok(long && long.round === 3);
+    for (let i = 0; i < 1_000; i++) bans.recordOffence(`flood-${i}`, 3_000);
+    assert.ok(bans.banned('long', 3_001), 'the long ban survives the flood');
   });
 
   it('bans exactly when threshold failures fall within one window, whatever the timing (property)', () => {
@@ -44,7 +81,7 @@ describe('ban policy', () => {
         // Once banned, the server refuses at accept, so no later failure is ever recorded.
         for (const [i, t] of sorted.entries()) {
           const inWindow = sorted.slice(0, i + 1).filter((u) => t - u < rules.windowMs).length;
-          const ban = bans.recordFailure('k', t);
+          const ban = bans.recordOffence('k', t);
           assert.equal(Boolean(ban), inWindow >= rules.threshold);
           if (ban) break;
         }
@@ -64,6 +101,14 @@ describe('address keys', () => {
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
   ];
   for (const [address, key] of cases) it(`keys ${address} as ${key}`, () => assert.equal(addressKey(address), key));
+
+  it('keys 6to4 and NAT64 addresses by the IPv4 address inside them', () => {
+    assert.equal(addressKey('2002:cb00:7107::1'), '203.0.113.7');
+    assert.equal(addressKey('2002:cb00:7107:ffff:1:2:3:4'), '203.0.113.7', 'the whole /48 of one IPv4 host is one key');
+    assert.equal(addressKey('64:ff9b::cb00:7107'), '203.0.113.7');
+    assert.equal(addressKey('64:ff9b::203.0.113.8'), '203.0.113.8');
+    assert.notEqual(addressKey('64:ff9b::cb00:7107'), addressKey('64:ff9b::cb00:7108'), 'clients behind one NAT64 gateway are told apart');
+  });
 
   it('puts every address of one /64 under one key', () => {
     assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), addressKey('2001:db8:1:2:ffff:ffff:ffff:ffff'));

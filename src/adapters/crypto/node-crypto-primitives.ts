@@ -6,7 +6,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  randomBytes,
+  randomFillSync,
   type KeyObject,
 } from 'node:crypto';
 import type { CryptoPrimitives, KeyPair } from '../../domain/ports/crypto-primitives.js';
@@ -17,7 +17,16 @@ const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 function privateKeyObject(raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
-  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+  // Its own memory, zeroed after use: Buffer.concat would put the key into Node's shared 8 KiB
+  // pool, where it stays until other buffers happen to overwrite it.
+  const der = new Uint8Array(PKCS8_X25519_PREFIX.length + 32);
+  der.set(PKCS8_X25519_PREFIX);
+  der.set(raw, PKCS8_X25519_PREFIX.length);
+  try {
+    return createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
 }
 
 function publicKeyObject(raw: Uint8Array): KeyObject {
@@ -34,7 +43,7 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
   readonly name: string = 'node';
 
   generateKeyPair(): KeyPair {
-    const privateKey = copy(randomBytes(32));
+    const privateKey = randomFillSync(new Uint8Array(32)); // straight into its own memory, no copy left behind
     return { privateKey, publicKey: this.publicKeyOf(privateKey) };
   }
 
@@ -92,10 +101,14 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
   }
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-    return copy(createHmac('sha256', key).update(data).digest());
+    // HKDF's outputs are the chaining and transport keys: the digest Buffer is wiped once copied.
+    const digest = createHmac('sha256', key).update(data).digest();
+    const out = copy(digest);
+    digest.fill(0);
+    return out;
   }
 
   randomBytes(length: number): Uint8Array {
-    return copy(randomBytes(length));
+    return randomFillSync(new Uint8Array(length));
   }
 }

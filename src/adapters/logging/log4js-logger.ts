@@ -11,6 +11,8 @@ export interface LogOptions {
   readonly rotationBytes: number;
   /** Rolled files older than this are deleted (SPEC §2 ST_LOG_RETENTION). */
   readonly retentionMs: number;
+  /** Rolled files kept at most, whatever their age (ST_LOG_MAX_FILES): bounds the disk a flood can fill. */
+  readonly maxFiles: number;
   /** Also print to stderr (the receiver in a terminal or a container). */
   readonly console: boolean;
 }
@@ -72,7 +74,7 @@ export class Log4jsLogger implements Logger {
         pattern: 'yyyy-MM-dd',
         keepFileExt: true,
         maxLogSize: options.rotationBytes,
-        numBackups: 10_000,
+        numBackups: options.maxFiles,
         layout: { type: 'pattern', pattern: '%d{ISO8601_WITH_TZ_OFFSET} %p %m' },
       },
     };

@@ -2,7 +2,7 @@ import type { AuditEvent, AuditLog, AuditQuery } from '../../domain/ports/audit-
 import type { Logger } from '../../domain/ports/logger.js';
 
 /** Events that mean someone was refused or something went wrong: logged as warnings. */
-const WARNINGS = new Set<AuditEvent['type']>(['handshake.failed', 'transfer.failed', 'error', 'ban', 'connection.refused']);
+const WARNINGS = new Set<AuditEvent['type']>(['handshake.failed', 'transfer.failed', 'error', 'ban', 'connection.refused', 'transfer.expired', 'suppressed']);
 
 /** SPEC §6: every audit record goes to the database and to the rotating log file. */
 export class LoggedAuditLog implements AuditLog {
@@ -21,6 +21,10 @@ export class LoggedAuditLog implements AuditLog {
       detail: event.detail,
     });
     await this.store.record(event);
+  }
+
+  pruneBefore(at: number): Promise<number> {
+    return this.store.pruneBefore(at);
   }
 
   query(query: AuditQuery): Promise<AuditEvent[]> {

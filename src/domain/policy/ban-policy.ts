@@ -1,63 +1,97 @@
-// SPEC §5: a ban after ST_FAILED_HANDSHAKE_BAN_THRESHOLD failed handshakes within
-// ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC. Pure: the caller passes the time (the clock port) and the
-// address key; the server refuses banned keys at accept, before any cryptography.
+// Bans (docs/defences.md#bans): a ban after `threshold` offences within `windowMs`. An offence is
+// a failed handshake or a refusal that only a misbehaving sender earns after it (penalties.ts).
+// Repeat offenders are banned for longer each time, like OpenSSH's PerSourcePenalties: the n-th
+// ban in a row lasts banMs * 2^(n-1), at most maxBanMs; a source that stays clean for maxBanMs
+// after its ban ends starts again from banMs. Pure: the caller passes the time and the key.
 
 export interface BanRules {
   readonly threshold: number;
   readonly windowMs: number;
-  /** How long a ban lasts. */
+  /** How long a first ban lasts. */
   readonly banMs: number;
-  /** Bounds memory under a flood from many addresses: the oldest records are forgotten first. */
+  /** The longest ban, however often a source comes back. */
+  readonly maxBanMs: number;
+  /**
+   * Bounds memory under a flood from many addresses, for each of the three tables (offences,
+   * bans, ban history). Offences and history forget the least recent source first; bans forget
+   * the one that ends soonest, so a flood of new sources cannot lift a long ban early.
+   */
   readonly maxTracked: number;
 }
 
 export interface Ban {
   readonly key: string;
   readonly until: number;
-  readonly failures: number;
+  readonly offences: number;
+  /** 1 for a first ban, 2 for the next one after it, and so on. */
+  readonly round: number;
+}
+
+interface History {
+  readonly rounds: number;
+  readonly lastUntil: number;
 }
 
 export class BanPolicy {
-  private readonly failures = new Map<string, number[]>();
-  private readonly bans = new Map<string, number>();
+  private readonly offences = new Map<string, number[]>();
+  private readonly bans = new Map<string, Ban>();
+  private readonly history = new Map<string, History>();
 
   constructor(private readonly rules: BanRules) {
-    if (rules.threshold < 1 || rules.windowMs <= 0 || rules.banMs <= 0 || rules.maxTracked < 1) throw new RangeError('BanPolicy: invalid rules');
+    if (rules.threshold < 1 || rules.windowMs <= 0 || rules.banMs <= 0 || rules.maxBanMs < rules.banMs || rules.maxTracked < 1) {
+      throw new RangeError('BanPolicy: invalid rules');
+    }
   }
 
   /** The ban in force for this key at time now, if any. */
   banned(key: string, now: number): Ban | undefined {
-    const until = this.bans.get(key);
-    if (until === undefined) return undefined;
-    if (now < until) return { key, until, failures: this.rules.threshold };
+    const ban = this.bans.get(key);
+    if (ban === undefined) return undefined;
+    if (now < ban.until) return ban;
     this.bans.delete(key);
     return undefined;
   }
 
-  /** Counts a failed handshake; returns the ban it triggers, if it is the threshold-th in the window. */
-  recordFailure(key: string, now: number): Ban | undefined {
-    const recent = (this.failures.get(key) ?? []).filter((t) => now - t < this.rules.windowMs);
+  /** Counts an offence; returns the ban it triggers, if it is the threshold-th in the window. */
+  recordOffence(key: string, now: number): Ban | undefined {
+    const recent = (this.offences.get(key) ?? []).filter((t) => now - t < this.rules.windowMs);
     recent.push(now);
-    // Re-insert so Map order is least recently failed first, for eviction.
-    this.failures.delete(key);
-    if (recent.length >= this.rules.threshold) {
-      const until = now + this.rules.banMs;
-      this.bans.delete(key);
-      this.bans.set(key, until);
-      this.evict(this.bans);
-      return { key, until, failures: recent.length };
+    // Re-insert so Map order is least recently offending first, for eviction.
+    this.offences.delete(key);
+    if (recent.length < this.rules.threshold) {
+      this.offences.set(key, recent);
+      evictOldest(this.offences, this.rules.maxTracked);
+      return undefined;
     }
-    this.failures.set(key, recent);
-    this.evict(this.failures);
-    return undefined;
+    const past = this.history.get(key);
+    const repeat = past !== undefined && now - past.lastUntil < this.rules.maxBanMs;
+    const round = repeat ? past.rounds + 1 : 1;
+    const until = now + Math.min(this.rules.maxBanMs, this.rules.banMs * 2 ** Math.min(round - 1, 40));
+    const ban: Ban = { key, until, offences: recent.length, round };
+    this.bans.set(key, ban);
+    this.evictSoonestEnding(now);
+    this.history.delete(key);
+    this.history.set(key, { rounds: round, lastUntil: until });
+    evictOldest(this.history, this.rules.maxTracked);
+    return ban;
   }
 
-  /** Keys tracked, for tests of the memory bound. */
+  /** Keys tracked in all tables, for tests of the memory bound. */
   get tracked(): number {
-    return this.failures.size + this.bans.size;
+    return this.offences.size + this.bans.size + this.history.size;
   }
 
-  private evict(map: Map<string, unknown>): void {
-    while (map.size > this.rules.maxTracked) map.delete(map.keys().next().value as string);
+  private evictSoonestEnding(now: number): void {
+    if (this.bans.size <= this.rules.maxTracked) return;
+    for (const [key, ban] of this.bans) if (ban.until <= now) this.bans.delete(key);
+    while (this.bans.size > this.rules.maxTracked) {
+      let soonest: Ban | undefined;
+      for (const ban of this.bans.values()) if (!soonest || ban.until < soonest.until) soonest = ban;
+      this.bans.delete(soonest!.key);
+    }
   }
+}
+
+function evictOldest(map: Map<string, unknown>, max: number): void {
+  while (map.size > max) map.delete(map.keys().next().value as string);
 }

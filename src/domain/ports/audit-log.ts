@@ -1,4 +1,5 @@
-// SPEC §6: everything that happens is recorded, with time, peer address and transfer id.
+// Everything that happens is recorded, with time, peer address and transfer id (docs/defences.md#audit).
+import { peerPrefix } from '../peer-address.js';
 
 export type AuditEventType =
   | 'connection.opened'
@@ -11,7 +12,9 @@ export type AuditEventType =
   | 'transfer.completed'
   | 'transfer.failed'
   | 'error'
-  | 'ban';
+  | 'ban'
+  | 'transfer.expired'
+  | 'suppressed';
 
 export interface AuditEvent {
   readonly type: AuditEventType;
@@ -32,12 +35,14 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
-/** Whether an event's peer address belongs to the address a query asks for. */
+/** Whether an event's peer address belongs to the address a query asks for (exactly, or on any port). */
 export function matchesAddress(eventAddress: string | undefined, address: string): boolean {
-  return eventAddress === address || (eventAddress?.startsWith(`${address}:`) ?? false);
+  return eventAddress === address || (eventAddress?.startsWith(peerPrefix(address)) ?? false);
 }
 
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
+  /** Deletes events older than the time given; returns how many went. */
+  pruneBefore(at: number): Promise<number>;
   query(query: AuditQuery): Promise<AuditEvent[]>;
 }

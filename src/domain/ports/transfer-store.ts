@@ -2,7 +2,8 @@
 // all passing test/contract/transfer-store.contract.ts.
 
 export type TransferRole = 'sender' | 'receiver';
-export type TransferStatus = 'in-progress' | 'completed' | 'failed' | 'interrupted';
+/** expired: incomplete for longer than the receiver keeps partial files; its partial file is gone. */
+export type TransferStatus = 'in-progress' | 'completed' | 'failed' | 'interrupted' | 'expired';
 
 export interface TransferRecord {
   readonly id: string;
@@ -67,5 +68,9 @@ export interface TransferStore {
    */
   recordPieces(id: string, role: TransferRole, pieces: readonly PieceRecord[], update?: TransferUpdate): Promise<void>;
   pieces(id: string, role: TransferRole): Promise<PieceRecord[]>;
+  /** Removes a transfer and its pieces (one refused before any piece arrived leaves no row). */
+  delete(id: string, role: TransferRole): Promise<void>;
+  /** Transfers of this role neither completed nor expired, last updated before the time given; oldest first, at most limit. */
+  listIncomplete(role: TransferRole, updatedBefore: number, limit: number): Promise<TransferRecord[]>;
   close(): Promise<void>;
 }

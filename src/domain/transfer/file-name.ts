@@ -1,13 +1,11 @@
-// SPEC §4: a name from the network is validated, never repaired silently.
+// A name from the network is validated, never repaired silently (docs/receiver.md#names).
 import { utf8 } from '../bytes.js';
 import { fail, ok, type Result } from '../errors.js';
 import { MAX_FILE_NAME_BYTES } from '../limits.js';
 
 // Windows reserves these device names with any extension (CON.txt is still CON).
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
-// C0 and C1 controls, DEL, the Unicode line/paragraph separators, bidi overrides and invisible
-// (zero-width) characters that disguise a name on a terminal.
-const CONTROL_OR_DISGUISE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff]/u;
+import { UNSAFE_CHARACTER } from '../unsafe-characters.js';
 // Characters that look like separators, and that Windows' "best fit" conversion or NFKC-minded
 // tools turn into real ones (U+FF0F becomes "/", U+FF3C becomes "\").
 const LOOKALIKE_SEPARATORS = /[\u2044\u2215\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]/u;
@@ -19,7 +17,7 @@ export function validateFileName(name: string): Result<string> {
   if (name.normalize('NFC') !== name) return fail('E_NAME_INVALID', 'file name is not in Unicode NFC form');
   if (utf8(name).length > MAX_FILE_NAME_BYTES) return fail('E_NAME_INVALID', `file name longer than ${MAX_FILE_NAME_BYTES} bytes`);
   if (/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return fail('E_NAME_INVALID', 'file name has an unpaired surrogate');
-  if (CONTROL_OR_DISGUISE.test(name)) return fail('E_NAME_INVALID', 'file name contains control, escape or direction characters');
+  if (UNSAFE_CHARACTER.test(name)) return fail('E_NAME_INVALID', 'file name contains control, escape or direction characters');
   if (name.includes('/') || name.includes('\\')) return fail('E_NAME_INVALID', 'file name contains a path separator');
   if (LOOKALIKE_SEPARATORS.test(name)) return fail('E_NAME_INVALID', 'file name contains a character that looks like or converts to a path separator');
   if (name === '.' || name === '..') return fail('E_NAME_INVALID', 'file name is a relative directory reference');

@@ -2,13 +2,20 @@
 // feeds events, step() decides, and the returned effects say what I/O to do next.
 import { constantTimeEqual } from '../bytes.js';
 import type { ErrorCode } from '../errors.js';
+import { MAX_PIECE_RETRIES } from '../limits.js';
 import { PieceEncoding, type PieceHeader } from '../wire/messages.js';
 import { pieceRange, type Manifest } from './manifest.js';
 import { PieceSet } from './piece-set.js';
 
 export type ReceiverState =
   | { readonly phase: 'awaiting-manifest' }
-  | { readonly phase: 'receiving'; readonly manifest: Manifest; readonly pieces: PieceSet }
+  | {
+      readonly phase: 'receiving';
+      readonly manifest: Manifest;
+      readonly pieces: PieceSet;
+      /** NACKs sent per piece index: the retry bound holds on this side too. */
+      readonly nacks: Map<number, number>;
+    }
   | { readonly phase: 'finalizing'; readonly manifest: Manifest; readonly pieces: PieceSet; readonly root: Uint8Array }
   | { readonly phase: 'completed'; readonly manifest: Manifest; readonly pieces: PieceSet }
   | { readonly phase: 'failed'; readonly code: ErrorCode; readonly detail: string; readonly manifest?: Manifest };
@@ -17,8 +24,6 @@ export type ReceiverEvent =
   | {
       readonly type: 'manifest';
       readonly manifest: Manifest;
-      /** Bytes free in the output folder. */
-      readonly freeSpace: number;
       /** Whether the final name is already taken in the output folder. */
       readonly nameTaken: boolean;
       /**
@@ -83,22 +88,15 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       const m = event.manifest;
       if (event.nameTaken) return abort(state, 'E_FILE_EXISTS', `a file named "${m.fileName}" already exists in the output folder`);
       if (event.held.length > 0 && !m.resume) return abort(state, 'E_INTERNAL', 'held pieces offered for a transfer that is not a resume');
+      // Room on the disk was reserved before this event (capacity.ts), against the bytes still to come.
       const pieces = new PieceSet(m.pieceCount);
-      let heldBytes = 0;
       for (const p of event.held) {
         if (p.index >= m.pieceCount || pieces.state(p.index) === 'held') return abort(state, 'E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
         pieces.set(p.index, 'held');
         pieces.setHash(p.index, p.hash);
-        heldBytes += pieceRange(m, p.index).length;
-      }
-      // The partial file is sparse: only the bytes still to come need room (a damaged held piece
-      // is written again where its bytes already are).
-      const needed = m.fileSize - heldBytes;
-      if (needed > event.freeSpace) {
-        return abort(state, 'E_INSUFFICIENT_SPACE', `${needed} bytes still to receive exceed the ${event.freeSpace} bytes free`);
       }
       return {
-        state: { phase: 'receiving', manifest: m, pieces },
+        state: { phase: 'receiving', manifest: m, pieces, nacks: new Map() },
         effects: [{ type: 'accept', held: pieces.bitfieldOf('held'), heldHashes: pieces.hashesOf('held') }],
       };
     }
@@ -129,7 +127,13 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       if (event.length !== expected) return abort(state, 'E_PIECE_LENGTH', `piece ${event.index} decoded to ${event.length} bytes, expected ${expected}`);
       if (!constantTimeEqual(event.computedHash, event.declaredHash)) {
         // The record layer authenticated the bytes, so the sender hashed something else than it
-        // sent (its file changed under it): ask again, bounded by the sender's retry limit.
+        // sent (its file changed under it): ask again, at most MAX_PIECE_RETRIES times. A sender
+        // that ignores its own bound is cut off here rather than NACKed for ever.
+        const nacks = (state.nacks.get(event.index) ?? 0) + 1;
+        if (nacks > MAX_PIECE_RETRIES) {
+          return abort(state, 'E_TOO_MANY_RETRIES', `piece ${event.index} failed its hash check ${nacks} times`);
+        }
+        state.nacks.set(event.index, nacks);
         state.pieces.set(event.index, 'missing');
         return { state, effects: [{ type: 'nack', index: event.index, code: 'E_PIECE_HASH' }] };
       }

@@ -1,6 +1,7 @@
 // Whether a manifest may start or continue a transfer on the receiver (issue 4), judged from
 // what the receiver recorded of earlier attempts. Pure: the session looks things up and obeys.
 import { fail, ok, type Result } from '../errors.js';
+import type { TransferStatus } from '../ports/transfer-store.js';
 import type { Manifest } from './manifest.js';
 
 export interface EarlierAttempt {
@@ -8,7 +9,7 @@ export interface EarlierAttempt {
   readonly fileSize: number;
   readonly pieceSize: number;
   readonly pieceCount: number;
-  readonly status: 'in-progress' | 'completed' | 'failed' | 'interrupted';
+  readonly status: TransferStatus;
   readonly peerFingerprint: string | null;
 }
 

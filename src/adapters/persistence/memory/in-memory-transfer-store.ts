@@ -41,5 +41,18 @@ export class InMemoryTransferStore implements TransferStore {
     return [...map.entries()].sort(([a], [b]) => a - b).map(([index, hash]) => ({ index, hash: Uint8Array.from(hash) }));
   }
 
+  async delete(id: string, role: TransferRole): Promise<void> {
+    this.records.delete(`${id}/${role}`);
+    this.pieceMap.delete(`${id}/${role}`);
+  }
+
+  async listIncomplete(role: TransferRole, updatedBefore: number, limit: number): Promise<TransferRecord[]> {
+    return [...this.records.values()]
+      .filter((r) => r.role === role && r.status !== 'completed' && r.status !== 'expired' && r.updatedAt < updatedBefore)
+      .sort((a, b) => a.updatedAt - b.updatedAt)
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+
   async close(): Promise<void> {}
 }

@@ -1,19 +1,26 @@
 // SQLite in one file through TypeORM's better-sqlite3 driver (SPEC §7), in WAL mode so the
 // status command can read while a receiver writes. A PostgreSQL adapter is a sibling of this
 // file returning a DataSource with the same entities and migrations.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SecureTransferError } from '../../../domain/errors.js';
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
 import { ResumeColumns1764500000000 } from './migrations/1764500000000-resume-columns.js';
+import { RetentionIndexes1764600000000 } from './migrations/1764600000000-retention-indexes.js';
 import { AuditSchema, PieceSchema, TransferSchema } from './schemas.js';
 
 export const entities = [TransferSchema, PieceSchema, AuditSchema];
-export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000];
+export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000, RetentionIndexes1764600000000];
 
 export async function openSqliteDataSource(path: string): Promise<DataSource> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The database holds peer addresses, key fingerprints and file names: readable by its owner
+    // only. SQLite gives its -wal and -shm files the mode of the database file.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600); // a database made by an earlier version was 0644
+  }
   const dataSource = new DataSource({
     type: 'better-sqlite3',
     database: path,

@@ -1,5 +1,6 @@
-import { Like, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm';
+import { LessThan, Like, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm';
 import type { AuditEvent, AuditLog, AuditQuery } from '../../../domain/ports/audit-log.js';
+import { peerPrefix } from '../../../domain/peer-address.js';
 import { AuditSchema, type AuditRow } from './schemas.js';
 
 const MAX_DETAIL = 2000;
@@ -24,11 +25,16 @@ export class TypeOrmAuditLog implements AuditLog {
     });
   }
 
+  async pruneBefore(at: number): Promise<number> {
+    const result = await this.rows.delete({ at: LessThan(at) });
+    return result.affected ?? 0;
+  }
+
   async query(query: AuditQuery): Promise<AuditEvent[]> {
     const base: FindOptionsWhere<AuditRow> = query.transferId ? { transferId: query.transferId } : {};
     const address = query.peerAddress;
     if (address !== undefined && /[%_\\]/.test(address)) return []; // no address has LIKE wildcards
-    const where = address === undefined ? base : [{ ...base, peerAddress: address }, { ...base, peerAddress: Like(`${address}:%`) }];
+    const where = address === undefined ? base : [{ ...base, peerAddress: address }, { ...base, peerAddress: Like(`${peerPrefix(address)}%`) }];
     const newest = await this.rows.find({ where, order: { id: 'DESC' }, take: query.limit ?? 1000 });
     return newest.reverse().map((r) => ({
       type: r.type,

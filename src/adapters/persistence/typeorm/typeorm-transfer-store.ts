@@ -1,4 +1,4 @@
-import type { DataSource, Repository } from 'typeorm';
+import { In, LessThan, Not, type DataSource, type Repository } from 'typeorm';
 import { fromHex, toHex } from '../../../domain/bytes.js';
 import type { PieceRecord, TransferRecord, TransferRole, TransferStore, TransferUpdate } from '../../../domain/ports/transfer-store.js';
 import { PieceSchema, TransferSchema, type PieceRow } from './schemas.js';
@@ -44,6 +44,21 @@ export class TypeOrmTransferStore implements TransferStore {
   async pieces(id: string, role: TransferRole): Promise<PieceRecord[]> {
     const rows = await this.pieceRows.find({ where: { transferId: id, role }, order: { index: 'ASC' } });
     return rows.map((r) => ({ index: r.index, hash: fromHex(r.hash) }));
+  }
+
+  async delete(id: string, role: TransferRole): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(PieceSchema).delete({ transferId: id, role });
+      await manager.getRepository(TransferSchema).delete({ id, role });
+    });
+  }
+
+  async listIncomplete(role: TransferRole, updatedBefore: number, limit: number): Promise<TransferRecord[]> {
+    return this.transfers.find({
+      where: { role, status: Not(In(['completed', 'expired'])), updatedAt: LessThan(updatedBefore) },
+      order: { updatedAt: 'ASC' },
+      take: limit,
+    });
   }
 
   private async applyUpdate(transfers: Repository<TransferRecord>, id: string, role: TransferRole, update: TransferUpdate): Promise<void> {
