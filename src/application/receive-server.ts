@@ -110,6 +110,11 @@ export class ReceiveServer {
     await closed;
   }
 
+  /** Bytes of piece buffers lent out or kept idle (diagnostics and tests). */
+  get poolBytes(): number {
+    return this.pool.inUse;
+  }
+
   /** Bytes the receiver promised to transfers in progress and has not yet written. */
   get reservedBytes(): number {
     return this.capacity.reserved;

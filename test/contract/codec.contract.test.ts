@@ -87,6 +87,17 @@ for (const [name, make] of adapters) {
       assert.throws(() => codec.decompress(frame, 150), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
     });
 
+    it('refuses a frame without a content size, as PROTOCOL.md requires, with E_DECOMPRESS', () => {
+      const data = new Uint8Array(randomBytes(200));
+      const frame = Uint8Array.from(codec.compress(data, 3));
+      assert.ok(frame[4]! & 0x20 && (frame[4]! & 0xc0) === 0, 'single segment with a one-byte content size');
+      // The same frame as a streaming compressor writes it: no content size, a window
+      // descriptor in its place (exponent 0: a 1 KiB window, enough for 200 bytes).
+      frame[4] = frame[4]! & ~0x20;
+      frame[5] = 0;
+      assert.throws(() => codec.decompress(frame, 16_384), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS' && /content size/.test(e.message));
+    });
+
     it('compresses a largest piece (2 MiB) of text and of random data at its maximum level', () => {
       const text = new TextEncoder().encode('GET /index.html 200 '.repeat(110_000)).subarray(0, 2 * 1024 * 1024);
       const random = new Uint8Array(randomBytes(2 * 1024 * 1024));

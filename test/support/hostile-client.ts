@@ -6,10 +6,12 @@ import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-prim
 import { TcpConnection } from '../../src/adapters/tcp/tcp-connection.js';
 import { initiatorHandshake } from '../../src/application/handshake.js';
 import { SecureChannel } from '../../src/application/secure-channel.js';
+import type { KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import type { Connection } from '../../src/domain/ports/transport.js';
 import { encodeManifest, pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../../src/domain/transfer/transfer-id.js';
-import { MessageType, maxAcceptBodyFor } from '../../src/domain/wire/messages.js';
+import { transferRootInput } from '../../src/domain/transfer/transfer-root.js';
+import { encodePieceHeader, encodeTransferComplete, MessageType, maxAcceptBodyFor, PieceEncoding } from '../../src/domain/wire/messages.js';
 
 export const crypto = new NodeCryptoPrimitives();
 
@@ -87,21 +89,48 @@ export function testManifest(over: Partial<Manifest> = {}): Manifest {
 }
 
 /** A full handshake carrying the given manifest bytes; resolves with the channel after ACCEPT (or the refusal). */
-export async function handshakeWith(localAddress: string, port: number, manifestBytes: Uint8Array) {
+export async function handshakeWith(localAddress: string, port: number, manifestBytes: Uint8Array, key: KeyPair = crypto.generateKeyPair()) {
   const connection = await connectFrom(localAddress, port);
   const channel = new SecureChannel(connection);
-  const handshake = initiatorHandshake(channel, crypto, crypto.generateKeyPair());
+  const handshake = initiatorHandshake(channel, crypto, key);
   await handshake.start();
   await handshake.finish(manifestBytes);
   return { connection, channel };
 }
 
 /** Handshake with a valid manifest and wait for ACCEPT. */
-export async function acceptedTransfer(localAddress: string, port: number, manifest = testManifest()) {
-  const session = await handshakeWith(localAddress, port, encodeManifest(manifest));
+export async function acceptedTransfer(localAddress: string, port: number, manifest = testManifest(), key?: KeyPair) {
+  const session = await handshakeWith(localAddress, port, encodeManifest(manifest), key);
   const first = await session.channel.readMessage({ maxPieceBody: 0, maxAcceptBody: maxAcceptBodyFor(manifest.pieceCount) });
   if (first.type !== 'accept') throw new Error(`expected ACCEPT, got ${first.type}`);
   return { ...session, manifest };
 }
 
 export { MessageType };
+
+/** The next message after ACCEPT, or the CLOSE that refused it; undefined when the connection just ended. */
+export async function nextMessage(channel: SecureChannel, manifest: Manifest) {
+  try {
+    return await channel.readMessage({ maxPieceBody: 0, maxAcceptBody: maxAcceptBodyFor(manifest.pieceCount) });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends every piece of data (raw) and TRANSFER_COMPLETE with the right root; resolves with the receiver's answer. */
+export async function sendWhole(channel: SecureChannel, manifest: Manifest, data: Uint8Array, held: ReadonlySet<number> = new Set()) {
+  const hashes = new Uint8Array(32 * manifest.pieceCount);
+  for (let i = 0; i < manifest.pieceCount; i++) {
+    const start = i * manifest.pieceSize;
+    const bytes = data.subarray(start, Math.min(data.length, start + manifest.pieceSize));
+    const hash = crypto.sha256(bytes);
+    hashes.set(hash, 32 * i);
+    if (held.has(i)) continue;
+    await channel.sendMessages([encodePieceHeader({ index: i, offset: start, rawLength: bytes.length, encoding: PieceEncoding.RAW, hash }, bytes.length), bytes]);
+  }
+  await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(manifest.fileSize, hashes)))]);
+  for (;;) {
+    const m = await nextMessage(channel, manifest);
+    if (!m || m.type !== 'ack') return m;
+  }
+}

@@ -172,7 +172,7 @@ export class NodeReceiveFolder implements ReceiveFolder {
       await link(partial, final);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new SecureTransferError('E_FILE_EXISTS', `"${name}" appeared in the output folder during the transfer; the data stays in ${partial}`);
+        throw new SecureTransferError('E_FILE_EXISTS', `"${name}" appeared in the output folder during the transfer; the data stays in the partial file of ${transferId}`);
       }
       throw ioError(`cannot move the partial file to ${name}`, e);
     }
