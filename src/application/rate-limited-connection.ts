@@ -46,10 +46,14 @@ export class RateLimitedConnection implements Connection {
 
   /**
    * Charges bytes that did not cross the wire but cost as much (what decompression added before
-   * a write): the next read waits for them too.
+   * a write), and waits until the bucket has paid for them: many small compressed pieces can
+   * arrive in one read, so the wait cannot be left to the next read.
    */
-  charge(n: number): void {
-    if (n > 0) this.debt = Math.max(this.debt, this.bucket.take(n, this.clock.now()));
+  async charge(n: number): Promise<void> {
+    if (n <= 0) return;
+    const wait = this.bucket.take(n, this.clock.now());
+    if (wait > 0) await this.clock.sleep(wait);
+    this.debt = 0; // the wait paid every token owed, those of the last read included
   }
 
   write(bytes: Uint8Array, onReleased?: () => void): Promise<void> {

@@ -1,6 +1,6 @@
 // One connection on the receiver: handshake, manifest, admission, pieces, whole-file check, final
 // name. Everything the peer does wrong ends as a CLOSE with a reason, a failed transfer record
-// and an audit event; nothing it sends reaches the final name unverified (docs/receiver.md), and
+// and an audit event; nothing it sends reaches the final name unverified (docs/defences.md), and
 // what it may take of the receiver is bounded (docs/defences.md).
 import { constantTimeEqual } from '../domain/bytes.js';
 import { SecureTransferError, type ErrorCode, type Result } from '../domain/errors.js';
@@ -119,6 +119,8 @@ export class ReceiveSession {
   private createdHere = false;
   /** Pieces this session wrote. */
   private piecesWritten = 0;
+  /** Bytes decompression added: they count as progress and against the rate limit like bytes read. */
+  private inflated = 0;
   /** Set once the transfer has a database record: failures after that are transfer failures. */
   private recorded = false;
   /** The current piece's decoded bytes, between decode-piece and store-piece. */
@@ -330,7 +332,7 @@ export class ReceiveSession {
    */
   private startProgressRule(): void {
     const { clock } = this.deps;
-    const moved = () => this.raw.bytesRead + this.raw.bytesWritten;
+    const moved = () => this.raw.bytesRead + this.raw.bytesWritten + this.inflated;
     const rule = new ProgressRule(this.limits.progress, clock.now(), moved());
     this.progressTimer = setInterval(() => {
       const slow = rule.check(clock.now(), moved());
@@ -525,7 +527,8 @@ export class ReceiveSession {
             if (data.buffer !== into.buffer) this.returnBody(into);
             // The rate limit holds for bytes written as well as read: what decompression adds
             // is charged too, so pieces of zeros cost the sender what they cost the disk.
-            this.limiter?.charge(data.length - p.data.length);
+            this.inflated += data.length - p.data.length;
+            await this.limiter?.charge(data.length - p.data.length);
           } else {
             data = p.data;
           }

@@ -57,7 +57,7 @@ export function viewOf(bytes: Uint8Array): DataView {
 
 const utf8Encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF stays in the text, so a name that starts with one is refused rather than
-// silently repaired (docs/receiver.md#names).
+// silently repaired (docs/defences.md#names).
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(text: string): Uint8Array {

@@ -1,6 +1,6 @@
 // Values from the network are escaped before they reach a log line or a terminal, so a file name
 // cannot forge log lines (\n), drive the terminal (ESC sequences) or reorder what is shown (bidi
-// controls): every character of the unsafe classes becomes \uXXXX (docs/receiver.md#names).
+// controls): every character of the unsafe classes becomes \uXXXX (docs/defences.md#names).
 import { UNSAFE_CHARACTERS } from './unsafe-characters.js';
 
 export function escapeText(text: string): string {

@@ -1,5 +1,5 @@
 // Characters that must never reach a file name, a log line or a terminal as they are
-// (docs/receiver.md#names), named by Unicode's own classes rather than a hand list, so a code
+// (docs/defences.md#names), named by Unicode's own classes rather than a hand list, so a code
 // point the list forgot (U+061C ARABIC LETTER MARK was one) cannot slip through:
 // - Cc: C0 and C1 controls and DEL (terminal escapes, line breaks that forge log lines);
 // - Cf: format characters (bidi marks and overrides, zero-width joiners, U+FEFF, U+00AD);

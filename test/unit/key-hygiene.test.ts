@@ -94,3 +94,50 @@ describe('key hygiene at the session level', () => {
     assert.deepEqual(receiverSpy.nonZero(), []);
   });
 });
+
+/** Whether needle occurs anywhere in haystack. */
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+describe("key hygiene in Node's shared buffer pool", () => {
+  it('leaves no private key bytes in the pool after a handshake', async () => {
+    // Small Buffers are cut from one shared slab (Buffer.poolSize) that is never wiped: a key
+    // copied there stays readable until other buffers happen to overwrite it. A slab big enough
+    // for the whole exchange makes every copy findable.
+    const poolSize = Buffer.poolSize;
+    Buffer.poolSize = 8 * 1024 * 1024;
+    Buffer.allocUnsafe(poolSize); // does not fit the old slab: the next small Buffer starts a new one
+    const slab = Buffer.allocUnsafe(1).buffer;
+    const secrets: Uint8Array[] = [];
+    class KeepingKeys extends NodeCryptoPrimitives {
+      override generateKeyPair(): KeyPair {
+        const pair = super.generateKeyPair();
+        secrets.push(Uint8Array.from(pair.privateKey));
+        return pair;
+      }
+    }
+    try {
+      const plain = new NodeCryptoPrimitives();
+      const hostKey = plain.generateKeyPair();
+      const clientKey = plain.generateKeyPair();
+      secrets.push(Uint8Array.from(hostKey.privateKey), Uint8Array.from(clientKey.privateKey));
+      const receiver = await startInProcessReceiver({ crypto: new KeepingKeys(), hostKey });
+      const file = join(receiver.dir, '..', `pool-${process.pid}.bin`);
+      writeFileSync(file, new Uint8Array(100_000).fill(3));
+      const outcome = await sendInProcess(receiver.port, file, { crypto: new KeepingKeys(), clientKey });
+      await receiver.stop();
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      assert.equal(Buffer.allocUnsafe(1).buffer, slab, 'the exchange stayed within one slab');
+      assert.ok(secrets.length >= 4, 'two static and at least two ephemeral keys');
+      const pool = new Uint8Array(slab);
+      secrets.forEach((key, i) => assert.equal(contains(pool, key), false, `private key #${i} found in the buffer pool`));
+    } finally {
+      Buffer.poolSize = poolSize;
+    }
+  });
+});

@@ -1,4 +1,4 @@
-// A name from the network is validated, never repaired silently (docs/receiver.md#names).
+// A name from the network is validated, never repaired silently (docs/defences.md#names).
 import { utf8 } from '../bytes.js';
 import { fail, ok, type Result } from '../errors.js';
 import { MAX_FILE_NAME_BYTES } from '../limits.js';
