@@ -11,7 +11,7 @@ import { addressKey } from '../domain/policy/address-key.js';
 import { BanPolicy, type BanRules } from '../domain/policy/ban-policy.js';
 import { ReceiverCapacity, type CapacityRules } from '../domain/policy/capacity.js';
 import { MemoryBudget } from '../domain/policy/memory-budget.js';
-import { transfersToExpire } from '../domain/policy/partial-expiry.js';
+import { orphanPartials, transfersToExpire } from '../domain/policy/partial-expiry.js';
 import { isOffence } from '../domain/policy/penalties.js';
 import { dropStartup, type StartupRules } from '../domain/policy/startup-throttle.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
@@ -139,6 +139,17 @@ export class ReceiveServer {
         const detail = `incomplete for longer than ${Math.round(this.options.partialRetentionMs / 1000)} s (last activity ${new Date(t.updatedAt).toISOString()}): partial file removed`;
         await store.update(t.id, 'receiver', { status: 'expired', errorCode: 'E_EXPIRED', errorDetail: detail, updatedAt: now });
         await this.audit.record({ type: 'transfer.expired', at: now, transferId: t.id, peerAddress: t.peerAddress, code: 'E_EXPIRED', detail: `"${t.fileName}" ${detail}` });
+      }
+      const partials = await folder.listPartials();
+      const owners = new Map<string, boolean>();
+      for (const p of partials) {
+        if (now - p.modifiedAt < this.options.partialRetentionMs) continue;
+        const t = await store.get(p.transferId, 'receiver');
+        owners.set(p.transferId, this.capacity.isClaimed(p.transferId) || (t !== undefined && t.status !== 'completed' && t.status !== 'expired'));
+      }
+      for (const orphan of orphanPartials(partials, now, this.options.partialRetentionMs, (id) => owners.get(id) ?? true).slice(0, EXPIRE_BATCH)) {
+        await folder.discardPartial(orphan.transferId);
+        await this.audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
       }
       const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
       if (pruned > 0) logger.info('audit events pruned', { count: pruned });

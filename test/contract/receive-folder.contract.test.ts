@@ -34,6 +34,18 @@ const transferId = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0'
 
 for (const directWrites of [true, false]) {
   describe(`receive folder contract: ${directWrites ? 'direct writes' : 'buffered writes'}`, () => {
+    it('lists its partial files by transfer id, and nothing else', async () => {
+      const dir = mkdtempSync(join(root, 'list-'));
+      const folder = new NodeReceiveFolder(dir, { directWrites });
+      const id = transferId();
+      await (await folder.openPartial(id, true)).close();
+      closeSync(openSync(join(dir, '.securetransfer-not-a-uuid.part'), 'w'));
+      closeSync(openSync(join(dir, 'final.bin'), 'w'));
+      const listed = await folder.listPartials();
+      assert.deepEqual(listed.map((p) => p.transferId), [id]);
+      assert.ok(Math.abs(listed[0]!.modifiedAt - Date.now()) < 60_000);
+    });
+
     it('reads back every piece written out of order, the unaligned last one included', async () => {
       const folder = new NodeReceiveFolder(mkdtempSync(join(root, 'out-')), { directWrites });
       const id = transferId();

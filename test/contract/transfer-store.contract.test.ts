@@ -10,7 +10,7 @@ import { TypeOrmAuditLog } from '../../src/adapters/persistence/typeorm/typeorm-
 import { TypeOrmTransferStore } from '../../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
 import type { AuditLog } from '../../src/domain/ports/audit-log.js';
 import type { TransferRecord, TransferStore } from '../../src/domain/ports/transfer-store.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -23,9 +23,12 @@ interface Adapters {
 const factories: [string, () => Promise<Adapters>][] = [
   ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), close: async () => undefined })],
   [
-    'typeorm-sqlite (file, WAL, migrations)',
+    'typeorm-sqlite (file, WAL, migrations, readable by its owner only)',
     async () => {
-      const ds: DataSource = await openSqliteDataSource(join(mkdtempSync(join(tmpdir(), 'st-db-')), 'test.db'));
+      const path = join(mkdtempSync(join(tmpdir(), 'st-db-')), 'test.db');
+      const ds: DataSource = await openSqliteDataSource(path);
+      // Peer addresses, fingerprints and names: no one else on the machine reads them.
+      assert.equal(statSync(path).mode & 0o777, 0o600);
       return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), close: () => ds.destroy() };
     },
   ],

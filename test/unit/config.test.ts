@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/bootstrap/config.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
 
-describe('configuration from the environment (SPEC §2)', () => {
+describe('configuration from the environment', () => {
   it('has the defaults of the spec', () => {
     const c = loadConfig({ HOME: '/home/x' });
     assert.equal(c.host, '0.0.0.0');
@@ -20,6 +20,32 @@ describe('configuration from the environment (SPEC §2)', () => {
     assert.match(c.dbPath, /securetransfer\.db$/);
     assert.match(c.logPath, /logs\/securetransfer\.log$/);
     assert.equal(c.knownHostsPath, '/home/x/.securetransfer/known_hosts');
+  });
+
+  it('has the defences of docs/defences.md by default', () => {
+    const c = loadConfig({ HOME: '/home/x' });
+    assert.deepEqual(c.startups, { start: 64, rate: 30, full: 256 });
+    assert.equal(c.maxHandshakesPerIp, 3);
+    assert.equal(c.maxSessions, 64);
+    assert.equal(c.maxTransfersPerKey, 8);
+    assert.equal(c.minFreeSpace, 1024 ** 3);
+    assert.equal(c.maxReceiveMemory, 256 * 1024 ** 2);
+    assert.equal(c.partialRetentionSec, 7 * 86400);
+    assert.equal(c.auditRetentionSec, 90 * 86400);
+    assert.equal(c.maxBanDurationSec, 86400);
+    assert.equal(c.logMaxFiles, 20);
+  });
+
+  it("reads ST_MAX_STARTUPS as OpenSSH's start:rate:full, or one number for full", () => {
+    assert.deepEqual(loadConfig({ ST_MAX_STARTUPS: '10:30:100' }).startups, { start: 10, rate: 30, full: 100 });
+    assert.deepEqual(loadConfig({ ST_MAX_STARTUPS: '50' }).startups, { start: 50, rate: 100, full: 50 });
+    for (const bad of ['100:30:10', '10:130:100', '0:30:100', '10:30', 'many']) {
+      assert.throws(() => loadConfig({ ST_MAX_STARTUPS: bad }), new RegExp(`ST_MAX_STARTUPS="${bad}" is invalid: expected start:rate:full`));
+    }
+  });
+
+  it('refuses a longest ban shorter than the first ban', () => {
+    assert.throws(() => loadConfig({ ST_BAN_DURATION_SEC: '3600', ST_MAX_BAN_DURATION_SEC: '60' }), /ST_MAX_BAN_DURATION_SEC=60 is invalid: expected at least ST_BAN_DURATION_SEC/);
   });
 
   it('accepts sizes with units and durations', () => {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { ReceiverCapacity } from '../../src/domain/policy/capacity.js';
 import { EventCoalescer } from '../../src/domain/policy/event-coalescer.js';
 import { MemoryBudget } from '../../src/domain/policy/memory-budget.js';
-import { transfersToExpire } from '../../src/domain/policy/partial-expiry.js';
+import { orphanPartials, transfersToExpire } from '../../src/domain/policy/partial-expiry.js';
 import { isOffence } from '../../src/domain/policy/penalties.js';
 import { ProgressRule } from '../../src/domain/policy/progress-rule.js';
 import { dropStartup } from '../../src/domain/policy/startup-throttle.js';
@@ -170,6 +170,17 @@ describe('partial expiry', () => {
       transfersToExpire(t, 7 * day, 7 * day, (id) => id === 'busy').map((x) => x.id),
       ['old'],
     );
+  });
+});
+
+describe('orphan partial files', () => {
+  it('removes those older than the retention that no incomplete transfer owns', () => {
+    const partials = [
+      { transferId: 'orphan', modifiedAt: 0 },
+      { transferId: 'owned', modifiedAt: 0 },
+      { transferId: 'young', modifiedAt: 900 },
+    ];
+    assert.deepEqual(orphanPartials(partials, 1_000, 500, (id) => id === 'owned').map((p) => p.transferId), ['orphan']);
   });
 });
 

@@ -2,7 +2,7 @@
 // loopback and the file system, with in-memory persistence and, where time matters, a clock the
 // test sets (docs/defences.md).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -68,6 +68,30 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       clock.at = 17 * DAY;
       await r.server.maintain();
       assert.deepEqual(partials(dir), [], 'the second one expires a week after its last activity');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('removes partial files no incomplete transfer owns once they are older than the retention', async () => {
+    const now = Date.now();
+    const store = new InMemoryTransferStore();
+    const dir = mkdtempSync(join(tmpdir(), 'st-orphans-'));
+    const ids = ['33333333-3333-4333-8333-333333333333', '44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555', '66666666-6666-4666-8666-666666666666'];
+    const [orphan, recent, owned, completed] = ids.map((id) => join(dir, `.securetransfer-${id}.part`)) as [string, string, string, string];
+    for (const path of [orphan, recent, owned, completed]) writeFileSync(path, 'x');
+    const eightDaysAgo = new Date(now - 8 * DAY);
+    for (const path of [orphan, owned, completed]) utimesSync(path, eightDaysAgo, eightDaysAgo);
+    const row = (id: string, status: TransferRecord['status']): TransferRecord => ({
+      id, role: 'receiver', fileName: `${id}.bin`, localPath: dir, fileSize: 1, pieceSize: 16384, pieceCount: 1, compression: 'zstd', status, piecesDone: 0, bytesDone: 0, wireBytes: 0,
+      peerAddress: '127.0.0.1:1', peerFingerprint: 'SHA256:x', createdAt: now, updatedAt: now, completedAt: null, errorCode: null, errorDetail: null, sourceModifiedAt: null, attempts: 1,
+    });
+    await store.create(row(ids[2]!, 'interrupted')); // touched recently: its partial file stays
+    await store.create(row(ids[3]!, 'completed')); // a completed transfer owns no partial file
+    const r = await startInProcessReceiver({ clock: new SetClock(now), store, dir, server: { partialRetentionMs: 7 * DAY } });
+    try {
+      assert.deepEqual(partials(dir).sort(), [`.securetransfer-${ids[1]}.part`, `.securetransfer-${ids[2]}.part`].sort());
+      assert.equal(r.audit.events.filter((e) => e.type === 'transfer.expired').length, 2);
     } finally {
       await r.stop();
     }

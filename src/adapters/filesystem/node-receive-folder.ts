@@ -2,7 +2,7 @@
 // (never the peer's name), and reaches its final name only through link(2), which fails instead
 // of replacing an existing file and does not follow a symlink planted at the final name.
 import { constants, mkdirSync } from 'node:fs';
-import { link, lstat, open, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, readdir, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
@@ -185,6 +185,20 @@ export class NodeReceiveFolder implements ReceiveFolder {
       await dir.close();
     }
     return final;
+  }
+
+  async listPartials(): Promise<{ transferId: string; modifiedAt: number }[]> {
+    const found: { transferId: string; modifiedAt: number }[] = [];
+    for (const name of await readdir(this.path)) {
+      const m = /^\.securetransfer-(.+)\.part$/.exec(name);
+      if (!m || !isTransferId(m[1]!)) continue;
+      try {
+        found.push({ transferId: m[1]!, modifiedAt: (await lstat(join(this.path, name))).mtimeMs });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+    return found;
   }
 
   async discardPartial(transferId: string): Promise<void> {

@@ -11,3 +11,17 @@ export interface IncompleteTransfer {
 export function transfersToExpire<T extends IncompleteTransfer>(candidates: readonly T[], now: number, retentionMs: number, inUse: (id: string) => boolean): T[] {
   return candidates.filter((t) => now - t.updatedAt >= retentionMs && !inUse(t.id));
 }
+
+export interface PartialOnDisk {
+  readonly transferId: string;
+  readonly modifiedAt: number;
+}
+
+/**
+ * Partial files that no incomplete transfer owns (left by a crash between the file and its
+ * record, by an earlier version, or by hand), once older than the retention: they are removed
+ * too, so nothing under the partial prefix lives for ever.
+ */
+export function orphanPartials(partials: readonly PartialOnDisk[], now: number, retentionMs: number, ownedByIncomplete: (id: string) => boolean): PartialOnDisk[] {
+  return partials.filter((p) => now - p.modifiedAt >= retentionMs && !ownedByIncomplete(p.transferId));
+}

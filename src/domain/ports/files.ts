@@ -40,4 +40,6 @@ export interface ReceiveFolder {
   /** Moves the partial file to its final name without ever replacing an existing file; returns the final path. */
   finalize(transferId: string, name: string): Promise<string>;
   discardPartial(transferId: string): Promise<void>;
+  /** The partial files in the folder, by transfer id, with their last modification (ms since the epoch). */
+  listPartials(): Promise<{ readonly transferId: string; readonly modifiedAt: number }[]>;
 }
