@@ -8,6 +8,7 @@ import { ZstdCodecAdapter } from '../adapters/codec/zstd-codec.js';
 import { ZstdNapiCodec } from '../adapters/codec/zstd-napi-codec.js';
 import { Log4jsLogger } from '../adapters/logging/log4js-logger.js';
 import { LoggedAuditLog } from '../adapters/logging/logged-audit-log.js';
+import { openPostgresDataSource } from '../adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmTransferStore } from '../adapters/persistence/typeorm/typeorm-transfer-store.js';
@@ -57,9 +58,10 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
       )
       .inSingletonScope()
       .onDeactivation((logger) => logger.shutdown());
-    // The database is the one binding a PostgreSQL adapter replaces (SPEC §7).
+    // The database is the one binding that changes between SQLite and PostgreSQL: the stores on
+    // top of it are the same TypeORM adapters, passing the same contract suite.
     bind(TOKENS.DataSource)
-      .toResolvedValue(() => openSqliteDataSource(config.dbPath))
+      .toResolvedValue(() => (config.database.kind === 'postgres' ? openPostgresDataSource(config.database.url) : openSqliteDataSource(config.dbPath)))
       .inSingletonScope()
       .onDeactivation(async (ds) => {
         if (ds.isInitialized) await ds.destroy();

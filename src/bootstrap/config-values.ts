@@ -46,6 +46,21 @@ export function parseStartups(text: string): Parsed<{ start: number; rate: numbe
   return { value: rules };
 }
 
+/** DB_URL: empty or unset for SQLite, a postgres:// URL, or 'postgres' for the libpq variables. */
+export function parseDatabase(text: string): Parsed<{ kind: 'sqlite' } | { kind: 'postgres'; url: string | undefined }> {
+  if (text === 'sqlite') return { value: { kind: 'sqlite' } };
+  if (text === 'postgres') return { value: { kind: 'postgres', url: undefined } };
+  if (/^postgres(ql)?:\/\/\S*$/.test(text)) {
+    try {
+      new URL(text);
+      return { value: { kind: 'postgres', url: text } };
+    } catch {
+      // falls through to the rule
+    }
+  }
+  return { expected: "a postgres:// or postgresql:// URL, or 'postgres' to use the PG* variables" };
+}
+
 export function parseInteger(text: string, min: number, max: number): Parsed<number> {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) return { expected: `a whole number from ${min} to ${max}` };

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
 import type { StartupRules } from '../domain/policy/startup-throttle.js';
-import { atLeast, nonEmpty, oneOf, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
+import { atLeast, nonEmpty, oneOf, parseDatabase, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
 
 export type CryptoChoice = 'openssl' | 'node' | 'noble';
 export type CodecChoice = 'napi' | 'codec';
@@ -44,6 +44,11 @@ export interface Config {
   readonly logRotationBytes: number;
   readonly logRetentionSec: number;
   readonly dbPath: string;
+  /**
+   * DB_URL: PostgreSQL instead of SQLite. A postgres:// URL, or 'postgres' alone to take the
+   * connection from the libpq variables (PGHOST, PGUSER, ...); undefined keeps SQLite at dbPath.
+   */
+  readonly database: { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string | undefined };
   readonly outputDir: string;
   readonly handshakeTimeoutSec: number;
   readonly idleTimeoutSec: number;
@@ -106,6 +111,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logRotationBytes: read('ST_LOG_ROTATION', '10MB', positiveSize),
     logRetentionSec: read('ST_LOG_RETENTION', '7 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
     dbPath,
+    database: read('DB_URL', 'sqlite', parseDatabase),
     outputDir: path('ST_OUTPUT_DIR', 'received'),
     handshakeTimeoutSec: read('ST_HANDSHAKE_TIMEOUT_SEC', '10', (v) => parseInteger(v, 1, 3600)),
     idleTimeoutSec: read('ST_IDLE_TIMEOUT_SEC', '60', (v) => parseInteger(v, 1, 86400)),

@@ -1,10 +1,11 @@
-// Every TransferStore and AuditLog adapter passes the same suite: a PostgreSQL adapter is
-// added to this list and must pass it unchanged.
+// Every TransferStore and AuditLog adapter passes the same suite with the same assertions: in
+// memory, SQLite in a file, and a real PostgreSQL server started for the suite.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { InMemoryAuditLog } from '../../src/adapters/persistence/memory/in-memory-audit-log.js';
 import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
+import { openPostgresDataSource } from '../../src/adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../../src/adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../../src/adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmTransferStore } from '../../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
@@ -13,6 +14,7 @@ import type { TransferRecord, TransferStore } from '../../src/domain/ports/trans
 import { mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { startPostgres } from '../support/postgres.js';
 
 interface Adapters {
   store: TransferStore;
@@ -30,6 +32,21 @@ const factories: [string, () => Promise<Adapters>][] = [
       // Peer addresses, fingerprints and names: no one else on the machine reads them.
       assert.equal(statSync(path).mode & 0o777, 0o600);
       return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), close: () => ds.destroy() };
+    },
+  ],
+  [
+    'typeorm-postgres (a real server, migrations)',
+    async () => {
+      const server = await startPostgres();
+      const ds = await openPostgresDataSource(server.url);
+      return {
+        store: new TypeOrmTransferStore(ds),
+        audit: new TypeOrmAuditLog(ds),
+        close: async () => {
+          await ds.destroy();
+          server.stop();
+        },
+      };
     },
   ],
 ];

@@ -1,17 +1,11 @@
-// SQLite in one file through TypeORM's better-sqlite3 driver (SPEC §7), in WAL mode so the
-// status command can read while a receiver writes. A PostgreSQL adapter is a sibling of this
-// file returning a DataSource with the same entities and migrations.
+// SQLite in one file through TypeORM's better-sqlite3 driver, in WAL mode so the status command
+// can read while a receiver writes; the default store. postgres-data-source.ts is its sibling
+// for receivers that share one database.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SecureTransferError } from '../../../domain/errors.js';
-import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
-import { ResumeColumns1764500000000 } from './migrations/1764500000000-resume-columns.js';
-import { RetentionIndexes1764600000000 } from './migrations/1764600000000-retention-indexes.js';
-import { AuditSchema, PieceSchema, TransferSchema } from './schemas.js';
-
-export const entities = [TransferSchema, PieceSchema, AuditSchema];
-export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000, RetentionIndexes1764600000000];
+import { entities, migrations } from './schema-set.js';
 
 export async function openSqliteDataSource(path: string): Promise<DataSource> {
   if (path !== ':memory:') {
