@@ -17,6 +17,7 @@ export class BufferPool {
   /** Buffers handed out and not yet given back: only these are taken back, and only once. */
   private readonly lent = new Set<ArrayBufferLike>();
   private waiters: (() => void)[] = [];
+  private lentBytes = 0;
 
   constructor(limitBytes: number) {
     this.budget = new MemoryBudget(limitBytes);
@@ -28,6 +29,7 @@ export class BufferPool {
     if (spare) {
       this.spareBytes -= size;
       this.lent.add(spare.buffer);
+      this.lentBytes += size;
       return spare;
     }
     // Idle buffers of other sizes give way to one that is needed now.
@@ -36,6 +38,7 @@ export class BufferPool {
     }
     const buffer = new Uint8Array(size);
     this.lent.add(buffer.buffer);
+    this.lentBytes += size;
     return buffer;
   }
 
@@ -43,6 +46,7 @@ export class BufferPool {
   give(view: Uint8Array): void {
     if (!this.lent.delete(view.buffer)) return;
     const buffer = new Uint8Array(view.buffer);
+    this.lentBytes -= buffer.length;
     if (this.spareBytes + buffer.length <= this.budget.limit * SPARE_SHARE) {
       const list = this.spares.get(buffer.length) ?? [];
       list.push(buffer);
@@ -74,6 +78,11 @@ export class BufferPool {
       }, timeoutMs);
       this.waiters.push(wake);
     });
+  }
+
+  /** Bytes lent out now. */
+  get lentOut(): number {
+    return this.lentBytes;
   }
 
   /** Bytes lent out or kept idle. */

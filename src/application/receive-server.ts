@@ -47,12 +47,18 @@ const PIECE_STATE_BYTES = 33;
 /** Piece state may take this share of the memory budget; buffers the rest. */
 const PIECE_STATE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
+/** The share of the piece-state budget the transfers of one source may hold. */
+const MAX_PIECE_STATE_SHARE_PER_SOURCE = 0.5;
+/** Connections draining a CLOSE at once; beyond it a CLOSE is sent and the socket closed at once. */
+const MAX_LINGERING = 256;
 /** Transfers expired per maintenance round, so one round never runs long. */
 const EXPIRE_BATCH = 200;
 
 interface Source {
   connections: number;
   handshakes: number;
+  /** Piece-state bytes this source's transfers hold. */
+  pieceState: number;
 }
 
 export class ReceiveServer {
@@ -67,6 +73,8 @@ export class ReceiveServer {
   private readonly audit: ServerAudit;
   private readonly deps: ReceiveSessionDeps;
   private handshakes = 0;
+  /** Sessions draining after their CLOSE. */
+  private lingering = 0;
   private maintenance: NodeJS.Timeout | undefined;
   private maintaining: Promise<void> | undefined;
 
@@ -91,6 +99,7 @@ export class ReceiveServer {
       host: this.options.host,
       port: this.options.port,
       onConnection: (connection) => this.accept(connection),
+      onError: (e) => this.deps.logger.error('a connection could not be accepted', { reason: e.message }),
     });
     this.maintenance = setInterval(() => void this.maintain(), this.options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_MS);
     this.maintenance.unref();
@@ -110,9 +119,19 @@ export class ReceiveServer {
     await closed;
   }
 
+  /** Sources with connections, handshakes or transfers in progress (tests of the memory bound). */
+  get trackedSources(): number {
+    return this.sources.size;
+  }
+
   /** Bytes of piece buffers lent out or kept idle (diagnostics and tests). */
   get poolBytes(): number {
     return this.pool.inUse;
+  }
+
+  /** Bytes of piece buffers lent out to sessions now. */
+  get lentPoolBytes(): number {
+    return this.pool.lentOut;
   }
 
   /** Bytes the receiver promised to transfers in progress and has not yet written. */
@@ -162,7 +181,7 @@ export class ReceiveServer {
   private source(key: string): Source {
     let s = this.sources.get(key);
     if (!s) {
-      s = { connections: 0, handshakes: 0 };
+      s = { connections: 0, handshakes: 0, pieceState: 0 };
       this.sources.set(key, s);
     }
     return s;
@@ -190,9 +209,17 @@ export class ReceiveServer {
     let handshaking = true;
     let slotHeld = true;
     const claimed = new Set<string>();
+    // The source's entry goes once nothing of it is left, whichever release comes last.
+    const forgetIfIdle = () => {
+      if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source) this.sources.delete(key);
+    };
     const host: SessionHost = {
       admit: (claim) => {
         const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
+        // One source never holds more than half of it, however lenient its sessions' pace.
+        if (source.pieceState + stateBytes > this.pieceState.limit * MAX_PIECE_STATE_SHARE_PER_SOURCE) {
+          return { ok: false, code: 'E_BUSY', detail: `the transfers from ${key} already hold their share of the receiver's memory for transfer state` };
+        }
         if (!this.pieceState.take(stateBytes)) {
           return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${this.pieceState.inUse} of ${this.pieceState.limit} bytes)` };
         }
@@ -202,6 +229,7 @@ export class ReceiveServer {
           return admitted;
         }
         claimed.add(claim.transferId);
+        source.pieceState += stateBytes;
         return admitted;
       },
       wrote: (transferId, bytes) => this.capacity.wrote(transferId, bytes),
@@ -209,19 +237,28 @@ export class ReceiveServer {
         if (!claimed.delete(transferId)) return;
         this.capacity.release(transferId);
         this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
+        source.pieceState -= pieceCount * PIECE_STATE_BYTES;
+        forgetIfIdle();
       },
       handshakeEnded: () => {
         if (!handshaking) return;
         handshaking = false;
         this.handshakes--;
         source.handshakes--;
+        forgetIfIdle();
       },
       releaseSlot: () => {
         if (!slotHeld) return;
         slotHeld = false;
         source.connections--;
-        if (source.connections <= 0 && source.handshakes <= 0) this.sources.delete(key);
+        forgetIfIdle();
       },
+      startLinger: () => {
+        if (this.lingering >= MAX_LINGERING) return false;
+        this.lingering++;
+        return true;
+      },
+      endLinger: () => void this.lingering--,
     };
     const session = new ReceiveSession(connection, this.deps, this.options, host);
     this.sessions.add(session);
@@ -252,6 +289,11 @@ export class ReceiveServer {
   private countsAsOffence(outcome: SessionOutcome): outcome is Exclude<SessionOutcome, { kind: 'completed' }> {
     if (outcome.kind === 'completed') return false;
     if (outcome.kind === 'handshake-failed') return outcome.code !== 'E_INTERRUPTED';
+    // A sender that ended the session with its own CLOSE says why; that is no offence.
+    if (outcome.closedByPeer) return false;
+    // Taking an ACCEPT (a reservation, a record, audit rows) and dropping the connection before
+    // the first piece is what a flood of cheap sessions looks like: it counts.
+    if (outcome.kind === 'failed' && outcome.nothingWritten && outcome.code === 'E_CONNECTION_LOST') return true;
     return isOffence(outcome.code);
   }
 

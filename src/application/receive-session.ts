@@ -81,18 +81,33 @@ export interface SessionHost {
   handshakeEnded(): void;
   /** The session no longer counts against its source's connection cap (it only drains a CLOSE). */
   releaseSlot(): void;
+  /** Whether the session may linger after its CLOSE (false when too many already do); endLinger() when done. */
+  startLinger(): boolean;
+  endLinger(): void;
 }
 
 export type SessionOutcome =
   | { readonly kind: 'handshake-failed'; readonly code: ErrorCode; readonly detail: string }
-  | { readonly kind: 'refused'; readonly code: ErrorCode; readonly detail: string }
+  | { readonly kind: 'refused'; readonly code: ErrorCode; readonly detail: string; readonly closedByPeer?: boolean }
   | { readonly kind: 'completed'; readonly transferId: string; readonly path: string }
-  | { readonly kind: 'failed'; readonly transferId: string; readonly code: ErrorCode; readonly detail: string };
+  | {
+      readonly kind: 'failed';
+      readonly transferId: string;
+      readonly code: ErrorCode;
+      readonly detail: string;
+      readonly closedByPeer?: boolean;
+      /** A new transfer that got ACCEPT and never a piece: it leaves nothing behind but its audit. */
+      readonly nothingWritten?: boolean;
+    };
 
 /** Bodies this large (pieces) are read into lent buffers; smaller messages are not worth it. */
 const LEND_BODIES_FROM = 64 * 1024;
 /** How long a session waits for a pool buffer before it checks whether it should stop. */
 const POOL_WAIT_MS = 500;
+/** Pool buffers one session may hold: a body being filled, one being written, one decompressed. */
+const MAX_HELD_BUFFERS = 3;
+/** A disk write that kept the session waiting this long pauses the progress rule for that interval. */
+const DISK_WAIT_EXCUSE_MS = 1000;
 
 function codeOf(e: unknown): ErrorCode {
   return e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
@@ -121,6 +136,14 @@ export class ReceiveSession {
   private piecesWritten = 0;
   /** Bytes decompression added: they count as progress and against the rate limit like bytes read. */
   private inflated = 0;
+  /** The sender ended the session with its own CLOSE: its reason is no offence. */
+  private closedByPeer = false;
+  /** The partial file was created by this session (a new transfer), so it is this session's to remove. */
+  private partialCreated = false;
+  /** Set while the session waits on the receiver itself (a pool buffer, the disk): the progress rule pauses. */
+  private waitingOnReceiver = 0;
+  private waitedOnReceiver = false;
+  private poolWasEmpty = false;
   /** Set once the transfer has a database record: failures after that are transfer failures. */
   private recorded = false;
   /** The current piece's decoded bytes, between decode-piece and store-piece. */
@@ -199,7 +222,7 @@ export class ReceiveSession {
     const m = this.manifest;
     if (!m || !this.createdHere || this.piecesWritten > 0 || this.outcome?.kind === 'completed') return;
     try {
-      await this.deps.folder.discardPartial(m.transferId);
+      if (this.partialCreated) await this.deps.folder.discardPartial(m.transferId);
       await this.deps.store.delete(m.transferId, 'receiver');
     } catch (e) {
       this.deps.logger.error('could not remove an empty transfer', { transferId: m.transferId, reason: (e as Error).message });
@@ -257,7 +280,9 @@ export class ReceiveSession {
     this.manifest = manifest;
     const refuse = async (code: ErrorCode, detail: string): Promise<SessionOutcome> => {
       await this.sendClose(code, detail);
-      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, transferId: manifest.transferId, peerFingerprint: clientFingerprint, code, detail: `transfer refused: ${detail}` });
+      // No transferId field: the id is the peer's choice and no record exists, so the event is
+      // coalesced with the source's other refusals (docs/defences.md#audit).
+      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, peerFingerprint: clientFingerprint, code, detail: `transfer ${manifest.transferId} refused: ${detail}` });
       return { kind: 'refused', code, detail };
     };
     let earlier: TransferRecord | undefined;
@@ -271,16 +296,23 @@ export class ReceiveSession {
     const judged = judgeResume(manifest, { earlier, clientFingerprint, inUse: false });
     if (!judged.ok) return refuse(judged.code, judged.detail);
     this.earlier = judged.value ? earlier : undefined; // a resume this receiver never recorded starts afresh
-    const held = this.earlier ? await this.recordedHeld(manifest) : [];
-    let heldBytes = 0;
-    for (const p of held) heldBytes += pieceRange(manifest, p.index).length;
-    const [freeSpace, nameTaken] = await Promise.all([this.deps.folder.freeSpace(), this.deps.folder.exists(manifest.fileName)]);
+    let held = this.earlier ? (await this.deps.store.pieces(manifest.transferId, 'receiver')).filter((p) => p.index < manifest.pieceCount) : [];
+    const nameTaken = await this.deps.folder.exists(manifest.fileName);
     if (!nameTaken) {
       // The partial file is sparse: only the bytes still to come need room (a damaged held piece
-      // is written again where its bytes already are).
-      const admitted = this.host.admit({ transferId: manifest.transferId, sender: clientFingerprint, bytes: manifest.fileSize - heldBytes, freeSpace, pieceCount: manifest.pieceCount });
+      // is written again where its bytes already are). The id is claimed before its partial
+      // file is opened, so expiry cannot remove the file under a resume.
+      const admitted = await this.admit(manifest, clientFingerprint, held);
       if (!admitted.ok) return refuse(admitted.code, admitted.detail);
-      this.claimed = { id: manifest.transferId, pieceCount: manifest.pieceCount };
+      if (held.length > 0 && !(await this.deps.folder.hasPartial(manifest.transferId))) {
+        // Recorded pieces without their file (removed by hand): everything comes again.
+        held = [];
+        this.host.release(manifest.transferId, manifest.pieceCount);
+        this.claimed = undefined;
+        const again = await this.admit(manifest, clientFingerprint, held);
+        if (!again.ok) return refuse(again.code, again.detail);
+      }
+      if (held.length > 0) this.partial = await this.deps.folder.openPartial(manifest.transferId, false);
     }
     const refused = await this.apply({ type: 'manifest', manifest, nameTaken, held }, clientFingerprint);
     if (refused) return refused;
@@ -290,6 +322,9 @@ export class ReceiveSession {
     const bodies = {
       lend: (length: number): Uint8Array | undefined | 'wait' => (length < LEND_BODIES_FROM ? undefined : (this.lendBuffer() ?? 'wait')),
       wait: async () => {
+        // Waiting for the shared pool is the receiver's doing; waiting for this session's own
+        // buffers to come back from the disk is not.
+        if (this.poolWasEmpty) this.waitedOnReceiver = true;
         await this.deps.pool.whenGiven(POOL_WAIT_MS);
         if (this.tooSlow !== undefined || this.interrupted) throw new SecureTransferError('E_CONNECTION_LOST', 'the session was closed while it waited for a buffer');
       },
@@ -302,6 +337,9 @@ export class ReceiveSession {
             this.bodyInWrite = false;
             await this.apply({ type: 'piece', header: message.piece, dataLength: message.piece.data.length }, clientFingerprint, message.piece);
             if (!this.bodyInWrite) this.returnBody(message.piece.data);
+            // Decoded bytes that were not handed to a write (a NACKed piece) go back at once.
+            if (this.decoded) this.returnBody(this.decoded);
+            this.decoded = undefined;
             break;
           case 'transfer-complete': {
             const computedRoot = crypto.sha256(transferRootInput(manifest.fileSize, piecesOf(this.state).allHashes()));
@@ -309,6 +347,7 @@ export class ReceiveSession {
             break;
           }
           case 'close':
+            this.closedByPeer = true;
             await this.apply({ type: 'failure', code: message.code, detail: `the sender closed the transfer: ${message.reason}`, fromPeer: true }, clientFingerprint);
             break;
           default:
@@ -335,6 +374,13 @@ export class ReceiveSession {
     const moved = () => this.raw.bytesRead + this.raw.bytesWritten + this.inflated;
     const rule = new ProgressRule(this.limits.progress, clock.now(), moved());
     this.progressTimer = setInterval(() => {
+      if (this.waitingOnReceiver > 0 || this.waitedOnReceiver) {
+        // The receiver kept this session waiting (its pool, its disk): the interval says
+        // nothing about the sender, so it starts again.
+        this.waitedOnReceiver = false;
+        rule.restart(clock.now(), moved());
+        return;
+      }
       const slow = rule.check(clock.now(), moved());
       if (slow === undefined || this.outcome) return;
       this.tooSlow = `too slow: ${slow}`;
@@ -344,12 +390,14 @@ export class ReceiveSession {
     this.progressTimer.unref();
   }
 
-  /** The pieces earlier attempts recorded, when the partial file is still there (a resume). */
-  private async recordedHeld(m: Manifest): Promise<HeldPiece[]> {
-    const { folder, store } = this.deps;
-    if (!(await folder.hasPartial(m.transferId))) return [];
-    this.partial = await folder.openPartial(m.transferId, false);
-    return (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount);
+  /** Claims the transfer's id, disk space and memory from the host, for the bytes not held. */
+  private async admit(m: Manifest, sender: string, held: readonly HeldPiece[]): Promise<Result<void>> {
+    let heldBytes = 0;
+    for (const p of held) heldBytes += pieceRange(m, p.index).length;
+    const freeSpace = await this.deps.folder.freeSpace();
+    const admitted = this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, freeSpace, pieceCount: m.pieceCount });
+    if (admitted.ok) this.claimed = { id: m.transferId, pieceCount: m.pieceCount };
+    return admitted;
   }
 
   /**
@@ -479,7 +527,10 @@ export class ReceiveSession {
         try {
           // A new transfer's partial file must not exist yet: whatever sits under its name
           // (a planted file or link) is refused, never opened or followed.
-          this.partial ??= await folder.openPartial(m.transferId, !this.earlier);
+          if (!this.partial) {
+            this.partial = await folder.openPartial(m.transferId, !this.earlier);
+            this.partialCreated = !this.earlier;
+          }
         } catch (e) {
           return { type: 'failure', code: codeOf(e), detail: (e as Error).message, fromPeer: false };
         }
@@ -544,7 +595,15 @@ export class ReceiveSession {
           // Raw data is a view of the lent body: it goes back only once its write is done (and
           // decompressed data's buffer likewise, while the compressed body goes back at once).
           if (data.buffer === piece?.data.buffer) this.bodyInWrite = true;
-          await this.sink!.write(effect.offset, data, () => this.returnBody(data));
+          const started = clock.now();
+          this.waitingOnReceiver++;
+          try {
+            await this.sink!.write(effect.offset, data, () => this.returnBody(data));
+          } finally {
+            this.waitingOnReceiver--;
+            // Only a disk that really held the session up excuses the interval.
+            if (clock.now() - started >= DISK_WAIT_EXCUSE_MS) this.waitedOnReceiver = true;
+          }
         } catch (e) {
           return { type: 'failure', code: 'E_IO', detail: `cannot write the partial file: ${(e as Error).message}`, fromPeer: false };
         }
@@ -577,13 +636,11 @@ export class ReceiveSession {
       }
       case 'send-verified': {
         const now = clock.now();
-        await store.update(m.transferId, 'receiver', {
-          status: 'completed',
-          localPath: this.finalPath!,
-          wireBytes: this.wireBytes(),
-          completedAt: now,
-          updatedAt: now,
-        });
+        // The file is complete and under its name: a record that cannot be written is logged,
+        // and the sender still hears VERIFIED.
+        await store
+          .update(m.transferId, 'receiver', { status: 'completed', localPath: this.finalPath!, wireBytes: this.wireBytes(), completedAt: now, updatedAt: now })
+          .catch((e: unknown) => this.deps.logger.error('could not record a completed transfer', { transferId: m.transferId, reason: (e as Error).message }));
         await audit.record({ type: 'transfer.completed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, detail: this.finalPath });
         await this.replies.flush([encodeVerified(effect.root)]).catch(() => undefined);
         await this.connection.end().catch(() => undefined);
@@ -606,10 +663,10 @@ export class ReceiveSession {
               .catch((again: unknown) => this.deps.logger.error('could not record a failed transfer', { transferId: m.transferId, reason: (again as Error).message }));
           }
           await audit.record({ type: 'transfer.failed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: effect.detail });
-          this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail };
+          this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail, closedByPeer: this.closedByPeer, nothingWritten: this.piecesWritten === 0 && this.createdHere };
         } else {
           await audit.record({ type: 'error', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: `transfer refused: ${effect.detail}` });
-          this.outcome = { kind: 'refused', code: effect.code, detail: effect.detail };
+          this.outcome = { kind: 'refused', code: effect.code, detail: effect.detail, closedByPeer: this.closedByPeer };
         }
         return undefined;
       }
@@ -628,7 +685,10 @@ export class ReceiveSession {
 
   /** A piece-sized buffer from the shared pool, to be given back with returnBody; undefined when the pool has none now. */
   private lendBuffer(): Uint8Array | undefined {
+    // One session can never hold the pool: beyond its share it waits for its own buffers.
+    if (this.held.size >= MAX_HELD_BUFFERS) return undefined;
     const buffer = this.deps.pool.take(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
+    this.poolWasEmpty = buffer === undefined;
     if (buffer) this.held.add(buffer);
     return buffer;
   }
@@ -674,12 +734,18 @@ export class ReceiveSession {
    */
   private async linger(): Promise<void> {
     const { clock } = this.deps;
-    const end = clock.now() + CLOSE_LINGER_MS;
-    // A silent peer ends the wait through the idle timeout, a chatty one through the deadline.
-    this.raw.setIdleTimeout(CLOSE_LINGER_MS);
-    while (clock.now() < end) {
-      const chunk = await this.raw.read().catch(() => null);
-      if (chunk === null) return;
+    // Lingering sockets no longer count against their source: their number is bounded here.
+    if (!this.host.startLinger()) return;
+    try {
+      const end = clock.now() + CLOSE_LINGER_MS;
+      // A silent peer ends the wait through the idle timeout, a chatty one through the deadline.
+      this.raw.setIdleTimeout(CLOSE_LINGER_MS);
+      while (clock.now() < end) {
+        const chunk = await this.raw.read().catch(() => null);
+        if (chunk === null) return;
+      }
+    } finally {
+      this.host.endLinger();
     }
   }
 }

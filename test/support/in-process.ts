@@ -18,6 +18,7 @@ import type { SessionOutcome } from '../../src/application/receive-session.js';
 import { SendFile, type SendOutcome } from '../../src/application/send-file.js';
 import { fingerprintOf } from '../../src/domain/fingerprint.js';
 import type { Clock } from '../../src/domain/ports/clock.js';
+import type { Codec } from '../../src/domain/ports/codec.js';
 import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import type { Logger } from '../../src/domain/ports/logger.js';
 
@@ -45,6 +46,8 @@ export interface InProcessOptions {
   readonly clients?: ClientAuthorization;
   readonly hostKey?: KeyPair;
   readonly clock?: Clock;
+  /** The receiver's codec (default zstd-codec, which always allocates its output). */
+  readonly codec?: Codec;
   readonly store?: InMemoryTransferStore;
   readonly dir?: string;
   readonly server?: Partial<ReceiveServerOptions>;
@@ -61,7 +64,7 @@ export async function startInProcessReceiver(options: InProcessOptions = {}): Pr
     new TcpTransport(),
     {
       crypto,
-      codec: await ZstdCodecAdapter.create(),
+      codec: options.codec ?? (await ZstdCodecAdapter.create()),
       clock: options.clock ?? new SystemClock(),
       store,
       audit,

@@ -16,7 +16,8 @@ import type { Clock } from '../../src/domain/ports/clock.js';
 import type { TransferRecord } from '../../src/domain/ports/transfer-store.js';
 import { encodeManifest } from '../../src/domain/transfer/manifest.js';
 import { FrameType } from '../../src/domain/wire/frame.js';
-import { encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
+import { encodeClose, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
+import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
 import { acceptedTransfer, connectFrom, crypto, drain, handshakeWith, nextMessage, sendWhole, testManifest } from '../support/hostile-client.js';
 import { startInProcessReceiver } from '../support/in-process.js';
 
@@ -151,6 +152,7 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       assert.match(answer?.type === 'close' ? answer.code : '', /E_FILE_EXISTS|E_IO/);
       await until('the session ended', () => r.outcomes.length >= 1);
       assert.equal(readFileSync(target, 'utf8'), 'keep me');
+      assert.ok(readdirSync(r.dir).includes(`.securetransfer-${manifest.transferId}.part`), 'the planted link itself is left alone too');
       const outcome = r.outcomes[0];
       assert.ok(outcome && outcome.kind !== 'completed' && outcome.code !== 'E_INTERNAL', JSON.stringify(outcome));
     } finally {
@@ -161,14 +163,16 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
   it('leaves no partial file and no record behind a transfer that ends before its first piece', async () => {
     const r = await startInProcessReceiver();
     try {
+      // From five addresses: taking an ACCEPT and dropping it is an offence, and three ban.
       for (let i = 0; i < 5; i++) {
-        const { connection } = await acceptedTransfer('127.0.0.1', r.port);
+        const { connection } = await acceptedTransfer(`127.0.6.${i + 1}`, r.port);
         connection.destroy();
       }
       await until('the sessions ended', () => r.outcomes.length >= 5);
       assert.deepEqual(partials(r.dir), []);
       assert.deepEqual(await r.store.list(), []);
       assert.equal(r.audit.events.filter((e) => e.type === 'transfer.failed').length, 5, 'each is still audited');
+      assert.equal(r.server.trackedSources, 0, 'nothing of the source is kept once its sessions are gone');
     } finally {
       await r.stop();
     }
@@ -211,6 +215,62 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       await until('the session ended', () => r.outcomes.length >= 1);
       assert.equal(r.outcomes[0]?.kind, 'handshake-failed');
       assert.ok(r.audit.events.some((e) => e.type === 'handshake.failed' && /payload/.test(e.detail ?? '')));
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('gives back the buffers of NACKed compressed pieces at once', async () => {
+    // zstd-napi decompresses into the lent pool buffer (zstd-codec allocates its own output).
+    const r = await startInProcessReceiver({ codec: new ZstdNapiCodec() });
+    try {
+      const pieceSize = 1024 * 1024;
+      const manifest = testManifest({ fileName: 'nacked.bin', fileSize: 64 * pieceSize, pieceSize });
+      const { channel, connection } = await acceptedTransfer('127.0.0.1', r.port, manifest);
+      const codec = new ZstdNapiCodec();
+      const zeros = codec.compress(new Uint8Array(pieceSize), 3);
+      let peak = 0;
+      for (let i = 0; i < 30; i++) {
+        // A valid frame of zeros under a hash that does not match: NACKed, never written.
+        await channel.sendMessages([encodePieceHeader({ index: i, offset: i * pieceSize, rawLength: pieceSize, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32) }, zeros.length), zeros]);
+        const answer = await nextMessage(channel, manifest);
+        assert.equal(answer?.type === 'nack' && answer.code, 'E_PIECE_HASH');
+        peak = Math.max(peak, r.server.lentPoolBytes);
+      }
+      assert.ok(peak <= 3 * (pieceSize + 64), `${peak} bytes of pool buffers held by one session`);
+      await until('every buffer of the NACKed pieces is back in the pool', () => r.server.lentPoolBytes === 0, 3_000);
+      connection.destroy();
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('counts an ACCEPT dropped before its first piece as an offence, and bans the third', async () => {
+    const r = await startInProcessReceiver();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { connection } = await acceptedTransfer('127.0.7.1', r.port);
+        connection.destroy();
+        await until('the session ended', () => r.outcomes.length >= i + 1);
+      }
+      await assert.rejects(acceptedTransfer('127.0.7.1', r.port), /E_BANNED/);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("never counts a sender's own CLOSE as an offence", async () => {
+    const r = await startInProcessReceiver();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { channel, connection } = await acceptedTransfer('127.0.0.1', r.port);
+        await channel.sendMessages([encodeClose('E_TIMEOUT', 'the sender gave up waiting')]);
+        await drain(connection, 5_000);
+      }
+      await until('the sessions ended', () => r.outcomes.length >= 4);
+      const next = await acceptedTransfer('127.0.0.1', r.port);
+      next.connection.destroy();
+      assert.ok(!r.audit.events.some((e) => e.type === 'ban'), 'no ban');
     } finally {
       await r.stop();
     }

@@ -34,6 +34,9 @@ export class TcpTransport implements Transport {
         reject(new SecureTransferError('E_CONFIG', `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, { cause: e })),
       );
       server.listen(options.port, options.host, () => {
+        // From now on an error is one accept(2) that failed (EMFILE, ENFILE, ENOBUFS): the
+        // listener goes on, and an 'error' with no handler would end the process.
+        server.on('error', (e: Error) => options.onError?.(e));
         const address = server.address();
         const port = typeof address === 'object' && address ? address.port : options.port;
         resolve({

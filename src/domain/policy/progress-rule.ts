@@ -23,6 +23,12 @@ export class ProgressRule {
     this.bytesAtCheck = bytes;
   }
 
+  /** Starts a new interval now: the one that ended said nothing about the peer (the receiver made it wait). */
+  restart(now: number, bytes: number): void {
+    this.checkedAt = now;
+    this.bytesAtCheck = bytes;
+  }
+
   /**
    * Called at least once per interval. Undefined while the session keeps up; otherwise why it is
    * too slow. A check before the interval is over says nothing.

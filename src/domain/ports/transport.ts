@@ -33,6 +33,8 @@ export interface ListenOptions {
   readonly port: number;
   /** Called for each accepted connection; the listener never awaits it. */
   readonly onConnection: (connection: Connection) => void;
+  /** Told of a connection that could not be accepted (out of descriptors); the listener goes on. */
+  readonly onError?: (error: Error) => void;
 }
 
 export interface Transport {
