@@ -14,9 +14,11 @@ import { MemoryBudget } from '../domain/policy/memory-budget.js';
 import { orphanPartials, transfersToExpire } from '../domain/policy/partial-expiry.js';
 import { isOffence } from '../domain/policy/penalties.js';
 import { dropStartup, type StartupRules } from '../domain/policy/startup-throttle.js';
+import type { BanBoard } from '../domain/ports/ban-board.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
 import { BufferPool } from './buffer-pool.js';
+import { readProxyHeader } from './proxied-connection.js';
 import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionHost, type SessionOutcome } from './receive-session.js';
 import { ServerAudit } from './server-audit.js';
 
@@ -38,6 +40,11 @@ export interface ReceiveServerOptions extends ReceiveSessionLimits {
   readonly maintenanceIntervalMs?: number;
   /** A number in [0, 1) for random early drop; randomness comes in from outside. */
   readonly random: () => number;
+  /**
+   * ST_PROXY_PROTOCOL=v2: every connection must come from a trusted balancer and start with a
+   * PROXY protocol v2 header naming the client; undefined accepts clients directly.
+   */
+  readonly proxy?: { readonly trusted: (address: string) => boolean } | undefined;
 }
 
 /** Address keys whose offences and bans are tracked at once: bounds memory under a flood. */
@@ -47,6 +54,8 @@ const PIECE_STATE_BYTES = 33;
 /** Piece state may take this share of the memory budget; buffers the rest. */
 const PIECE_STATE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
+/** How soon a ban decided by another receiver on the same database holds here too. */
+const BAN_POLL_MS = 2_000;
 /** The share of the piece-state budget the transfers of one source may hold. */
 const MAX_PIECE_STATE_SHARE_PER_SOURCE = 0.5;
 /** Connections draining a CLOSE at once; beyond it a CLOSE is sent and the socket closed at once. */
@@ -76,11 +85,18 @@ export class ReceiveServer {
   /** Sessions draining after their CLOSE. */
   private lingering = 0;
   private maintenance: NodeJS.Timeout | undefined;
+  private readonly banBoard: BanBoard | undefined;
+  private banPoll: NodeJS.Timeout | undefined;
+  /** The last shared ban this receiver has taken over. */
+  private lastBanId = 0;
   private maintaining: Promise<void> | undefined;
 
   constructor(
     private readonly transport: Transport,
-    deps: Omit<ReceiveSessionDeps, 'pool'>,
+    deps: Omit<ReceiveSessionDeps, 'pool'> & {
+      /** Bans shared with the other receivers on the same database (docs/scaling.md); none for one receiver alone. */
+      readonly banBoard?: BanBoard | undefined;
+    },
     private readonly options: ReceiveServerOptions,
     /** Observes each finished session (tests, the CLI's summary lines). */
     private readonly onSession: (outcome: SessionOutcome) => void = () => undefined,
@@ -91,14 +107,20 @@ export class ReceiveServer {
     this.pool = new BufferPool(options.maxReceiveMemory - this.pieceState.limit);
     this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
     this.deps = { ...deps, audit: this.audit, pool: this.pool };
+    this.banBoard = deps.banBoard;
   }
 
   async start(): Promise<Listener> {
     await this.maintain();
+    await this.pollBans();
+    if (this.banBoard) {
+      this.banPoll = setInterval(() => void this.pollBans(), BAN_POLL_MS);
+      this.banPoll.unref();
+    }
     this.listener = await this.transport.listen({
       host: this.options.host,
       port: this.options.port,
-      onConnection: (connection) => this.accept(connection),
+      onConnection: (connection) => (this.options.proxy ? this.acceptProxied(connection, this.options.proxy) : this.accept(connection)),
       onError: (e) => this.deps.logger.error('a connection could not be accepted', { reason: e.message }),
     });
     this.maintenance = setInterval(() => void this.maintain(), this.options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_MS);
@@ -109,6 +131,7 @@ export class ReceiveServer {
   /** Stops accepting, interrupts sessions in flight and waits for them to record their state. */
   async stop(): Promise<void> {
     clearInterval(this.maintenance);
+    clearInterval(this.banPoll);
     // The listener's close resolves only once every connection is gone, so sessions are
     // interrupted while it stops accepting, not after.
     const closed = this.listener?.close();
@@ -148,6 +171,24 @@ export class ReceiveServer {
     return this.maintaining;
   }
 
+  /** Takes over the bans other receivers published since the last poll. Never throws. */
+  private async pollBans(): Promise<void> {
+    if (!this.banBoard) return;
+    try {
+      const now = this.deps.clock.now();
+      for (;;) {
+        const bans = await this.banBoard.publishedAfter(this.lastBanId, now, 1000);
+        for (const b of bans) {
+          this.bans.impose({ key: b.key, until: b.until, offences: b.offences, round: b.round }, now);
+          this.lastBanId = Math.max(this.lastBanId, b.id);
+        }
+        if (bans.length < 1000) return;
+      }
+    } catch (e) {
+      this.deps.logger.error('could not read the shared bans; they are read again shortly', { reason: (e as Error).message });
+    }
+  }
+
   private async runMaintenance(): Promise<void> {
     const { clock, logger, store, folder } = this.deps;
     try {
@@ -170,6 +211,7 @@ export class ReceiveServer {
         await folder.discardPartial(orphan.transferId);
         await this.audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
       }
+      await this.banBoard?.pruneBefore(now);
       const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
       if (pruned > 0) logger.info('audit events pruned', { count: pruned });
       await this.audit.flush();
@@ -187,7 +229,33 @@ export class ReceiveServer {
     return s;
   }
 
-  private accept(connection: Connection): void {
+  /**
+   * Behind a balancer (docs/scaling.md): only a trusted address may connect, and its first bytes
+   * must be a PROXY v2 header, read within the handshake deadline; the client it names is then
+   * admitted like any other. A balancer's own connection (a LOCAL header, a health check) is
+   * served as the balancer and never counts as an offence: banning it would lock everyone out.
+   */
+  private acceptProxied(connection: Connection, proxy: { readonly trusted: (address: string) => boolean }): void {
+    if (!proxy.trusted(connection.remoteAddress)) {
+      return this.refuse(connection, 'E_PROXY', `${connection.remoteAddress} is not a trusted proxy (ST_TRUSTED_PROXIES) and this receiver takes connections only through one`);
+    }
+    const deadline = setTimeout(() => connection.destroy(), this.options.handshakeTimeoutMs);
+    readProxyHeader(connection)
+      .then(({ connection: proxied, client }) => {
+        clearTimeout(deadline);
+        this.accept(proxied, client === undefined);
+      })
+      .catch(async (e: unknown) => {
+        clearTimeout(deadline);
+        const detail = (e as Error).message;
+        await connection.write(encodeRefuse('E_PROXY')).catch(() => undefined);
+        connection.destroy();
+        await this.audit.record({ type: 'handshake.failed', at: this.deps.clock.now(), peerAddress: formatPeer(connection.remoteAddress, connection.remotePort), code: 'E_PROXY', detail });
+      })
+      .catch((e: unknown) => this.deps.logger.error('PROXY header handling failed', { reason: (e as Error).message }));
+  }
+
+  private accept(connection: Connection, exempt = false): void {
     const key = addressKey(connection.remoteAddress);
     const now = this.deps.clock.now();
     const ban = this.bans.banned(key, now);
@@ -270,7 +338,7 @@ export class ReceiveServer {
       })
       .then(async (outcome) => {
         host.handshakeEnded();
-        if (this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
+        if (!exempt && this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
         this.onSession(outcome);
         return outcome;
       })
@@ -301,6 +369,9 @@ export class ReceiveServer {
     const now = this.deps.clock.now();
     const ban = this.bans.recordOffence(key, now);
     if (!ban) return;
+    await this.banBoard
+      ?.publish({ key: ban.key, until: ban.until, round: ban.round, offences: ban.offences })
+      .catch((e: unknown) => this.deps.logger.error('could not share a ban with the other receivers', { source: key, reason: (e as Error).message }));
     await this.audit.record({
       type: 'ban',
       at: now,

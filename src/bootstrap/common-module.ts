@@ -11,6 +11,7 @@ import { LoggedAuditLog } from '../adapters/logging/logged-audit-log.js';
 import { openPostgresDataSource } from '../adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
+import { TypeOrmBanBoard } from '../adapters/persistence/typeorm/typeorm-ban-board.js';
 import { TypeOrmTransferStore } from '../adapters/persistence/typeorm/typeorm-transfer-store.js';
 import { TransferStatus } from '../application/transfer-status.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
@@ -67,6 +68,7 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
         if (ds.isInitialized) await ds.destroy();
       });
     bind(TOKENS.TransferStore).toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource]).inSingletonScope();
+    bind(TOKENS.BanBoard).toResolvedValue((ds) => new TypeOrmBanBoard(ds), [TOKENS.DataSource]).inSingletonScope();
     bind(TOKENS.AuditLog).toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger]).inSingletonScope();
     bind(TOKENS.TransferStatus).toResolvedValue((store) => new TransferStatus(store), [TOKENS.TransferStore]);
   });

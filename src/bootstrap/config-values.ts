@@ -1,5 +1,6 @@
 // Parsers for configuration values: sizes with units ("10GB", "64MiB"), durations ("7 days").
 // Each returns the value, or what it expected, for an error message that states the rule.
+import { isIP } from 'node:net';
 
 export type Parsed<T> = { readonly value: T } | { readonly expected: string };
 
@@ -59,6 +60,19 @@ export function parseDatabase(text: string): Parsed<{ kind: 'sqlite' } | { kind:
     }
   }
   return { expected: "a postgres:// or postgresql:// URL, or 'postgres' to use the PG* variables" };
+}
+
+/** A comma-separated list of IP addresses and CIDR blocks; empty for none. */
+export function parseAddressList(text: string): Parsed<string[]> {
+  const items = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const expected = { expected: 'IP addresses or CIDR blocks separated by commas (10.0.0.5, 10.1.0.0/16, 2001:db8::/32)' };
+  for (const item of items) {
+    const [address = '', bits, ...rest] = item.split('/');
+    if (rest.length > 0 || !isIP(address)) return expected;
+    const max = isIP(address) === 4 ? 32 : 128;
+    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max)) return expected;
+  }
+  return { value: items };
 }
 
 export function parseInteger(text: string, min: number, max: number): Parsed<number> {

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
 import type { StartupRules } from '../domain/policy/startup-throttle.js';
-import { atLeast, nonEmpty, oneOf, parseDatabase, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
+import { atLeast, nonEmpty, oneOf, parseAddressList, parseDatabase, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
 
 export type CryptoChoice = 'openssl' | 'node' | 'noble';
 export type CodecChoice = 'napi' | 'codec';
@@ -39,6 +39,10 @@ export interface Config {
   readonly partialRetentionSec: number;
   readonly auditRetentionSec: number;
   readonly logMaxFiles: number;
+  /** ST_PROXY_PROTOCOL=v2 with ST_TRUSTED_PROXIES: clients arrive through a balancer (docs/scaling.md). */
+  readonly proxyProtocol: 'off' | 'v2';
+  /** IP addresses and CIDR blocks (203.0.113.0/24, 2001:db8::/32) allowed to send a PROXY header. */
+  readonly trustedProxies: readonly string[];
   readonly logPath: string;
   readonly logLevel: string;
   readonly logRotationBytes: number;
@@ -106,6 +110,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     partialRetentionSec: read('ST_PARTIAL_RETENTION', '7 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
     auditRetentionSec: read('ST_AUDIT_RETENTION', '90 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
     logMaxFiles: read('ST_LOG_MAX_FILES', '20', (v) => parseInteger(v, 1, 10_000)),
+    proxyProtocol: read('ST_PROXY_PROTOCOL', 'off', (v) => oneOf(v, ['off', 'v2'] as const)),
+    trustedProxies: read('ST_TRUSTED_PROXIES', '', parseAddressList),
     logPath: path('ST_LOG_PATH', 'logs/securetransfer.log'),
     logLevel: read('LOG_LEVEL', 'INFO', (v) => oneOf(v, LOG_LEVELS)),
     logRotationBytes: read('ST_LOG_ROTATION', '10MB', positiveSize),
@@ -124,6 +130,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     directIo: read('ST_DIRECT_IO', 'auto', (v) => oneOf(v, ['auto', 'off'] as const)) === 'auto',
   };
   if (config.maxBanDurationSec < config.banDurationSec) problems.push(`ST_MAX_BAN_DURATION_SEC=${config.maxBanDurationSec} is invalid: expected at least ST_BAN_DURATION_SEC (${config.banDurationSec})`);
+  if (config.proxyProtocol === 'v2' && config.trustedProxies.length === 0) problems.push('ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES: the addresses of the balancers allowed to name clients');
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }

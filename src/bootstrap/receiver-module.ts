@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { ContainerModule } from 'inversify';
 import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-store.js';
 import { NodeReceiveFolder } from '../adapters/filesystem/node-receive-folder.js';
@@ -15,6 +16,21 @@ export interface ReceiverOptions {
   readonly keyPath?: string | undefined;
   /** Supplies the password of a sealed host key. */
   readonly password?: (() => Promise<string>) | undefined;
+}
+
+/** Whether an address is one of the listed addresses or inside one of the listed blocks. */
+function trustedAddresses(list: readonly string[]): (address: string) => boolean {
+  const blocks = new BlockList();
+  for (const item of list) {
+    const [address = '', bits] = item.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) blocks.addAddress(address, family);
+    else blocks.addSubnet(address, Number(bits), family);
+  }
+  return (address) => {
+    const bare = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    return blocks.check(bare, isIP(bare) === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 export function receiverModule(config: Config, options: ReceiverOptions): ContainerModule {
@@ -46,10 +62,10 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
       .inSingletonScope();
     bind(TOKENS.ReceiveServer)
       .toResolvedValue(
-        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients) =>
+        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard) =>
           new ReceiveServer(
             transport,
-            { crypto, codec, clock, store, audit, folder, logger, identity, clients },
+            { crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard },
             {
               host: config.host,
               port: config.port,
@@ -62,6 +78,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               partialRetentionMs: config.partialRetentionSec * 1000,
               auditRetentionMs: config.auditRetentionSec * 1000,
               random: Math.random,
+              proxy: config.proxyProtocol === 'v2' ? { trusted: trustedAddresses(config.trustedProxies) } : undefined,
               maxTransferSize: config.maxTransferSize,
               maxPayloadSize: config.maxPayloadSize,
               handshakeTimeoutMs: config.handshakeTimeoutSec * 1000,
@@ -71,7 +88,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
             },
             options.onSession,
           ),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization],
+        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard],
       )
       .inSingletonScope();
   });

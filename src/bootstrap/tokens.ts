@@ -8,6 +8,7 @@ import type { SendFile } from '../application/send-file.js';
 import type { ServerTrust } from '../application/server-trust.js';
 import type { TransferStatus } from '../application/transfer-status.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
+import type { BanBoard } from '../domain/ports/ban-board.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
@@ -28,6 +29,7 @@ export const TOKENS = {
   Logger: token<Logger>('Logger'),
   DataSource: token<DataSource>('DataSource'),
   TransferStore: token<TransferStore>('TransferStore'),
+  BanBoard: token<BanBoard>('BanBoard'),
   AuditLog: token<AuditLog>('AuditLog'),
   Transport: token<Transport>('Transport'),
   SourceFiles: token<SourceFiles>('SourceFiles'),

@@ -45,6 +45,8 @@ export const ErrorCodes = {
   E_TOO_SLOW: 38,
   /** The transfer was incomplete for longer than the receiver keeps partial files. */
   E_EXPIRED: 39,
+  /** A PROXY protocol header missing, malformed, or sent from an address not trusted to send one. */
+  E_PROXY: 40,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

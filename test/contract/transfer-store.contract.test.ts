@@ -8,9 +8,13 @@ import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-
 import { openPostgresDataSource } from '../../src/adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../../src/adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../../src/adapters/persistence/typeorm/typeorm-audit-log.js';
+import { TypeOrmBanBoard } from '../../src/adapters/persistence/typeorm/typeorm-ban-board.js';
+import { InMemoryBanBoard } from '../../src/adapters/persistence/memory/in-memory-ban-board.js';
+import type { BanBoard } from '../../src/domain/ports/ban-board.js';
 import { TypeOrmTransferStore } from '../../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
 import type { AuditLog } from '../../src/domain/ports/audit-log.js';
 import type { TransferRecord, TransferStore } from '../../src/domain/ports/transfer-store.js';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -19,11 +23,12 @@ import { startPostgres } from '../support/postgres.js';
 interface Adapters {
   store: TransferStore;
   audit: AuditLog;
+  bans: BanBoard;
   close(): Promise<void>;
 }
 
 const factories: [string, () => Promise<Adapters>][] = [
-  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), close: async () => undefined })],
+  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), bans: new InMemoryBanBoard(), close: async () => undefined })],
   [
     'typeorm-sqlite (file, WAL, migrations, readable by its owner only)',
     async () => {
@@ -31,7 +36,7 @@ const factories: [string, () => Promise<Adapters>][] = [
       const ds: DataSource = await openSqliteDataSource(path);
       // Peer addresses, fingerprints and names: no one else on the machine reads them.
       assert.equal(statSync(path).mode & 0o777, 0o600);
-      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), close: () => ds.destroy() };
+      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), bans: new TypeOrmBanBoard(ds), close: () => ds.destroy() };
     },
   ],
   [
@@ -42,6 +47,7 @@ const factories: [string, () => Promise<Adapters>][] = [
       return {
         store: new TypeOrmTransferStore(ds),
         audit: new TypeOrmAuditLog(ds),
+        bans: new TypeOrmBanBoard(ds),
         close: async () => {
           await ds.destroy();
           server.stop();
@@ -162,6 +168,24 @@ for (const [name, make] of factories) {
       assert.deepEqual((await a.audit.query({})).map((e) => e.at), [1_000_000]);
     });
 
+    it('publishes bans in order and hands out those after an id that are still in force', async () => {
+      await a.bans.publish({ key: '203.0.113.7', until: 5_000, round: 1, offences: 3 });
+      await a.bans.publish({ key: '2001:db8:0:1::/64', until: 20_000_000_000, round: 2, offences: 3 });
+      await a.bans.publish({ key: '198.51.100.1', until: 9_000, round: 1, offences: 4 });
+      const all = await a.bans.publishedAfter(0, 1_000, 10);
+      assert.deepEqual(all.map((b) => [b.key, b.until, b.round, b.offences]), [
+        ['203.0.113.7', 5_000, 1, 3],
+        ['2001:db8:0:1::/64', 20_000_000_000, 2, 3],
+        ['198.51.100.1', 9_000, 1, 4],
+      ]);
+      assert.ok(all[0]!.id < all[1]!.id && all[1]!.id < all[2]!.id, 'ids increase');
+      assert.deepEqual((await a.bans.publishedAfter(all[0]!.id, 1_000, 10)).map((b) => b.key), ['2001:db8:0:1::/64', '198.51.100.1']);
+      assert.deepEqual((await a.bans.publishedAfter(0, 6_000, 10)).map((b) => b.key), ['2001:db8:0:1::/64', '198.51.100.1'], 'an ended ban is not handed out');
+      assert.equal((await a.bans.publishedAfter(0, 1_000, 1)).length, 1, 'at most the limit');
+      assert.equal(await a.bans.pruneBefore(9_500), 2);
+      assert.deepEqual((await a.bans.publishedAfter(0, 0, 10)).map((b) => b.key), ['2001:db8:0:1::/64']);
+    });
+
     it('lists incomplete transfers of a role by last update, and deletes a transfer with its pieces', async () => {
       const ids = ['3d6a4adc-4fc3-4f4a-8a5f-2238f5eec649', '4e7b5bed-5ad4-4a5b-9b6a-3349a6ffd75a', '5f8c6cfe-6be5-4b6c-8c7b-445ab7aae86b', '6a9d7daf-7cf6-4c7d-9d8c-556bc8bbf97c'];
       await a.store.create(record({ id: ids[0], updatedAt: 500, status: 'in-progress' }));
@@ -180,3 +204,29 @@ for (const [name, make] of factories) {
     });
   });
 }
+
+describe('opening one new SQLite database from several processes at once', () => {
+  it('migrates it once and opens it in each (senders started together do this)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'st-db-race-')), 'shared.db');
+    const module = new URL('../../src/adapters/persistence/typeorm/sqlite-data-source.js', import.meta.url).href;
+    const script = `const m = await import(${JSON.stringify(module)}); const ds = await m.openSqliteDataSource(${JSON.stringify(path)}); await ds.destroy();`;
+    const exits = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('close', (code) => resolve({ code, stderr }));
+        }),
+      ),
+    );
+    exits.forEach((e, i) => assert.equal(e.code, 0, `process ${i}: ${e.stderr}`));
+    const ds = await openSqliteDataSource(path);
+    try {
+      await new TypeOrmTransferStore(ds).create(record());
+      assert.equal((await new TypeOrmTransferStore(ds).get(record().id, 'receiver'))?.fileName, 'big.iso');
+    } finally {
+      await ds.destroy();
+    }
+  });
+});

@@ -44,6 +44,24 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('keeps SQLite unless DB_URL names PostgreSQL, by URL or by the PG* variables', () => {
+    assert.deepEqual(loadConfig({}).database, { kind: 'sqlite' });
+    assert.deepEqual(loadConfig({ DB_URL: 'postgres://st:pw@db:5432/transfers' }).database, { kind: 'postgres', url: 'postgres://st:pw@db:5432/transfers' });
+    assert.deepEqual(loadConfig({ DB_URL: 'postgres' }).database, { kind: 'postgres', url: undefined });
+    assert.throws(() => loadConfig({ DB_URL: 'mysql://db/x' }), /DB_URL="mysql:\/\/db\/x" is invalid/);
+  });
+
+  it('takes PROXY protocol v2 only with the balancers it trusts, as addresses and CIDR blocks', () => {
+    const c = loadConfig({ ST_PROXY_PROTOCOL: 'v2', ST_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,2001:db8::/32' });
+    assert.equal(c.proxyProtocol, 'v2');
+    assert.deepEqual(c.trustedProxies, ['10.0.0.5', '10.1.0.0/16', '2001:db8::/32']);
+    assert.throws(() => loadConfig({ ST_PROXY_PROTOCOL: 'v2' }), /ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES/);
+    for (const bad of ['10.0.0.300', '10.0.0.0/33', 'balancer.internal', '10.0.0.0/8/1']) {
+      assert.throws(() => loadConfig({ ST_TRUSTED_PROXIES: bad }), /ST_TRUSTED_PROXIES=.* is invalid: expected IP addresses or CIDR blocks/, bad);
+    }
+    assert.equal(loadConfig({}).proxyProtocol, 'off');
+  });
+
   it('refuses a longest ban shorter than the first ban', () => {
     assert.throws(() => loadConfig({ ST_BAN_DURATION_SEC: '3600', ST_MAX_BAN_DURATION_SEC: '60' }), /ST_MAX_BAN_DURATION_SEC=60 is invalid: expected at least ST_BAN_DURATION_SEC/);
   });

@@ -142,3 +142,33 @@ describe('the allow-list file', () => {
     await assert.rejects(new AuthorizedKeysFile(path, crypto).allows(listed), codeOf('E_CONFIG'));
   });
 });
+
+describe('a key made by processes that start together', () => {
+  it('is made once and read whole by every one of them', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = join(mkdtempSync(join(tmpdir(), 'st-key-race-')), 'home', 'id_x25519');
+    const base = new URL('../../src/adapters/', import.meta.url).href;
+    const script = [
+      `const { KeyFileIdentityStore } = await import(${JSON.stringify(`${base}filesystem/key-file-identity-store.js`)});`,
+      `const { NodeCryptoPrimitives } = await import(${JSON.stringify(`${base}crypto/node-crypto-primitives.js`)});`,
+      `const store = new KeyFileIdentityStore(${JSON.stringify(path)}, new NodeCryptoPrimitives(), { createIfMissing: true });`,
+      `const { keyPair } = await store.loadOrCreate();`,
+      `process.stdout.write(Buffer.from(keyPair.publicKey).toString('hex'));`,
+    ].join('\n');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          child.on('close', (code) => resolve({ code, out, err }));
+        }),
+      ),
+    );
+    results.forEach((r, i) => assert.equal(r.code, 0, `process ${i}: ${r.err}`));
+    assert.equal(new Set(results.map((r) => r.out)).size, 1, 'every process has the same key');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  });
+});

@@ -61,6 +61,18 @@ describe('ban policy', () => {
     assert.equal(bans.recordOffence('x', later + 2)?.round, 1);
   });
 
+  it('takes over a ban decided elsewhere, and escalates from it on the next offences here', () => {
+    const bans = new BanPolicy({ ...rules, banMs: 60_000, maxBanMs: 3_600_000 });
+    bans.impose({ key: 'x', until: 60_000, offences: 3, round: 1 }, 0);
+    assert.ok(bans.banned('x', 59_999));
+    bans.impose({ key: 'x', until: 30_000, offences: 3, round: 1 }, 0);
+    assert.equal(bans.banned('x', 1)?.until, 60_000, 'a shorter ban changes nothing');
+    bans.impose({ key: 'y', until: 10, offences: 3, round: 1 }, 20);
+    assert.equal(bans.banned('y', 21), undefined, 'an ended ban is not taken over');
+    for (let i = 0; i < 3; i++) bans.recordOffence('x', 60_000 + i);
+    assert.equal(bans.banned('x', 60_003)?.round, 2, 'the next ban here counts the one from elsewhere');
+  });
+
   it('under a flood of new bans forgets the ones that end soonest, never a long ban', () => {
     const bans = new BanPolicy({ ...rules, threshold: 1, banMs: 1_000, maxBanMs: 1_000_000, maxTracked: 10 });
     // A repeat offender earns a long ban first.

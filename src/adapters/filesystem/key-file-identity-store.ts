@@ -3,7 +3,8 @@
 //   must start unattended; the file mode is its protection);
 // - a key made by keygen, its private half sealed under a password (scrypt + AES-256-GCM),
 //   with a .pub file beside it carrying the public key and its fingerprint.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fromHex, toHex, utf8 } from '../../domain/bytes.js';
 import { SecureTransferError } from '../../domain/errors.js';
@@ -28,6 +29,21 @@ export interface KeyFileOptions {
 /** The clear parts of a sealed key file are bound to the ciphertext as additional data. */
 const sealedAdditionalData = (publicKeyHex: string) => utf8(`${SEALED_KIND} v1 ${publicKeyHex}`);
 
+/**
+ * Creates path with the whole text or fails with EEXIST: written to a private temporary name
+ * first and linked into place (link(2) never replaces a file), so processes that start together
+ * (senders sharing a home) see no key or a whole key, never a half-written one.
+ */
+async function writeNewFileWhole(path: string, text: string, mode: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, text, { mode, flag: 'wx' });
+  try {
+    await link(temporary, path);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
 function isMissing(e: unknown): boolean {
   return (e as NodeJS.ErrnoException).code === 'ENOENT';
 }
@@ -51,8 +67,8 @@ export class KeyFileIdentityStore implements IdentityStore, IdentityKeyWriter {
     const keyPair = this.crypto.generateKeyPair();
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     try {
-      // 'wx': never replace a key another process wrote meanwhile.
-      await writeFile(this.path, `${JSON.stringify({ kind: PLAIN_KIND, version: 1, privateKey: toHex(keyPair.privateKey) })}\n`, { mode: 0o600, flag: 'wx' });
+      // Never replace a key another process wrote meanwhile, and never let one read half of it.
+      await writeNewFileWhole(this.path, `${JSON.stringify({ kind: PLAIN_KIND, version: 1, privateKey: toHex(keyPair.privateKey) })}\n`, 0o600);
     } catch (e) {
       keyPair.privateKey.fill(0);
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.loadOrCreate();
@@ -68,11 +84,11 @@ export class KeyFileIdentityStore implements IdentityStore, IdentityKeyWriter {
     const publicKeyLine = formatPublicKeyLine(keyPair.publicKey, fingerprintOf(keyPair.publicKey, this.crypto.sha256));
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     try {
-      await writeFile(this.path, `${JSON.stringify({ kind: SEALED_KIND, version: 1, publicKey, ...sealed }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      await writeNewFileWhole(this.path, `${JSON.stringify({ kind: SEALED_KIND, version: 1, publicKey, ...sealed }, null, 2)}\n`, 0o600);
       await writeFile(publicKeyPath, `${publicKeyLine}\n`, { mode: 0o644, flag: 'wx' });
     } catch (e) {
       const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
-      throw new SecureTransferError(exists ? 'E_FILE_EXISTS' : 'E_IO', exists ? `${(e as { path?: string }).path ?? this.path} already exists; keygen never replaces a key` : `cannot write the key ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new SecureTransferError(exists ? 'E_FILE_EXISTS' : 'E_IO', exists ? `${(e as { dest?: string }).dest ?? (e as { path?: string }).path ?? this.path} already exists; keygen never replaces a key` : `cannot write the key ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     return { privateKeyPath: this.path, publicKeyPath, publicKeyLine };
   }

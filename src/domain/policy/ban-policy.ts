@@ -76,6 +76,23 @@ export class BanPolicy {
     return ban;
   }
 
+  /**
+   * Takes over a ban another receiver decided (a shared board): it holds here until it ends, and
+   * counts in this source's history like one decided here. A shorter one than this policy's own
+   * changes nothing.
+   */
+  impose(ban: Ban, now: number): void {
+    if (ban.until <= now) return;
+    const current = this.bans.get(ban.key);
+    if (current && current.until >= ban.until) return;
+    this.bans.set(ban.key, ban);
+    this.evictSoonestEnding(now);
+    const past = this.history.get(ban.key);
+    this.history.delete(ban.key);
+    this.history.set(ban.key, { rounds: Math.max(past?.rounds ?? 0, ban.round), lastUntil: Math.max(past?.lastUntil ?? 0, ban.until) });
+    evictOldest(this.history, this.rules.maxTracked);
+  }
+
   /** Keys tracked in all tables, for tests of the memory bound. */
   get tracked(): number {
     return this.offences.size + this.bans.size + this.history.size;

@@ -3,7 +3,8 @@
 import { InitialSchema1764400000000 } from './migrations/1764400000000-initial-schema.js';
 import { ResumeColumns1764500000000 } from './migrations/1764500000000-resume-columns.js';
 import { RetentionIndexes1764600000000 } from './migrations/1764600000000-retention-indexes.js';
-import { AuditSchema, PieceSchema, TransferSchema } from './schemas.js';
+import { SharedBans1764700000000 } from './migrations/1764700000000-shared-bans.js';
+import { AuditSchema, BanSchema, PieceSchema, TransferSchema } from './schemas.js';
 
-export const entities = [TransferSchema, PieceSchema, AuditSchema];
-export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000, RetentionIndexes1764600000000];
+export const entities = [TransferSchema, PieceSchema, AuditSchema, BanSchema];
+export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000, RetentionIndexes1764600000000, SharedBans1764700000000];

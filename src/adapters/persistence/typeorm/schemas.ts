@@ -80,3 +80,23 @@ export const AuditSchema = new EntitySchema<AuditRow>({
     detail: { type: 'varchar', length: 2000, nullable: true },
   },
 });
+
+export interface BanRow {
+  id?: number;
+  source: string;
+  until: number;
+  round: number;
+  offences: number;
+}
+
+export const BanSchema = new EntitySchema<BanRow>({
+  name: 'Ban',
+  tableName: 'bans',
+  columns: {
+    id: { type: 'integer', primary: true, generated: 'increment' },
+    source: { type: 'varchar', length: 64 },
+    until: { type: 'bigint', transformer: bigintNumber },
+    round: { type: 'integer' },
+    offences: { type: 'integer' },
+  },
+});

@@ -29,9 +29,28 @@ export async function openSqliteDataSource(path: string): Promise<DataSource> {
   });
   try {
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    await migrateAlongsideOthers(dataSource);
   } catch (e) {
     throw new SecureTransferError('E_IO', `cannot open the database ${path}: ${(e as Error).message}`, { cause: e });
   }
   return dataSource;
+}
+
+/**
+ * Several processes may open a new database at once (senders started together, a receiver and
+ * a status call): each reads which migrations ran, then applies the rest, so the slower one can
+ * find a table or index the faster one just made. Each migration is its own transaction and rolls
+ * back whole; reading the list again then finds it applied.
+ */
+async function migrateAlongsideOthers(dataSource: DataSource): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+      return;
+    } catch (e) {
+      const raced = /already exists|SQLITE_BUSY|database is locked|UNIQUE constraint failed: migrations/i.test((e as Error).message);
+      if (!raced || attempt >= 5) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }

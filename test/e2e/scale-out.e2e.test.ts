@@ -1,0 +1,162 @@
+// Two receivers behind HAProxy (TCP, send-proxy-v2) on one PostgreSQL and one output folder, as
+// separate real processes (docs/scaling.md): senders through the balancer complete, the audit
+// names the client and not the balancer, a resume after one receiver's SIGKILL completes on the
+// other, and a connection that bypasses the balancer is refused.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connectFrom, crypto, acceptedTransfer, drain, sendWhole, testManifest } from '../support/hostile-client.js';
+import { makePeer, runCli, spawnCli, startReceiver, type Peer, type RunningReceiver } from '../support/cli.js';
+import { sha256File, writeRandomFile } from '../support/files.js';
+import { startHaproxy, type RunningHaproxy } from '../support/haproxy.js';
+import { startPostgres, type RunningPostgres } from '../support/postgres.js';
+import { decodeRefuse, FrameType } from '../../src/domain/wire/frame.js';
+import { PROXY_V2_SIGNATURE } from '../../src/domain/wire/proxy-header.js';
+
+const MiB = 1024 * 1024;
+
+describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 }, () => {
+  let pg: RunningPostgres;
+  let balancer: RunningHaproxy;
+  const receivers: RunningReceiver[] = [];
+  const shared = makePeer('scale-shared');
+  const output = join(shared.dir, 'received');
+  let env: NodeJS.ProcessEnv;
+
+  /** The receivers' environment: one database, one output folder, one host key, the balancer trusted. */
+  const receiverPeer = (name: string): Peer => makePeer(name, env);
+
+  before(async () => {
+    pg = await startPostgres();
+    mkdirSync(output, { recursive: true });
+    env = {
+      DB_URL: pg.createDatabase('scaleout'),
+      ST_OUTPUT_DIR: output,
+      ST_HOST_KEY_PATH: join(shared.dir, 'host_key'),
+      ST_PROXY_PROTOCOL: 'v2',
+      ST_TRUSTED_PROXIES: '127.0.0.1',
+      ST_MAX_CONCURRENT_PER_IP: '50',
+      ST_MAX_HANDSHAKES_PER_IP: '50',
+    };
+    // The first start makes the host key; the second loads it: one identity behind one name.
+    receivers.push(await startReceiver(receiverPeer('scale-a')));
+    receivers.push(await startReceiver(receiverPeer('scale-b')));
+    assert.equal(receivers[0]!.fingerprint, receivers[1]!.fingerprint);
+    balancer = await startHaproxy(receivers.map((r) => r.port));
+  });
+  after(async () => {
+    await balancer?.stop();
+    for (const r of receivers) if (r.process.exitCode === null && r.process.signalCode === null) await r.stop();
+    pg?.stop();
+  });
+
+  it('serves 10 senders through the balancer, each file byte-identical, on both receivers', async () => {
+    const sender = makePeer('scale-senders');
+    const files = Array.from({ length: 10 }, (_, i) => {
+      const path = join(sender.dir, `through-${i}.bin`);
+      writeRandomFile(path, MiB + i * 4096);
+      return path;
+    });
+    const results = await Promise.all(files.map((f) => runCli(['send', '--host', '127.0.0.1', '--port', String(balancer.port), '--file', f], sender.env)));
+    results.forEach((r, i) => assert.equal(r.code, 0, `sender ${i}:\n${r.stderr}`));
+    for (const f of files) assert.equal(await sha256File(join(output, f.slice(sender.dir.length + 1))), await sha256File(f));
+    const status = await runCli(['status', '--all', '--json'], { ...shared.env, ...env });
+    const completed = (JSON.parse(status.stdout) as { role: string; status: string }[]).filter((t) => t.role === 'receiver' && t.status === 'completed');
+    assert.ok(completed.length >= 10, `${completed.length} completed in the shared database`);
+  });
+
+  it('audits the client behind the balancer, not the balancer', async () => {
+    const { channel, connection, manifest } = await acceptedTransfer('127.0.0.77', balancer.port, testManifest({ fileName: 'from-77.bin' }));
+    const answer = await sendWhole(channel, manifest, new Uint8Array(crypto.randomBytes(manifest.fileSize)));
+    connection.destroy();
+    assert.equal(answer?.type, 'verified');
+    const audit = await runCli(['audit', '--address', '127.0.0.77', '--json'], { ...shared.env, ...env });
+    const events = JSON.parse(audit.stdout) as { type: string; peerAddress: string }[];
+    assert.ok(events.some((e) => e.type === 'transfer.completed' && e.peerAddress.startsWith('127.0.0.77:')), JSON.stringify(events));
+  });
+
+  it('bans through one receiver and refuses on the other', async () => {
+    // Straight to receiver A as the balancer would (a PROXY header naming the client), three
+    // times garbage instead of a handshake: A bans the client and shares the ban.
+    const asBalancer = async (port: number, then: Uint8Array) => {
+      const c = await connectFrom('127.0.0.1', port);
+      await c.write(Uint8Array.from([...proxyHeader('127.0.0.66', 40_000 + Math.floor(Math.random() * 1000)), ...then]));
+      return Uint8Array.from((await drain(c, 5_000)).flatMap((chunk) => [...chunk]));
+    };
+    for (let i = 0; i < 3; i++) await asBalancer(receivers[0]!.port, new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'));
+    // B takes the ban over within its poll interval (2 s), before any cryptography.
+    let refusal: string | undefined;
+    for (let waited = 0; refusal !== 'E_BANNED' && waited < 10_000; waited += 500) {
+      const reply = await asBalancer(receivers[1]!.port, new Uint8Array(0));
+      refusal = reply[0] === FrameType.REFUSE ? decodeRefuse(reply.subarray(3)) : undefined;
+      if (refusal !== 'E_BANNED') await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(refusal, 'E_BANNED', 'receiver B never refused the client receiver A banned');
+    // Another client through the balancer is unaffected.
+    const other = await acceptedTransfer('127.0.0.67', balancer.port, testManifest({ fileName: 'neighbour.bin' }));
+    other.connection.destroy();
+  });
+
+  it('refuses a connection that bypasses the balancer, before any cryptography', async () => {
+    const direct = await connectFrom('127.0.0.2', receivers[0]!.port);
+    const got = await drain(direct, 5_000);
+    const bytes = Uint8Array.from(got.flatMap((c) => [...c]));
+    assert.equal(bytes[0], FrameType.REFUSE);
+    assert.equal(decodeRefuse(bytes.subarray(3)), 'E_PROXY');
+  });
+
+  it('completes a resume on the other receiver after the first is killed with SIGKILL', async () => {
+    const sender = makePeer('scale-resume');
+    const source = join(sender.dir, 'big-through-balancer.bin');
+    writeRandomFile(source, 200 * MiB);
+    const send = spawnCli(['send', '--host', '127.0.0.1', '--port', String(balancer.port), '--file', source], sender.env);
+    const id = (await send.waitFor(/transfer ([0-9a-f-]{36}): sending/))[1]!;
+    // Whichever receiver holds the partial file open is the one to kill.
+    const partial = `.securetransfer-${id}.part`;
+    let serving: RunningReceiver | undefined;
+    for (let waited = 0; !serving && waited < 20_000; waited += 50) {
+      serving = receivers.find((r) => r.process.pid !== undefined && openFiles(r.process.pid).some((f) => f.endsWith(partial)));
+      if (!serving) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(serving, 'no receiver opened the partial file');
+    await new Promise((r) => setTimeout(r, 500));
+    serving.process.kill('SIGKILL');
+    const code = await send.exited;
+    assert.notEqual(code, 0, 'the send should fail with its receiver gone');
+    assert.equal(existsSync(join(output, 'big-through-balancer.bin')), false);
+    const resumed = await runCli(['resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(balancer.port), '--file', source], sender.env);
+    assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.match(resumed.stdout, /pieces already held/);
+    assert.equal(await sha256File(join(output, 'big-through-balancer.bin')), await sha256File(source));
+  });
+});
+
+function openFiles(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+
+/** A PROXY protocol v2 header for an IPv4 client, as HAProxy's send-proxy-v2 writes it. */
+function proxyHeader(client: string, port: number): Uint8Array {
+  const out = new Uint8Array(28);
+  out.set(PROXY_V2_SIGNATURE);
+  out[12] = 0x21;
+  out[13] = 0x11;
+  new DataView(out.buffer).setUint16(14, 12);
+  out.set(client.split('.').map(Number), 16);
+  out.set([127, 0, 0, 1], 20);
+  new DataView(out.buffer).setUint16(24, port);
+  new DataView(out.buffer).setUint16(26, 9000);
+  return out;
+}
