@@ -1,6 +1,7 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --profile]: the real CLI over loopback against scp on the same
+// npm run bench [-- --quick] [-- --rounds N] [-- --profile] [-- --stores]: the real CLI over loopback against scp on the same
 // files in the same run, interleaved. Prints MB/s, wall and CPU seconds, peak RSS of each side,
-// bytes on the wire, the handshake latency and a resume after a cut at half way. Never part of
+// bytes on the wire, the handshake latency and a resume after a cut at half way; --stores runs
+// bench/stores.ts instead (SQLite against PostgreSQL, one receiver against two). Never part of
 // npm test: it takes minutes and its figures depend on the machine.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { aeadFigures } from './aead.js';
 import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
 import { mainThreadProfile, STEPS, stepsOf } from './profile.js';
+import { storesMain } from './stores.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
 const MiB = 1024 * 1024;
@@ -188,6 +190,7 @@ async function profileMain(files: Record<string, string>): Promise<void> {
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
   console.log(`SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  if (args.includes('--stores')) return storesMain(args);
   if (args.includes('--profile')) {
     const profiled = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
     makeRandomFile(profiled.random, size);

@@ -15,6 +15,7 @@ import { orphanPartials, transfersToExpire } from '../domain/policy/partial-expi
 import { isOffence } from '../domain/policy/penalties.js';
 import { dropStartup, type StartupRules } from '../domain/policy/startup-throttle.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';
+import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
 import { BufferPool } from './buffer-pool.js';
@@ -86,6 +87,7 @@ export class ReceiveServer {
   private lingering = 0;
   private maintenance: NodeJS.Timeout | undefined;
   private readonly banBoard: BanBoard | undefined;
+  private readonly claims: TransferClaims | undefined;
   private banPoll: NodeJS.Timeout | undefined;
   /** The last shared ban this receiver has taken over. */
   private lastBanId = 0;
@@ -96,6 +98,8 @@ export class ReceiveServer {
     deps: Omit<ReceiveSessionDeps, 'pool'> & {
       /** Bans shared with the other receivers on the same database (docs/scaling.md); none for one receiver alone. */
       readonly banBoard?: BanBoard | undefined;
+      /** Which receiver works on a transfer, across receivers; none for one receiver alone. */
+      readonly claims?: TransferClaims | undefined;
     },
     private readonly options: ReceiveServerOptions,
     /** Observes each finished session (tests, the CLI's summary lines). */
@@ -108,6 +112,7 @@ export class ReceiveServer {
     this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
     this.deps = { ...deps, audit: this.audit, pool: this.pool };
     this.banBoard = deps.banBoard;
+    this.claims = deps.claims;
   }
 
   async start(): Promise<Listener> {
@@ -282,7 +287,7 @@ export class ReceiveServer {
       if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source) this.sources.delete(key);
     };
     const host: SessionHost = {
-      admit: (claim) => {
+      admit: async (claim) => {
         const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
         // One source never holds more than half of it, however lenient its sessions' pace.
         if (source.pieceState + stateBytes > this.pieceState.limit * MAX_PIECE_STATE_SHARE_PER_SOURCE) {
@@ -298,11 +303,26 @@ export class ReceiveServer {
         }
         claimed.add(claim.transferId);
         source.pieceState += stateBytes;
+        // Then across receivers: one that works on this transfer now keeps it.
+        let elsewhere = false;
+        try {
+          elsewhere = this.claims !== undefined && !(await this.claims.claim(claim.transferId));
+        } catch (e) {
+          host.release(claim.transferId, claim.pieceCount);
+          return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot claim the transfer in its database right now (${(e as Error).message}); try again later` };
+        }
+        if (elsewhere) {
+          host.release(claim.transferId, claim.pieceCount, false);
+          return { ok: false, code: 'E_BUSY', detail: `transfer ${claim.transferId} is in progress on another receiver` };
+        }
         return admitted;
       },
       wrote: (transferId, bytes) => this.capacity.wrote(transferId, bytes),
-      release: (transferId, pieceCount) => {
+      release: (transferId, pieceCount, sharedClaimTaken = true) => {
         if (!claimed.delete(transferId)) return;
+        if (sharedClaimTaken) {
+          void this.claims?.release(transferId).catch((e: unknown) => this.deps.logger.error('could not release a transfer claim', { transferId, reason: (e as Error).message }));
+        }
         this.capacity.release(transferId);
         this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
         source.pieceState -= pieceCount * PIECE_STATE_BYTES;

@@ -71,12 +71,12 @@ export interface TransferClaim {
 
 /** What a session asks of the server that runs it. */
 export interface SessionHost {
-  /** Claims the transfer id, its disk space and its memory; a failure says which limit. */
-  admit(claim: TransferClaim): Result<void>;
+  /** Claims the transfer id (on every receiver sharing the database), its disk space and its memory; a failure says which limit. */
+  admit(claim: TransferClaim): Promise<Result<void>>;
   /** Bytes of the claimed transfer reached the disk. */
   wrote(transferId: string, bytes: number): void;
-  /** Gives back what admit() took (idempotent). */
-  release(transferId: string, pieceCount: number): void;
+  /** Gives back what admit() took (idempotent); the claim across receivers too, unless told it was never taken. */
+  release(transferId: string, pieceCount: number, sharedClaimTaken?: boolean): void;
   /** The handshake finished or failed: it no longer counts against the caps in progress. */
   handshakeEnded(): void;
   /** The session no longer counts against its source's connection cap (it only drains a CLOSE). */
@@ -395,7 +395,7 @@ export class ReceiveSession {
     let heldBytes = 0;
     for (const p of held) heldBytes += pieceRange(m, p.index).length;
     const freeSpace = await this.deps.folder.freeSpace();
-    const admitted = this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, freeSpace, pieceCount: m.pieceCount });
+    const admitted = await this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, freeSpace, pieceCount: m.pieceCount });
     if (admitted.ok) this.claimed = { id: m.transferId, pieceCount: m.pieceCount };
     return admitted;
   }

@@ -12,6 +12,9 @@ import { openPostgresDataSource } from '../adapters/persistence/typeorm/postgres
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmBanBoard } from '../adapters/persistence/typeorm/typeorm-ban-board.js';
+import { PostgresAdvisoryClaims } from '../adapters/persistence/typeorm/postgres-advisory-claims.js';
+import { InMemoryTransferClaims } from '../adapters/persistence/memory/in-memory-transfer-claims.js';
+import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import { TypeOrmTransferStore } from '../adapters/persistence/typeorm/typeorm-transfer-store.js';
 import { TransferStatus } from '../application/transfer-status.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
@@ -69,6 +72,12 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
       });
     bind(TOKENS.TransferStore).toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource]).inSingletonScope();
     bind(TOKENS.BanBoard).toResolvedValue((ds) => new TypeOrmBanBoard(ds), [TOKENS.DataSource]).inSingletonScope();
+    // Claims across receivers need a database they share: PostgreSQL's advisory locks. SQLite is
+    // one receiver's database, where claims in memory are the whole truth.
+    bind(TOKENS.TransferClaims)
+      .toResolvedValue((ds): TransferClaims => (config.database.kind === 'postgres' ? new PostgresAdvisoryClaims(ds) : new InMemoryTransferClaims()), [TOKENS.DataSource])
+      .inSingletonScope()
+      .onDeactivation((claims) => claims.close());
     bind(TOKENS.AuditLog).toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger]).inSingletonScope();
     bind(TOKENS.TransferStatus).toResolvedValue((store) => new TransferStatus(store), [TOKENS.TransferStore]);
   });

@@ -62,10 +62,10 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
       .inSingletonScope();
     bind(TOKENS.ReceiveServer)
       .toResolvedValue(
-        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard) =>
+        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard, claims) =>
           new ReceiveServer(
             transport,
-            { crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard },
+            { crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard, claims },
             {
               host: config.host,
               port: config.port,
@@ -88,7 +88,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
             },
             options.onSession,
           ),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard],
+        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard, TOKENS.TransferClaims],
       )
       .inSingletonScope();
   });

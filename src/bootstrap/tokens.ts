@@ -9,6 +9,7 @@ import type { ServerTrust } from '../application/server-trust.js';
 import type { TransferStatus } from '../application/transfer-status.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';
+import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';
@@ -30,6 +31,7 @@ export const TOKENS = {
   DataSource: token<DataSource>('DataSource'),
   TransferStore: token<TransferStore>('TransferStore'),
   BanBoard: token<BanBoard>('BanBoard'),
+  TransferClaims: token<TransferClaims>('TransferClaims'),
   AuditLog: token<AuditLog>('AuditLog'),
   Transport: token<Transport>('Transport'),
   SourceFiles: token<SourceFiles>('SourceFiles'),

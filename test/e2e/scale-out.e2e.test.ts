@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connectFrom, crypto, acceptedTransfer, drain, sendWhole, testManifest } from '../support/hostile-client.js';
+import { connectFrom, crypto, acceptedTransfer, drain, handshakeWith, nextMessage, sendWhole, testManifest } from '../support/hostile-client.js';
+import { encodeManifest } from '../../src/domain/transfer/manifest.js';
+import { encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
 import { makePeer, runCli, spawnCli, startReceiver, type Peer, type RunningReceiver } from '../support/cli.js';
 import { sha256File, writeRandomFile } from '../support/files.js';
 import { startHaproxy, type RunningHaproxy } from '../support/haproxy.js';
@@ -96,6 +98,22 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     // Another client through the balancer is unaffected.
     const other = await acceptedTransfer('127.0.0.67', balancer.port, testManifest({ fileName: 'neighbour.bin' }));
     other.connection.destroy();
+  });
+
+  it('lets one receiver at a time work on a transfer: the other refuses it as busy', async () => {
+    const owner = crypto.generateKeyPair();
+    const manifest = testManifest({ fileName: 'claimed.bin', fileSize: 4 * 16384 });
+    const viaA = await acceptedTransfer('127.0.0.1', receivers[0]!.port, manifest, owner, proxyHeader('127.0.0.88', 41_000));
+    const piece0 = new Uint8Array(crypto.randomBytes(16384));
+    await viaA.channel.sendMessages([encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384), piece0]);
+    assert.equal((await nextMessage(viaA.channel, manifest))?.type, 'ack');
+    // While A still works on it, the same sender resumes it through B.
+    const resume = { ...manifest, resume: true };
+    const viaB = await handshakeWith('127.0.0.1', receivers[1]!.port, encodeManifest(resume), owner, proxyHeader('127.0.0.88', 41_001));
+    const answer = await nextMessage(viaB.channel, resume);
+    viaB.connection.destroy();
+    viaA.connection.destroy();
+    assert.equal(answer?.type === 'close' && answer.code, 'E_BUSY', JSON.stringify(answer));
   });
 
   it('refuses a connection that bypasses the balancer, before any cryptography', async () => {

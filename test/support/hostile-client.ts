@@ -89,8 +89,9 @@ export function testManifest(over: Partial<Manifest> = {}): Manifest {
 }
 
 /** A full handshake carrying the given manifest bytes; resolves with the channel after ACCEPT (or the refusal). */
-export async function handshakeWith(localAddress: string, port: number, manifestBytes: Uint8Array, key: KeyPair = crypto.generateKeyPair()) {
+export async function handshakeWith(localAddress: string, port: number, manifestBytes: Uint8Array, key: KeyPair = crypto.generateKeyPair(), prefix?: Uint8Array) {
   const connection = await connectFrom(localAddress, port);
+  if (prefix) await connection.write(prefix); // a PROXY header, as a balancer would send it
   const channel = new SecureChannel(connection);
   const handshake = initiatorHandshake(channel, crypto, key);
   await handshake.start();
@@ -99,8 +100,8 @@ export async function handshakeWith(localAddress: string, port: number, manifest
 }
 
 /** Handshake with a valid manifest and wait for ACCEPT. */
-export async function acceptedTransfer(localAddress: string, port: number, manifest = testManifest(), key?: KeyPair) {
-  const session = await handshakeWith(localAddress, port, encodeManifest(manifest), key);
+export async function acceptedTransfer(localAddress: string, port: number, manifest = testManifest(), key?: KeyPair, prefix?: Uint8Array) {
+  const session = await handshakeWith(localAddress, port, encodeManifest(manifest), key, prefix);
   const first = await session.channel.readMessage({ maxPieceBody: 0, maxAcceptBody: maxAcceptBodyFor(manifest.pieceCount) });
   if (first.type !== 'accept') throw new Error(`expected ACCEPT, got ${first.type}`);
   return { ...session, manifest };
