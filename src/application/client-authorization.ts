@@ -1,5 +1,5 @@
 /**
- * The receiver's decision about a sender's static key (SPEC §3.3 client authentication), taken
+ * The receiver's decision about a sender's static key (docs/requirements.md#trust), taken
  * when Noise message 3 has revealed it and before the manifest is looked at.
  */
 export interface ClientAuthorization {

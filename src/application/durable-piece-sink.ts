@@ -1,5 +1,5 @@
-// The receiver's path from a verified piece to a durable record (issue 4's policy, kept fast for
-// issue 6). Writes are submitted without waiting for each (one in flight on the thread pool
+// The receiver's path from a verified piece to a durable record (docs/requirements.md#durability, kept fast for
+// docs/requirements.md#speed). Writes are submitted without waiting for each (one in flight on the thread pool
 // while the next piece is decrypted and hashed); every DURABLE_BATCH_PIECES pieces or
 // DURABLE_BATCH_MS milliseconds a batch is made durable in the background: wait for its writes,
 // fdatasync, then record it. A piece is never recorded before its bytes are durable.

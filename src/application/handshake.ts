@@ -1,4 +1,4 @@
-// Noise XX over frames (SPEC §3.1, PROTOCOL.md §3):
+// Noise XX over frames (docs/requirements.md#handshake, PROTOCOL.md §3):
 //   HANDSHAKE_INIT   -> e
 //   HANDSHAKE_RESP   <- e, ee, s, es
 //   HANDSHAKE_FINAL  -> s, se          (payload: the MANIFEST)
@@ -22,7 +22,7 @@ function newHandshake(crypto: CryptoPrimitives, initiator: boolean, identity: Ke
     initiator,
     prologue: utf8(PROLOGUE_TEXT),
     staticKey: identity,
-    // Fresh ephemeral keys on every connection, a resume included (SPEC §3.2).
+    // Fresh ephemeral keys on every connection, a resume included (docs/requirements.md#keys).
     ephemeralKey: crypto.generateKeyPair(),
   });
 }

@@ -1,4 +1,4 @@
-// Use case: keygen (SPEC §1). A fresh X25519 keypair, its private half sealed under a password.
+// Use case: keygen (docs/requirements.md#command-line). A fresh X25519 keypair, its private half sealed under a password.
 import { SecureTransferError } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';

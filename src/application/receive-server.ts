@@ -57,6 +57,10 @@ const PIECE_STATE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
 /** How soon a ban decided by another receiver on the same database holds here too. */
 const BAN_POLL_MS = 2_000;
+/** Ids each ban poll reads again, for publications that committed out of id order. */
+const BAN_REREAD_IDS = 200;
+/** A balancer sends its PROXY header with the connection: a few seconds is ample. */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
 /** The share of the piece-state budget the transfers of one source may hold. */
 const MAX_PIECE_STATE_SHARE_PER_SOURCE = 0.5;
 /** Connections draining a CLOSE at once; beyond it a CLOSE is sent and the socket closed at once. */
@@ -91,6 +95,11 @@ export class ReceiveServer {
   private banPoll: NodeJS.Timeout | undefined;
   /** The last shared ban this receiver has taken over. */
   private lastBanId = 0;
+  private polling: Promise<void> | undefined;
+  /** Set by stop(): connections still reading their PROXY header are not admitted any more. */
+  private stopping = false;
+  /** Connections from a balancer whose PROXY header has not arrived yet. */
+  private readonly awaitingHeader = new Set<Connection>();
   private maintaining: Promise<void> | undefined;
 
   constructor(
@@ -135,6 +144,8 @@ export class ReceiveServer {
 
   /** Stops accepting, interrupts sessions in flight and waits for them to record their state. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const c of this.awaitingHeader) c.destroy();
     clearInterval(this.maintenance);
     clearInterval(this.banPoll);
     // The listener's close resolves only once every connection is gone, so sessions are
@@ -176,16 +187,27 @@ export class ReceiveServer {
     return this.maintaining;
   }
 
-  /** Takes over the bans other receivers published since the last poll. Never throws. */
-  private async pollBans(): Promise<void> {
+  /**
+   * Takes over the bans other receivers published since the last poll; one poll at a time, and
+   * never throws. Ids become visible in the order their transactions commit, not always in id
+   * order, so each poll reads again a trailing window of ids it has seen (imposing is idempotent).
+   */
+  private pollBans(): Promise<void> {
+    this.polling ??= this.readBans().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async readBans(): Promise<void> {
     if (!this.banBoard) return;
     try {
       const now = this.deps.clock.now();
+      let after = Math.max(0, this.lastBanId - BAN_REREAD_IDS);
       for (;;) {
-        const bans = await this.banBoard.publishedAfter(this.lastBanId, now, 1000);
+        const bans = await this.banBoard.publishedAfter(after, now, 1000);
         for (const b of bans) {
           this.bans.impose({ key: b.key, until: b.until, offences: b.offences, round: b.round }, now);
           this.lastBanId = Math.max(this.lastBanId, b.id);
+          after = Math.max(after, b.id);
         }
         if (bans.length < 1000) return;
       }
@@ -216,7 +238,7 @@ export class ReceiveServer {
         await folder.discardPartial(orphan.transferId);
         await this.audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
       }
-      await this.banBoard?.pruneBefore(now);
+      await this.banBoard?.pruneBefore(now).catch((e: unknown) => logger.error('could not prune ended bans', { reason: (e as Error).message }));
       const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
       if (pruned > 0) logger.info('audit events pruned', { count: pruned });
       await this.audit.flush();
@@ -244,14 +266,23 @@ export class ReceiveServer {
     if (!proxy.trusted(connection.remoteAddress)) {
       return this.refuse(connection, 'E_PROXY', `${connection.remoteAddress} is not a trusted proxy (ST_TRUSTED_PROXIES) and this receiver takes connections only through one`);
     }
-    const deadline = setTimeout(() => connection.destroy(), this.options.handshakeTimeoutMs);
+    // Headers in waiting count like handshakes in progress: bounded, and short-lived.
+    if (this.awaitingHeader.size >= this.options.startups.full) {
+      return this.refuse(connection, 'E_BUSY', `${this.awaitingHeader.size} connections are waiting for their PROXY header`);
+    }
+    this.awaitingHeader.add(connection);
+    const deadline = setTimeout(() => connection.destroy(), Math.min(PROXY_HEADER_TIMEOUT_MS, this.options.handshakeTimeoutMs));
     readProxyHeader(connection)
       .then(({ connection: proxied, client }) => {
         clearTimeout(deadline);
-        this.accept(proxied, client === undefined);
+        this.awaitingHeader.delete(connection);
+        // A LOCAL header is the balancer's own health check: it needs no session.
+        if (client === undefined || this.stopping) return connection.destroy();
+        this.accept(proxied);
       })
       .catch(async (e: unknown) => {
         clearTimeout(deadline);
+        this.awaitingHeader.delete(connection);
         const detail = (e as Error).message;
         await connection.write(encodeRefuse('E_PROXY')).catch(() => undefined);
         connection.destroy();
@@ -260,7 +291,7 @@ export class ReceiveServer {
       .catch((e: unknown) => this.deps.logger.error('PROXY header handling failed', { reason: (e as Error).message }));
   }
 
-  private accept(connection: Connection, exempt = false): void {
+  private accept(connection: Connection): void {
     const key = addressKey(connection.remoteAddress);
     const now = this.deps.clock.now();
     const ban = this.bans.banned(key, now);
@@ -281,7 +312,8 @@ export class ReceiveServer {
     this.handshakes++;
     let handshaking = true;
     let slotHeld = true;
-    const claimed = new Set<string>();
+    /** Transfers this session claimed, with their piece counts, until released. */
+    const claimed = new Map<string, number>();
     // The source's entry goes once nothing of it is left, whichever release comes last.
     const forgetIfIdle = () => {
       if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source) this.sources.delete(key);
@@ -301,7 +333,7 @@ export class ReceiveServer {
           this.pieceState.give(stateBytes);
           return admitted;
         }
-        claimed.add(claim.transferId);
+        claimed.set(claim.transferId, claim.pieceCount);
         source.pieceState += stateBytes;
         // Then across receivers: one that works on this transfer now keeps it.
         let elsewhere = false;
@@ -358,7 +390,7 @@ export class ReceiveServer {
       })
       .then(async (outcome) => {
         host.handshakeEnded();
-        if (!exempt && this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
+        if (this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
         this.onSession(outcome);
         return outcome;
       })
@@ -369,6 +401,8 @@ export class ReceiveServer {
       .finally(() => {
         this.sessions.delete(session);
         this.running.delete(run);
+        // Whatever the session's own clean-up did not reach is given back here.
+        for (const [transferId, pieceCount] of [...claimed]) host.release(transferId, pieceCount);
         host.releaseSlot();
       });
     this.running.add(run);

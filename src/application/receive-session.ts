@@ -232,7 +232,7 @@ export class ReceiveSession {
   private async runProtocol(): Promise<SessionOutcome> {
     const { audit, clock, crypto } = this.deps;
     let handshake;
-    // SPEC §5: a deadline for the whole handshake, so a slow peer cannot hold a slot.
+    // docs/defences.md: a deadline for the whole handshake, so a slow peer cannot hold a slot.
     const deadline = setTimeout(() => {
       this.handshakeExpired = true;
       this.connection.destroy();
@@ -401,7 +401,7 @@ export class ReceiveSession {
   }
 
   /**
-   * SPEC §3.5: held pieces are checked, never assumed. Each piece ACCEPT listed as held is read
+   * docs/requirements.md#pieces: held pieces are checked, never assumed. Each piece ACCEPT listed as held is read
    * back from the partial file and hashed while the missing pieces arrive; an intact one is
    * ACKed, one that no longer matches its record (a damaged or truncated file, or one that cannot
    * be read) is NACKed and comes again. The sender finishes only after every verdict.

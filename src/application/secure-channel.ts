@@ -150,7 +150,7 @@ export class SecureChannel {
     }
   }
 
-  /** Zeroes the transport keys (SPEC §3.2); the channel cannot send or receive records afterwards. */
+  /** Zeroes the transport keys (docs/requirements.md#keys); the channel cannot send or receive records afterwards. */
   destroyKeys(): void {
     this.sendCipher?.destroy();
     this.receiveCipher?.destroy();

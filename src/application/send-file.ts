@@ -1,4 +1,4 @@
-// Use case: send one file (SPEC §1 send), or continue an earlier attempt (SPEC §1 resume).
+// Use case: send one file (docs/requirements.md#command-line), or continue an earlier attempt (the same section).
 // Returns an outcome; only a bad request throws.
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
@@ -211,7 +211,7 @@ export class SendFile {
     try {
       return await this.connectAndSend(a, keyPair, failed);
     } finally {
-      // SPEC §3.2: our private key does not outlive the send.
+      // docs/requirements.md#keys: our private key does not outlive the send.
       keyPair.privateKey.fill(0);
     }
   }

@@ -171,7 +171,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
     let encoding: 0 | 1 = PieceEncoding.RAW;
     if (compressed) {
       probe.observe(raw.length, compressed.length);
-      // SPEC §3.6: a piece that does not shrink is sent raw.
+      // docs/requirements.md#compression: a piece that does not shrink is sent raw.
       if (compressed.length < raw.length) {
         data = compressed;
         encoding = PieceEncoding.ZSTD;

@@ -1,5 +1,5 @@
 /**
- * The sender's decision about the receiver's static key (SPEC §3.3), taken after Noise message 2
+ * The sender's decision about the receiver's static key (docs/requirements.md#trust), taken after Noise message 2
  * and before the manifest leaves. Throws SecureTransferError E_UNTRUSTED_KEY to refuse.
  */
 export interface ServerTrust {

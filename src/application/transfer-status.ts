@@ -1,4 +1,4 @@
-// Use case: report transfers from the database (SPEC §1 status).
+// Use case: report transfers from the database (docs/requirements.md#command-line).
 import type { TransferRecord, TransferStore } from '../domain/ports/transfer-store.js';
 
 export class TransferStatus {

@@ -21,7 +21,7 @@ export class BootstrapCliApp implements CliApp {
     return loadConfig({ ...this.env, ...defined });
   }
 
-  /** SPEC §1: a secret from the environment first, else the person at the terminal; never argv. */
+  /** docs/requirements.md#command-line: a secret from the environment first, else the person at the terminal; never argv. */
   private passwordFromEnv(): string | undefined {
     const fromEnv = this.env['ST_KEY_PASSWORD'];
     return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;

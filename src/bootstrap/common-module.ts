@@ -75,7 +75,13 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
     // Claims across receivers need a database they share: PostgreSQL's advisory locks. SQLite is
     // one receiver's database, where claims in memory are the whole truth.
     bind(TOKENS.TransferClaims)
-      .toResolvedValue((ds): TransferClaims => (config.database.kind === 'postgres' ? new PostgresAdvisoryClaims(ds) : new InMemoryTransferClaims()), [TOKENS.DataSource])
+      .toResolvedValue(
+        (ds, logger): TransferClaims =>
+          config.database.kind === 'postgres'
+            ? new PostgresAdvisoryClaims(ds, (ids) => logger.error('the database connection of the transfer claims was lost and another receiver took some of them meanwhile', { transfers: ids.join(',') }))
+            : new InMemoryTransferClaims(),
+        [TOKENS.DataSource, TOKENS.Logger],
+      )
       .inSingletonScope()
       .onDeactivation((claims) => claims.close());
     bind(TOKENS.AuditLog).toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger]).inSingletonScope();

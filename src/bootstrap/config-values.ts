@@ -65,12 +65,14 @@ export function parseDatabase(text: string): Parsed<{ kind: 'sqlite' } | { kind:
 /** A comma-separated list of IP addresses and CIDR blocks; empty for none. */
 export function parseAddressList(text: string): Parsed<string[]> {
   const items = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  const expected = { expected: 'IP addresses or CIDR blocks separated by commas (10.0.0.5, 10.1.0.0/16, 2001:db8::/32)' };
+  const expected = { expected: 'IP addresses or CIDR blocks (at least /8 for IPv4, /16 for IPv6) separated by commas (10.0.0.5, 10.1.0.0/16, 2001:db8::/32)' };
   for (const item of items) {
     const [address = '', bits, ...rest] = item.split('/');
     if (rest.length > 0 || !isIP(address)) return expected;
     const max = isIP(address) === 4 ? 32 : 128;
-    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max)) return expected;
+    // A block as wide as /0 would let anyone name any client: the shortest taken is /8 and /16.
+    const min = isIP(address) === 4 ? 8 : 16;
+    if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max || Number(bits) < min)) return expected;
   }
   return { value: items };
 }

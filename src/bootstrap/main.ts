@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point: parse the command line, run the command, map failures to exit statuses
-// (SPEC §1: 0 success, 1 transfer failure, 2 usage or configuration error).
+// (docs/requirements.md#command-line: 0 success, 1 transfer failure, 2 usage or configuration error).
 import { Builtins, Cli } from 'clipanion';
 import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
 import { AuditCommand } from '../adapters/cli/audit-command.js';

@@ -48,7 +48,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
     bind(TOKENS.HostKey)
       .toResolvedValue(async (store) => (await store.loadOrCreate()).keyPair, [TOKENS.IdentityStore])
       .inSingletonScope()
-      // SPEC §3.2: the private key does not outlive the server.
+      // docs/requirements.md#keys: the private key does not outlive the server.
       .onDeactivation((keyPair) => {
         keyPair.privateKey.fill(0);
       });

@@ -12,7 +12,7 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Compares in time that depends only on the lengths, never on where the bytes differ (SPEC §3.5). */
+/** Compares in time that depends only on the lengths, never on where the bytes differ (docs/requirements.md#pieces). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;

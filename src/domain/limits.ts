@@ -1,4 +1,4 @@
-// Protocol constants (PROTOCOL.md). Limits that operators tune live in the configuration (SPEC §2);
+// Protocol constants (PROTOCOL.md). Limits that operators tune live in the configuration (docs/requirements.md#configuration);
 // these are the hard bounds of the wire format itself.
 
 /** Noise §3: a Noise message (and so a transport record) is at most 65535 bytes. */
@@ -13,24 +13,24 @@ export const MIN_PIECE_SIZE = 16 * 1024;
 export const MAX_PIECE_SIZE = 2 * 1024 * 1024;
 export const DEFAULT_PIECE_SIZE = 1024 * 1024;
 
-/** File names are bounded in UTF-8 bytes (SPEC §4): 255 is the common file-system limit. */
+/** File names are bounded in UTF-8 bytes (docs/requirements.md#files): 255 is the common file-system limit. */
 export const MAX_FILE_NAME_BYTES = 255;
 
 /** Largest inner message that is not a piece (ACK, NACK, CLOSE, ACCEPT with its bitfield). */
 export const MAX_CONTROL_MESSAGE = 64 * 1024 + 64;
 
-/** The protocol name and version bound into every handshake through the Noise prologue (SPEC §3.1). */
+/** The protocol name and version bound into every handshake through the Noise prologue (docs/requirements.md#handshake). */
 export const PROTOCOL_NAME = 'Noise_XX_25519_AESGCM_SHA256';
 export const PROTOCOL_VERSION = 1;
 export const PROLOGUE_TEXT = `SecureTransfer/${PROTOCOL_VERSION} ${PROTOCOL_NAME}`;
 
 /** Pieces the sender may have sent but not seen acknowledged. */
 export const DEFAULT_PIPELINE_WINDOW = 16;
-/** How many times one piece may be NACKed before the transfer fails (issue 4). */
+/** How many times one piece may be NACKed before the transfer fails (docs/requirements.md#durability). */
 export const MAX_PIECE_RETRIES = 3;
 
 /**
- * Durability policy of the receiver (issue 4): written pieces are made durable (fdatasync) and
+ * Durability policy of the receiver (docs/requirements.md#durability): written pieces are made durable (fdatasync) and
  * recorded as done in one database transaction every DURABLE_BATCH_PIECES pieces or
  * DURABLE_BATCH_MS milliseconds, whichever comes first, and always before the session ends.
  * A crash loses at most the last batch, which a resume sends again.

@@ -1,4 +1,4 @@
-// One suite, every CryptoPrimitives adapter: the official Noise vectors (SPEC §3.1), tamper
+// One suite, every CryptoPrimitives adapter: the official Noise vectors (docs/requirements.md#handshake), tamper
 // tests for the AEAD, low-order keys, and handshakes across implementations.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The Logger port on log4js (SPEC §6): lines reach the file with network values escaped (no
+// The Logger port on log4js (docs/requirements.md#audit): lines reach the file with network values escaped (no
 // log injection), the file rolls at ST_LOG_ROTATION, rolled files older than ST_LOG_RETENTION go.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';

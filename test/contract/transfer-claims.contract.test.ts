@@ -47,6 +47,28 @@ describe('TransferClaims on PostgreSQL advisory locks', () => {
     return { claims: new PostgresAdvisoryClaims(ds), close: () => ds.destroy() };
   });
 
+  it('takes its claims back when its own connection is cut, and says which it lost', async () => {
+    const first = await openPostgresDataSource(url);
+    const second = await openPostgresDataSource(url);
+    const lost: string[][] = [];
+    const one = new PostgresAdvisoryClaims(first, (ids) => lost.push(ids));
+    const two = new PostgresAdvisoryClaims(second);
+    try {
+      assert.equal(await one.claim(A), true);
+      // The server ends the claims connection (a restart, a network cut would do the same).
+      await second.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()");
+      await assert.rejects(one.claim(B), 'the query on the cut connection fails');
+      assert.equal(await one.claim(B), true, 'the next one connects again');
+      assert.equal(await two.claim(A), false, 'and the claim on A was taken back');
+      assert.deepEqual(lost, []);
+    } finally {
+      await one.close();
+      await two.close();
+      await first.destroy();
+      await second.destroy();
+    }
+  });
+
   it('keeps a transfer to one receiver across receivers, and frees it when that receiver dies', async () => {
     const first = await openPostgresDataSource(url);
     const second = await openPostgresDataSource(url);

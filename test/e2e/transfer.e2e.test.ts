@@ -1,4 +1,4 @@
-// The real CLI as separate processes over real TCP on loopback (issue 2's acceptance checks).
+// The real CLI as separate processes over real TCP on loopback (docs/requirements.md#files).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -56,7 +56,7 @@ describe('configuration from the environment', () => {
     assert.equal(c.proxyProtocol, 'v2');
     assert.deepEqual(c.trustedProxies, ['10.0.0.5', '10.1.0.0/16', '2001:db8::/32']);
     assert.throws(() => loadConfig({ ST_PROXY_PROTOCOL: 'v2' }), /ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES/);
-    for (const bad of ['10.0.0.300', '10.0.0.0/33', 'balancer.internal', '10.0.0.0/8/1']) {
+    for (const bad of ['10.0.0.300', '10.0.0.0/33', 'balancer.internal', '10.0.0.0/8/1', '0.0.0.0/0', '::/0', '10.0.0.0/7']) {
       assert.throws(() => loadConfig({ ST_TRUSTED_PROXIES: bad }), /ST_TRUSTED_PROXIES=.* is invalid: expected IP addresses or CIDR blocks/, bad);
     }
     assert.equal(loadConfig({}).proxyProtocol, 'off');

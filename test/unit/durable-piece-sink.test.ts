@@ -1,4 +1,4 @@
-// The receiver's durability policy (issue 4) with a fake partial file and a fake clock: a piece
+// The receiver's durability policy (docs/requirements.md#durability) with a fake partial file and a fake clock: a piece
 // is recorded only after its write finished and an fdatasync covered it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// SPEC §3.2: keys are zeroed when the session ends. A spying CryptoPrimitives keeps every secret
+// docs/requirements.md#keys: keys are zeroed when the session ends. A spying CryptoPrimitives keeps every secret
 // the sessions touch (ephemeral private keys, DH outputs, HKDF outputs, the transport keys
 // passed to AES-GCM) and, after a real transfer over loopback, checks that each is all zeros.
 import assert from 'node:assert/strict';

@@ -59,6 +59,19 @@ describe('PROXY protocol v2 header', () => {
     assert.deepEqual(decodeProxyHeader(local), { kind: 'header', length: local.length, client: undefined });
   });
 
+  it('refuses a PROXY header that names no IP client (UNSPEC, UNIX): it would count as the balancer', () => {
+    for (const family of [0x00, 0x30]) {
+      const h = new Uint8Array(16 + 216);
+      h.set(PROXY_V2_SIGNATURE);
+      h[12] = 0x21;
+      h[13] = family | 1;
+      new DataView(h.buffer).setUint16(14, 216);
+      const r = decodeProxyHeader(h);
+      assert.equal(r.kind, 'error');
+      assert.match(r.kind === 'error' ? r.detail : '', /without an IP client/);
+    }
+  });
+
   it('needs more until the last byte of the header, whatever the cut (property)', () => {
     const h = header({ family: 2, src: new Array(16).fill(1), dst: new Array(16).fill(2), srcPort: 3, dstPort: 4, tlv: new Uint8Array(40) });
     for (let cut = 0; cut < h.length; cut++) assert.deepEqual(decodeProxyHeader(h.subarray(0, cut)), { kind: 'need-more' }, `cut at ${cut}`);

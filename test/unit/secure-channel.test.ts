@@ -1,4 +1,4 @@
-// The record layer's buffer reuse (issue 6): outgoing buffers are reused only after the
+// The record layer's buffer reuse (docs/requirements.md#speed): outgoing buffers are reused only after the
 // transport releases them, and what it was given never changes under it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

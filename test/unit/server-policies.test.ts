@@ -67,6 +67,8 @@ describe('ban policy', () => {
     assert.ok(bans.banned('x', 59_999));
     bans.impose({ key: 'x', until: 30_000, offences: 3, round: 1 }, 0);
     assert.equal(bans.banned('x', 1)?.until, 60_000, 'a shorter ban changes nothing');
+    bans.impose({ key: 'z', until: 1e15, offences: 3, round: 1 }, 0);
+    assert.equal(bans.banned('z', 1)?.until, 3_600_000, 'a ban from a clock far ahead lasts at most the longest ban');
     bans.impose({ key: 'y', until: 10, offences: 3, round: 1 }, 20);
     assert.equal(bans.banned('y', 21), undefined, 'an ended ban is not taken over');
     for (let i = 0; i < 3; i++) bans.recordOffence('x', 60_000 + i);

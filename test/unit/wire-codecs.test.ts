@@ -205,7 +205,7 @@ describe('manifest codec', () => {
   });
 });
 
-describe('every decoder against random bytes (SPEC §3.7)', () => {
+describe('every decoder against random bytes (docs/requirements.md#bounds)', () => {
   const allTypes = Object.values(MessageType);
   const PROTOCOL_CODES = new Set(['E_MALFORMED_FRAME', 'E_FRAME_TOO_LARGE', 'E_UNEXPECTED_MESSAGE', 'E_PIECE_OFFSET']);
 

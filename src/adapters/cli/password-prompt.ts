@@ -1,4 +1,4 @@
-// Asks for a password without echo (SPEC §1: secrets never need the command line). On a
+// Asks for a password without echo (docs/requirements.md#command-line: secrets never need the command line). On a
 // terminal the characters are read in raw mode and never shown; from a pipe the first line is
 // taken, so scripts can write the password to stdin instead of an argument.
 import { createInterface } from 'node:readline';

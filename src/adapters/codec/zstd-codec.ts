@@ -64,7 +64,7 @@ export class ZstdCodecAdapter implements Codec {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_DECOMPRESS', `compressed input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
-    // SPEC §3.6: judge the declared size before allocating; libzstd then refuses to write past
+    // docs/requirements.md#compression: judge the declared size before allocating; libzstd then refuses to write past
     // it, so a frame that lies about its size fails instead of growing.
     const declared = this.generic.contentSize(data);
     if (declared === null || declared === 0) throw new SecureTransferError('E_DECOMPRESS', 'zstd frame without a usable content size');

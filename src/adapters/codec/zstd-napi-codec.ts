@@ -58,7 +58,7 @@ export class ZstdNapiCodec implements Codec {
     } catch (e) {
       throw new SecureTransferError('E_DECOMPRESS', `not a zstd frame: ${(e as Error).message}`);
     }
-    // SPEC §3.6: judge the declared size before allocating; libzstd then refuses to write past
+    // docs/requirements.md#compression: judge the declared size before allocating; libzstd then refuses to write past
     // the buffer, so a frame that lies about its size fails instead of growing.
     if (declared === null || declared === 0) throw new SecureTransferError('E_DECOMPRESS', 'zstd frame without a usable content size');
     if (declared > maxOutput) throw new SecureTransferError('E_DECOMPRESS', `zstd frame declares ${declared} bytes, limit ${maxOutput}`);

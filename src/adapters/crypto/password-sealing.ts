@@ -1,4 +1,4 @@
-// Seals a secret under a password (SPEC §1 keygen): scrypt from @noble/hashes stretches the
+// Seals a secret under a password (docs/requirements.md#command-line: keygen): scrypt from @noble/hashes stretches the
 // password, AES-256-GCM from @noble/ciphers seals the secret. The parameters travel with the
 // sealed value so they can be raised later without breaking old files.
 import { gcm } from '@noble/ciphers/aes.js';

@@ -4,7 +4,7 @@
 // - a key made by keygen, its private half sealed under a password (scrypt + AES-256-GCM),
 //   with a .pub file beside it carrying the public key and its fingerprint.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fromHex, toHex, utf8 } from '../../domain/bytes.js';
 import { SecureTransferError } from '../../domain/errors.js';
@@ -36,11 +36,23 @@ const sealedAdditionalData = (publicKeyHex: string) => utf8(`${SEALED_KIND} v1 $
  */
 async function writeNewFileWhole(path: string, text: string, mode: number): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, text, { mode, flag: 'wx' });
+  const file = await open(temporary, 'wx', mode);
+  try {
+    await file.writeFile(text);
+    await file.sync(); // the key's bytes are on disk before its name is
+  } finally {
+    await file.close();
+  }
   try {
     await link(temporary, path);
   } finally {
     await unlink(temporary).catch(() => undefined);
+  }
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

@@ -1,4 +1,4 @@
-// SPEC §4: data goes to a temporary file inside the output folder, named after the transfer id
+// docs/requirements.md#files: data goes to a temporary file inside the output folder, named after the transfer id
 // (never the peer's name), and reaches its final name only through link(2), which fails instead
 // of replacing an existing file and does not follow a symlink planted at the final name.
 import { constants, mkdirSync } from 'node:fs';

@@ -7,9 +7,9 @@ import { escapeText } from '../../domain/escape-text.js';
 export interface LogOptions {
   readonly path: string;
   readonly level: string;
-  /** Bytes before a file rolls over (SPEC §2 ST_LOG_ROTATION). */
+  /** Bytes before a file rolls over (ST_LOG_ROTATION, README "Configuration"). */
   readonly rotationBytes: number;
-  /** Rolled files older than this are deleted (SPEC §2 ST_LOG_RETENTION). */
+  /** Rolled files older than this are deleted (ST_LOG_RETENTION, README "Configuration"). */
   readonly retentionMs: number;
   /** Rolled files kept at most, whatever their age (ST_LOG_MAX_FILES): bounds the disk a flood can fill. */
   readonly maxFiles: number;

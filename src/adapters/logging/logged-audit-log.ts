@@ -4,7 +4,7 @@ import type { Logger } from '../../domain/ports/logger.js';
 /** Events that mean someone was refused or something went wrong: logged as warnings. */
 const WARNINGS = new Set<AuditEvent['type']>(['handshake.failed', 'transfer.failed', 'error', 'ban', 'connection.refused', 'transfer.expired', 'suppressed']);
 
-/** SPEC §6: every audit record goes to the database and to the rotating log file. */
+/** docs/requirements.md#audit: every audit record goes to the database and to the rotating log file. */
 export class LoggedAuditLog implements AuditLog {
   constructor(
     private readonly store: AuditLog,

@@ -1,4 +1,4 @@
-// SPEC §3.3: the receiver may restrict senders to an allow-list of client keys, one per line
+// docs/requirements.md#trust: the receiver may restrict senders to an allow-list of client keys, one per line
 // like OpenSSH's authorized_keys: a public key line from keygen's .pub file, or a fingerprint
 // ("SHA256:..."), each optionally followed by a comment; '#' starts a comment line.
 // The file is read again for every handshake, so an edit applies to the next connection

@@ -1,4 +1,4 @@
-// SPEC §3.3: the sender pins the receiver's static key. Trust on first use is recorded in a
+// docs/requirements.md#trust: the sender pins the receiver's static key. Trust on first use is recorded in a
 // known-hosts file ("host:port SHA256:..." a line); a different key later is refused loudly.
 // An expected fingerprint given on the command line is checked before anything else.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';

@@ -76,7 +76,7 @@ export class CipherState {
     return this.decryptWithAd(EMPTY, ciphertext, into);
   }
 
-  /** Zeroes the key; the state is unusable afterwards (SPEC §3.2). */
+  /** Zeroes the key; the state is unusable afterwards (docs/requirements.md#keys). */
   destroy(): void {
     this.forgetKey();
     zeroize(this.nonce);

@@ -150,7 +150,7 @@ export class HandshakeState {
     };
   }
 
-  /** Zeroes the ephemeral private key and the chaining key (SPEC §3.2). Transport states are the caller's to destroy. */
+  /** Zeroes the ephemeral private key and the chaining key (docs/requirements.md#keys). Transport states are the caller's to destroy. */
   destroy(): void {
     zeroize(this.e?.privateKey);
     this.ss.destroy();

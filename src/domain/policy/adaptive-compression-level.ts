@@ -1,4 +1,4 @@
-// The zstd level for `--compression-level auto` (issue 6). Compression buys throughput only
+// The zstd level for `--compression-level auto` (docs/requirements.md#speed). Compression buys throughput only
 // while the network is slower than the compressor: on a slow link a higher level sends fewer
 // bytes for free, on a fast one it is the bottleneck (1 GiB of log-like text over loopback:
 // 9.3 s at level 3, 7.0 s at level 1, for 27.7% and 26.8% of the bytes). So the sender watches

@@ -83,6 +83,8 @@ export class BanPolicy {
    */
   impose(ban: Ban, now: number): void {
     if (ban.until <= now) return;
+    // Another receiver's clock may run ahead: no ban from elsewhere outlasts the longest ban here.
+    if (ban.until > now + this.rules.maxBanMs) ban = { ...ban, until: now + this.rules.maxBanMs };
     const current = this.bans.get(ban.key);
     if (current && current.until >= ban.until) return;
     this.bans.set(ban.key, ban);

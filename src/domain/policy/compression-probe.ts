@@ -1,8 +1,8 @@
-// Whether the next piece is worth compressing (issue 6). Data that did not shrink (media,
+// Whether the next piece is worth compressing (docs/requirements.md#speed). Data that did not shrink (media,
 // archives, encrypted files) will not shrink a piece later either, so after a miss the sender
 // skips compression for a run of pieces, doubling the run after each further miss, and probes
 // again at its end; one piece that shrinks returns to compressing every piece. Sending raw is
-// always allowed (SPEC §3.6), so a skip never changes what the receiver accepts.
+// always allowed (docs/requirements.md#compression), so a skip never changes what the receiver accepts.
 
 /** A piece must shrink below this share of its size to count as compressible. */
 export const WORTHWHILE_RATIO = 0.97;

@@ -1,4 +1,4 @@
-// SPEC §5: a token bucket per connection that really limits the bytes read. Pure: the caller
+// docs/defences.md: a token bucket per connection that really limits the bytes read. Pure: the caller
 // passes the time and sleeps for the delay it gets back before reading again, so the socket's
 // buffers fill and TCP slows the sender down.
 

@@ -13,7 +13,7 @@ export interface Codec {
    */
   compress(data: Uint8Array, level: number, into?: Uint8Array): Uint8Array;
   /**
-   * Decompresses at most maxOutput bytes (SPEC §3.6: no bombs). Throws SecureTransferError
+   * Decompresses at most maxOutput bytes (docs/requirements.md#compression: no bombs). Throws SecureTransferError
    * E_DECOMPRESS for corrupt input or output that would exceed maxOutput. into as for compress
    * (used when it holds the frame's declared size).
    */

@@ -1,4 +1,4 @@
-// File-system ports: what the sender reads and where the receiver writes (SPEC §4).
+// File-system ports: what the sender reads and where the receiver writes (docs/requirements.md#files).
 
 export interface SourceFile {
   readonly path: string;
@@ -23,7 +23,7 @@ export interface PartialFile {
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Up to length bytes at offset (fewer at the end of the file), into the given buffer when it is large enough. */
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
-  /** Makes written data durable (fdatasync): pieces are recorded as done only after it (issue 4). */
+  /** Makes written data durable (fdatasync): pieces are recorded as done only after it (docs/requirements.md#durability). */
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { KeyPair } from './crypto-primitives.js';
 
-/** A static X25519 identity (SPEC §3.3): the receiver's host key or the sender's client key. */
+/** A static X25519 identity (docs/requirements.md#trust): the receiver's host key or the sender's client key. */
 export interface IdentityStore {
   /**
    * Loads the key (asking for its password when it is sealed), or generates and stores one on
@@ -10,7 +10,7 @@ export interface IdentityStore {
   loadOrCreate(): Promise<{ keyPair: KeyPair; created: boolean; path: string }>;
 }
 
-/** Writes a new identity made by keygen (SPEC §1): the private half sealed under a password. */
+/** Writes a new identity made by keygen (docs/requirements.md#command-line): the private half sealed under a password. */
 export interface IdentityKeyWriter {
   /** Never replaces an existing file. */
   writeSealed(keyPair: KeyPair, password: string): Promise<{ privateKeyPath: string; publicKeyPath: string; publicKeyLine: string }>;

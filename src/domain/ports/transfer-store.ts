@@ -1,4 +1,4 @@
-// Persistence of transfers and their pieces (SPEC §7). One adapter per database technology,
+// Persistence of transfers and their pieces (docs/scaling.md). One adapter per database technology,
 // all passing test/contract/transfer-store.contract.ts.
 
 export type TransferRole = 'sender' | 'receiver';

@@ -1,4 +1,4 @@
-// SPEC §3.5: the manifest states the transfer id, file name, size, piece size, piece count and
+// docs/requirements.md#pieces: the manifest states the transfer id, file name, size, piece size, piece count and
 // compression. It travels as the payload of Noise message 3, so it is encrypted and bound to
 // the sender's static key.
 import { decodeUtf8, readU64, utf8, viewOf, writeU64 } from '../bytes.js';
@@ -19,7 +19,7 @@ export interface Manifest {
   readonly pieceSize: number;
   readonly pieceCount: number;
   readonly compression: Compression;
-  /** Set when the sender continues an earlier attempt of the same transfer id (issue 4). */
+  /** Set when the sender continues an earlier attempt of the same transfer id (docs/requirements.md#durability). */
   readonly resume: boolean;
 }
 
@@ -57,7 +57,7 @@ export function encodeManifest(m: Manifest): Uint8Array {
   return out;
 }
 
-/** Parses and checks a manifest from the network: every field against its bound (SPEC §3.7). */
+/** Parses and checks a manifest from the network: every field against its bound (docs/requirements.md#bounds). */
 export function decodeManifest(bytes: Uint8Array, limits: ManifestLimits): Result<Manifest> {
   if (bytes.length < FIXED_LENGTH) return fail('E_MANIFEST_INVALID', `manifest is ${bytes.length} bytes, shorter than its fixed part`);
   const view = viewOf(bytes);

@@ -112,7 +112,7 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
       if (h.rawLength !== range.length) return abort(state, 'E_PIECE_LENGTH', `piece ${h.index} declares ${h.rawLength} bytes, expected ${range.length}`);
       const compressed = h.encoding === PieceEncoding.ZSTD;
       if (compressed && manifest.compression === 'none') return abort(state, 'E_MANIFEST_INVALID', 'compressed piece in a transfer declared uncompressed');
-      // A compressed piece is only sent when it shrinks (SPEC §3.6); raw data must be exact.
+      // A compressed piece is only sent when it shrinks (docs/requirements.md#compression); raw data must be exact.
       if (compressed ? event.dataLength >= range.length : event.dataLength !== range.length) {
         return abort(state, 'E_PIECE_LENGTH', `piece ${h.index} carries ${event.dataLength} bytes for ${range.length}`);
       }
@@ -148,7 +148,7 @@ export function receiverStep(state: ReceiverState, event: ReceiverEvent): Step<R
         state.pieces.set(event.index, 'done');
         return { state, effects: [{ type: 'confirm-held', index: event.index }] };
       }
-      // SPEC §3.5: held pieces are checked, never assumed. This one comes again like any missing piece.
+      // docs/requirements.md#pieces: held pieces are checked, never assumed. This one comes again like any missing piece.
       state.pieces.set(event.index, 'missing');
       return { state, effects: [{ type: 'held-damaged', index: event.index }] };
     }

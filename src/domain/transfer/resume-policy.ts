@@ -1,4 +1,4 @@
-// Whether a manifest may start or continue a transfer on the receiver (issue 4), judged from
+// Whether a manifest may start or continue a transfer on the receiver (docs/requirements.md#durability), judged from
 // what the receiver recorded of earlier attempts. Pure: the session looks things up and obeys.
 import { fail, ok, type Result } from '../errors.js';
 import type { TransferStatus } from '../ports/transfer-store.js';

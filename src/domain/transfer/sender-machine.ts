@@ -95,7 +95,7 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (heldIndexes.length !== event.heldHashes.length) {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `ACCEPT lists ${heldIndexes.length} held pieces with ${event.heldHashes.length} hashes`);
       }
-      // SPEC §3.5: held pieces are checked, never assumed. Each stays held until we have compared
+      // docs/requirements.md#pieces: held pieces are checked, never assumed. Each stays held until we have compared
       // it with our source (held-hashed) and the receiver has read it back (ACK or NACK); the
       // missing pieces flow meanwhile.
       const pieces = new PieceSet(state.manifest.pieceCount);

@@ -3,7 +3,7 @@ import { concatBytes, utf8, viewOf } from '../bytes.js';
 const DOMAIN = utf8('SecureTransfer/1 transfer root');
 
 /**
- * SPEC §3.5: the end of the transfer carries a root over the piece hashes, so the sender hashes
+ * docs/requirements.md#pieces: the end of the transfer carries a root over the piece hashes, so the sender hashes
  * while it sends instead of reading the file twice. root = SHA-256(domain | u64 size | hashes).
  * The size is bound in so two files with the same pieces but different lengths cannot collide.
  */

@@ -68,7 +68,7 @@ export type FrameHeaderResult =
   | { readonly kind: 'need-more' }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly detail: string };
 
-/** Judges a frame from its 3-byte header alone, before any body is buffered (SPEC §3.7). */
+/** Judges a frame from its 3-byte header alone, before any body is buffered (docs/requirements.md#bounds). */
 export function decodeFrameHeader(bytes: Uint8Array): FrameHeaderResult {
   if (bytes.length < 1) return { kind: 'need-more' };
   const type = bytes[0] as number;

@@ -15,7 +15,7 @@ export type ProxyHeaderResult =
   | { readonly kind: 'need-more' }
   /**
    * length: the bytes the header took. client: the original source; undefined for a LOCAL
-   * header (the balancer's own health check) or an address family without one (UNSPEC, UNIX).
+   * header (the balancer's own health check). A PROXY header without an IP client is an error.
    */
   | { readonly kind: 'header'; readonly length: number; readonly client: { readonly address: string; readonly port: number } | undefined }
   | { readonly kind: 'error'; readonly detail: string };
@@ -61,7 +61,9 @@ export function decodeProxyHeader(bytes: Uint8Array): ProxyHeaderResult {
   if (command === 1 && (family === 1 || family === 2) && transport !== 1) return { kind: 'error', detail: `PROXY transport ${transport}, expected STREAM` };
   if (bytes.length < FIXED + length) return { kind: 'need-more' };
   // LOCAL: the balancer speaks for itself (a health check); addresses, if any, are ignored.
-  if (command === 0 || family === 0 || family === 3) return { kind: 'header', length: FIXED + length, client: undefined };
+  if (command === 0) return { kind: 'header', length: FIXED + length, client: undefined };
+  // A client the balancer cannot name (UNSPEC, a unix socket) would count as the balancer.
+  if (family === 0 || family === 3) return { kind: 'error', detail: `a PROXY header without an IP client (address family ${family})` };
   const body = bytes.subarray(FIXED, FIXED + length);
   const view = viewOf(body);
   if (family === 1) {

@@ -23,7 +23,9 @@ export async function openPostgresDataSource(url: string | undefined): Promise<D
     migrationsRun: false,
     synchronize: false,
     logging: false,
-    extra: { max: 10, connectionTimeoutMillis: 10_000 },
+    // keepAlive: a dead peer is noticed by TCP, not hours later; the timeouts keep a hung server
+    // from pinning the pool's connections (every query of the receiver is short).
+    extra: { max: 10, connectionTimeoutMillis: 10_000, keepAlive: true, statement_timeout: 30_000, query_timeout: 35_000 },
   });
   const where = url === undefined ? 'the server the PG* variables name' : redact(url);
   try {

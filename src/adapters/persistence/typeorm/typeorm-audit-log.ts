@@ -5,7 +5,7 @@ import { AuditSchema, type AuditRow } from './schemas.js';
 
 const MAX_DETAIL = 2000;
 
-/** The audit table (SPEC §6). Values are stored as given; escaping happens where they are shown. */
+/** The audit table (docs/requirements.md#audit). Values are stored as given; escaping happens where they are shown. */
 export class TypeOrmAuditLog implements AuditLog {
   private readonly rows: Repository<AuditRow>;
 

@@ -1,4 +1,4 @@
-// Schema changes go through migrations, never synchronize (issue 4). Built with TypeORM's Table
+// Schema changes go through migrations, never synchronize (docs/requirements.md#durability). Built with TypeORM's Table
 // API rather than SQL text so the same migration serves SQLite and PostgreSQL.
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 
