@@ -14,6 +14,7 @@ import { aeadFigures } from './aead.js';
 import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
 import { mainThreadProfile, STEPS, stepsOf } from './profile.js';
+import { freshSide as freshSideIn } from './side.js';
 import { storesMain } from './stores.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
@@ -45,22 +46,7 @@ interface Row {
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
 
-function freshSide(name: string) {
-  const dir = mkdtempSync(join(root, `${name}-`));
-  mkdirSync(join(dir, 'home'));
-  return {
-    dir,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: join(dir, 'home'),
-      DB_PATH: join(dir, 'st.db'),
-      ST_LOG_PATH: join(dir, 'logs', 'st.log'),
-      ST_OUTPUT_DIR: join(dir, 'received'),
-      ST_RATE_LIMIT_BYTES_PER_SEC: '0',
-      LOG_LEVEL: 'WARN',
-    },
-  };
-}
+const freshSide = (name: string) => freshSideIn(root, name);
 
 function freePort(): number {
   return 20000 + Math.floor(Math.random() * 20000);

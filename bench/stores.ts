@@ -15,6 +15,7 @@ import { startHaproxy } from '../test/support/haproxy.js';
 import { startPostgres, type RunningPostgres } from '../test/support/postgres.js';
 import { makeRandomFile } from './files.js';
 import { measure, signal, waitForOutput } from './measure.js';
+import { freshSide } from './side.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
 const MiB = 1024 * 1024;
@@ -23,25 +24,8 @@ const root = join(tmpdir(), 'securetransfer-bench-stores');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const port = () => 20000 + Math.floor(Math.random() * 20000);
 
-function side(name: string, extra: NodeJS.ProcessEnv = {}) {
-  const dir = mkdtempSync(join(root, `${name}-`));
-  mkdirSync(join(dir, 'home'));
-  return {
-    dir,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: join(dir, 'home'),
-      DB_PATH: join(dir, 'st.db'),
-      ST_LOG_PATH: join(dir, 'logs', 'st.log'),
-      ST_OUTPUT_DIR: join(dir, 'received'),
-      ST_RATE_LIMIT_BYTES_PER_SEC: '0',
-      ST_MAX_CONCURRENT_PER_IP: '64',
-      ST_MAX_HANDSHAKES_PER_IP: '64',
-      LOG_LEVEL: 'WARN',
-      ...extra,
-    } as NodeJS.ProcessEnv,
-  };
-}
+/** Many senders and receivers at once from one address: the per-address caps are opened up. */
+const side = (name: string, extra: NodeJS.ProcessEnv = {}) => freshSide(root, name, { ST_MAX_CONCURRENT_PER_IP: '64', ST_MAX_HANDSHAKES_PER_IP: '64', ...extra });
 
 /** Microseconds per piece recorded, in batches of 32 with their counters, over `pieces` pieces. */
 async function recordingCost(store: TypeOrmTransferStore, pieces: number): Promise<number> {

@@ -258,9 +258,9 @@ export class ReceiveServer {
 
   /**
    * Behind a balancer (docs/scaling.md): only a trusted address may connect, and its first bytes
-   * must be a PROXY v2 header, read within the handshake deadline; the client it names is then
-   * admitted like any other. A balancer's own connection (a LOCAL header, a health check) is
-   * served as the balancer and never counts as an offence: banning it would lock everyone out.
+   * must be a PROXY v2 header, read within a few seconds; the client it names is then admitted
+   * like any other. A balancer's own connection (a LOCAL header, a health check) is closed after
+   * its header, so the balancer's address never earns an offence: banning it would lock everyone out.
    */
   private acceptProxied(connection: Connection, proxy: { readonly trusted: (address: string) => boolean }): void {
     if (!proxy.trusted(connection.remoteAddress)) {
