@@ -1,6 +1,5 @@
-# Multi-stage build of the receiver (SPEC §8). No registry is reachable from the build
-# machines, so the base image is an argument: ../shared/tools/make-docker-base.sh builds a local
-# stand-in (Debian bookworm with this machine's Node.js 20 and build tools).
+# Multi-stage build of the receiver (README "Docker"). Where no registry is reachable, the base
+# image is an argument: any Debian bookworm image with Node.js 20, python3, make and g++.
 ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
