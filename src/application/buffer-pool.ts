@@ -60,11 +60,6 @@ export class BufferPool {
     for (const wake of waiters) wake();
   }
 
-  /** Whether this view belongs to a buffer that is lent out. */
-  isLent(view: Uint8Array): boolean {
-    return this.lent.has(view.buffer);
-  }
-
   /** Resolves at the next give() (a buffer may fit then), or after timeoutMs at the latest. */
   whenGiven(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {

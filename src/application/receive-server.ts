@@ -65,6 +65,8 @@ const PROXY_HEADER_TIMEOUT_MS = 5_000;
 const MAX_PIECE_STATE_SHARE_PER_SOURCE = 0.5;
 /** Connections draining a CLOSE at once; beyond it a CLOSE is sent and the socket closed at once. */
 const MAX_LINGERING = 256;
+/** How often the output folder is listed for partial files without an owner. */
+const ORPHAN_SWEEP_MS = 3_600_000;
 /** Transfers expired per maintenance round, so one round never runs long. */
 const EXPIRE_BATCH = 200;
 
@@ -96,6 +98,8 @@ export class ReceiveServer {
   /** The last shared ban this receiver has taken over. */
   private lastBanId = 0;
   private polling: Promise<void> | undefined;
+  /** When partial files without an owner were last looked for. */
+  private orphansSweptAt = -Infinity;
   /** Set by stop(): connections still reading their PROXY header are not admitted any more. */
   private stopping = false;
   /** Connections from a balancer whose PROXY header has not arrived yet. */
@@ -173,11 +177,6 @@ export class ReceiveServer {
     return this.pool.lentOut;
   }
 
-  /** Bytes the receiver promised to transfers in progress and has not yet written. */
-  get reservedBytes(): number {
-    return this.capacity.reserved;
-  }
-
   /**
    * One maintenance round: expire abandoned transfers, prune old audit events, record the
    * summaries of coalesced events. Never throws: a failing store is logged and tried next round.
@@ -227,16 +226,9 @@ export class ReceiveServer {
         await store.update(t.id, 'receiver', { status: 'expired', errorCode: 'E_EXPIRED', errorDetail: detail, updatedAt: now });
         await this.audit.record({ type: 'transfer.expired', at: now, transferId: t.id, peerAddress: t.peerAddress, code: 'E_EXPIRED', detail: `"${t.fileName}" ${detail}` });
       }
-      const partials = await folder.listPartials();
-      const owners = new Map<string, boolean>();
-      for (const p of partials) {
-        if (now - p.modifiedAt < this.options.partialRetentionMs) continue;
-        const t = await store.get(p.transferId, 'receiver');
-        owners.set(p.transferId, this.capacity.isClaimed(p.transferId) || (t !== undefined && t.status !== 'completed' && t.status !== 'expired'));
-      }
-      for (const orphan of orphanPartials(partials, now, this.options.partialRetentionMs, (id) => owners.get(id) ?? true).slice(0, EXPIRE_BATCH)) {
-        await folder.discardPartial(orphan.transferId);
-        await this.audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
+      if (now - this.orphansSweptAt >= ORPHAN_SWEEP_MS) {
+        await this.removeOrphanPartials(now);
+        this.orphansSweptAt = now;
       }
       await this.banBoard?.pruneBefore(now).catch((e: unknown) => logger.error('could not prune ended bans', { reason: (e as Error).message }));
       const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
@@ -244,6 +236,22 @@ export class ReceiveServer {
       await this.audit.flush();
     } catch (e) {
       logger.error('maintenance round failed; it runs again later', { reason: (e as Error).message });
+    }
+  }
+
+  /**
+   * Partial files no incomplete transfer owns, older than the retention. Listing the output
+   * folder reads every name in it, received files included, so this runs at start and hourly,
+   * not every round.
+   */
+  private async removeOrphanPartials(now: number): Promise<void> {
+    const { folder, store } = this.deps;
+    const old = orphanPartials(await folder.listPartials(), now, this.options.partialRetentionMs, (id) => this.capacity.isClaimed(id));
+    for (const orphan of old.slice(0, EXPIRE_BATCH)) {
+      const t = await store.get(orphan.transferId, 'receiver');
+      if (t !== undefined && t.status !== 'completed' && t.status !== 'expired') continue; // expiry's business
+      await folder.discardPartial(orphan.transferId);
+      await this.audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
     }
   }
 
@@ -283,12 +291,8 @@ export class ReceiveServer {
       .catch(async (e: unknown) => {
         clearTimeout(deadline);
         this.awaitingHeader.delete(connection);
-        const detail = (e as Error).message;
-        await connection.write(encodeRefuse('E_PROXY')).catch(() => undefined);
-        connection.destroy();
-        await this.audit.record({ type: 'handshake.failed', at: this.deps.clock.now(), peerAddress: formatPeer(connection.remoteAddress, connection.remotePort), code: 'E_PROXY', detail });
-      })
-      .catch((e: unknown) => this.deps.logger.error('PROXY header handling failed', { reason: (e as Error).message }));
+        this.refuse(connection, 'E_PROXY', (e as Error).message, 'handshake.failed');
+      });
   }
 
   private accept(connection: Connection): void {
@@ -318,6 +322,14 @@ export class ReceiveServer {
     const forgetIfIdle = () => {
       if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source) this.sources.delete(key);
     };
+    /** Gives back what this receiver reserved for a transfer (not the claim across receivers). */
+    const releaseHere = (transferId: string, pieceCount: number) => {
+      if (!claimed.delete(transferId)) return;
+      this.capacity.release(transferId);
+      this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
+      source.pieceState -= pieceCount * PIECE_STATE_BYTES;
+      forgetIfIdle();
+    };
     const host: SessionHost = {
       admit: async (claim) => {
         const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
@@ -328,7 +340,7 @@ export class ReceiveServer {
         if (!this.pieceState.take(stateBytes)) {
           return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${this.pieceState.inUse} of ${this.pieceState.limit} bytes)` };
         }
-        const admitted = this.capacity.admit({ transferId: claim.transferId, sender: claim.sender, bytes: claim.bytes, freeSpace: claim.freeSpace });
+        const admitted = this.capacity.admit(claim);
         if (!admitted.ok) {
           this.pieceState.give(stateBytes);
           return admitted;
@@ -340,25 +352,20 @@ export class ReceiveServer {
         try {
           elsewhere = this.claims !== undefined && !(await this.claims.claim(claim.transferId));
         } catch (e) {
-          host.release(claim.transferId, claim.pieceCount);
+          releaseHere(claim.transferId, claim.pieceCount);
           return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot claim the transfer in its database right now (${(e as Error).message}); try again later` };
         }
         if (elsewhere) {
-          host.release(claim.transferId, claim.pieceCount, false);
+          releaseHere(claim.transferId, claim.pieceCount);
           return { ok: false, code: 'E_BUSY', detail: `transfer ${claim.transferId} is in progress on another receiver` };
         }
         return admitted;
       },
       wrote: (transferId, bytes) => this.capacity.wrote(transferId, bytes),
-      release: (transferId, pieceCount, sharedClaimTaken = true) => {
-        if (!claimed.delete(transferId)) return;
-        if (sharedClaimTaken) {
-          void this.claims?.release(transferId).catch((e: unknown) => this.deps.logger.error('could not release a transfer claim', { transferId, reason: (e as Error).message }));
-        }
-        this.capacity.release(transferId);
-        this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
-        source.pieceState -= pieceCount * PIECE_STATE_BYTES;
-        forgetIfIdle();
+      release: (transferId, pieceCount) => {
+        if (!claimed.has(transferId)) return;
+        void this.claims?.release(transferId).catch((e: unknown) => this.deps.logger.error('could not release a transfer claim', { transferId, reason: (e as Error).message }));
+        releaseHere(transferId, pieceCount);
       },
       handshakeEnded: () => {
         if (!handshaking) return;
@@ -439,13 +446,13 @@ export class ReceiveServer {
    * Refuses before any cryptography: a REFUSE frame with the reason, a close, an audit record
    * (coalesced per source by the audit trail). Nothing here can reject.
    */
-  private refuse(connection: Connection, code: ErrorCode, detail: string): void {
+  private refuse(connection: Connection, code: ErrorCode, detail: string, type: 'connection.refused' | 'handshake.failed' = 'connection.refused'): void {
     const peer = formatPeer(connection.remoteAddress, connection.remotePort);
     void (async () => {
       await connection.write(encodeRefuse(code)).catch(() => undefined);
       await connection.end().catch(() => undefined);
       connection.destroy();
-      await this.audit.record({ type: 'connection.refused', at: this.deps.clock.now(), peerAddress: peer, code, detail });
+      await this.audit.record({ type, at: this.deps.clock.now(), peerAddress: peer, code, detail });
     })().catch((e: unknown) => this.deps.logger.error('refusal failed', { peer, reason: (e as Error).message }));
   }
 }

@@ -8,6 +8,7 @@ import { ACK_BATCH, ACK_DELAY_MS, CLOSE_LINGER_MS } from '../domain/limits.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import { formatPeer } from '../domain/peer-address.js';
+import type { TransferClaim } from '../domain/policy/capacity.js';
 import { ProgressRule, type ProgressRules } from '../domain/policy/progress-rule.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { Codec } from '../domain/ports/codec.js';
@@ -58,25 +59,19 @@ export interface ReceiveSessionLimits {
   readonly progress: ProgressRules;
 }
 
-/** What a session claims of the receiver before it accepts a transfer. */
-export interface TransferClaim {
-  readonly transferId: string;
-  /** The sender's key fingerprint. */
-  readonly sender: string;
-  /** Bytes still to write. */
-  readonly bytes: number;
-  readonly freeSpace: number;
+/** What a session claims of the receiver before it accepts a transfer: room on disk, and memory for its pieces. */
+export interface AdmissionClaim extends TransferClaim {
   readonly pieceCount: number;
 }
 
 /** What a session asks of the server that runs it. */
 export interface SessionHost {
   /** Claims the transfer id (on every receiver sharing the database), its disk space and its memory; a failure says which limit. */
-  admit(claim: TransferClaim): Promise<Result<void>>;
+  admit(claim: AdmissionClaim): Promise<Result<void>>;
   /** Bytes of the claimed transfer reached the disk. */
   wrote(transferId: string, bytes: number): void;
-  /** Gives back what admit() took (idempotent); the claim across receivers too, unless told it was never taken. */
-  release(transferId: string, pieceCount: number, sharedClaimTaken?: boolean): void;
+  /** Gives back what admit() took, the claim across receivers included (idempotent). */
+  release(transferId: string, pieceCount: number): void;
   /** The handshake finished or failed: it no longer counts against the caps in progress. */
   handshakeEnded(): void;
   /** The session no longer counts against its source's connection cap (it only drains a CLOSE). */
@@ -214,13 +209,18 @@ export class ReceiveSession {
     }
   }
 
+  /** This session created the transfer and wrote none of its pieces. */
+  private startedWithoutPieces(): boolean {
+    return this.createdHere && this.piecesWritten === 0;
+  }
+
   /**
    * A transfer this session started that never got a piece leaves nothing behind: no partial
    * file and no record, so refused or abandoned sessions cannot pile them up.
    */
   private async forgetIfEmpty(): Promise<void> {
     const m = this.manifest;
-    if (!m || !this.createdHere || this.piecesWritten > 0 || this.outcome?.kind === 'completed') return;
+    if (!m || !this.startedWithoutPieces() || this.outcome?.kind === 'completed') return;
     try {
       if (this.partialCreated) await this.deps.folder.discardPartial(m.transferId);
       await this.deps.store.delete(m.transferId, 'receiver');
@@ -293,7 +293,7 @@ export class ReceiveSession {
     }
     // The sender's key is judged before the id is claimed: whoever merely knows an id cannot
     // keep its owner's resume busy (docs/defences.md#resume).
-    const judged = judgeResume(manifest, { earlier, clientFingerprint, inUse: false });
+    const judged = judgeResume(manifest, { earlier, clientFingerprint });
     if (!judged.ok) return refuse(judged.code, judged.detail);
     this.earlier = judged.value ? earlier : undefined; // a resume this receiver never recorded starts afresh
     let held = this.earlier ? (await this.deps.store.pieces(manifest.transferId, 'receiver')).filter((p) => p.index < manifest.pieceCount) : [];
@@ -663,7 +663,7 @@ export class ReceiveSession {
               .catch((again: unknown) => this.deps.logger.error('could not record a failed transfer', { transferId: m.transferId, reason: (again as Error).message }));
           }
           await audit.record({ type: 'transfer.failed', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: effect.detail });
-          this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail, closedByPeer: this.closedByPeer, nothingWritten: this.piecesWritten === 0 && this.createdHere };
+          this.outcome = { kind: 'failed', transferId: m.transferId, code: effect.code, detail: effect.detail, closedByPeer: this.closedByPeer, nothingWritten: this.startedWithoutPieces() };
         } else {
           await audit.record({ type: 'error', at: now, peerAddress: this.peer, transferId: m.transferId, peerFingerprint: fingerprint, code: effect.code, detail: `transfer refused: ${effect.detail}` });
           this.outcome = { kind: 'refused', code: effect.code, detail: effect.detail, closedByPeer: this.closedByPeer };
@@ -686,7 +686,10 @@ export class ReceiveSession {
   /** A piece-sized buffer from the shared pool, to be given back with returnBody; undefined when the pool has none now. */
   private lendBuffer(): Uint8Array | undefined {
     // One session can never hold the pool: beyond its share it waits for its own buffers.
-    if (this.held.size >= MAX_HELD_BUFFERS) return undefined;
+    if (this.held.size >= MAX_HELD_BUFFERS) {
+      this.poolWasEmpty = false;
+      return undefined;
+    }
     const buffer = this.deps.pool.take(PIECE_HEADER_LENGTH + this.manifest!.pieceSize);
     this.poolWasEmpty = buffer === undefined;
     if (buffer) this.held.add(buffer);

@@ -112,16 +112,17 @@ export class SecureChannel {
    */
   async readMessage(limits: MessageLimits, bodies?: BodyLender): Promise<InboundMessage> {
     const cipher = this.requireReceiveCipher();
+    let mustWait = false;
+    const lend = bodies
+      ? (length: number) => {
+          const lent = bodies.lend(length);
+          if (lent !== 'wait') return lent;
+          mustWait = true;
+          return undefined;
+        }
+      : undefined;
     for (;;) {
-      let mustWait = false;
-      const lend = bodies
-        ? (length: number) => {
-            const lent = bodies.lend(length);
-            if (lent !== 'wait') return lent;
-            mustWait = true;
-            return undefined;
-          }
-        : undefined;
+      mustWait = false;
       const next = this.messages.next(limits, lend);
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);

@@ -29,11 +29,6 @@ export class ServerAudit implements AuditLog {
     this.coalescer = new EventCoalescer(rules);
   }
 
-  /** Audit records that could not be written since the start. */
-  get lostRecords(): number {
-    return this.lost;
-  }
-
   async record(event: AuditEvent): Promise<void> {
     if (event.transferId === undefined && event.peerAddress !== undefined) {
       const source = addressKey(addressOfPeer(event.peerAddress));

@@ -13,7 +13,7 @@ const manifest: Manifest = {
   resume: true,
 };
 const earlier: EarlierAttempt = { fileName: 'disk.img', fileSize: 5_000_000, pieceSize: 1_048_576, pieceCount: 5, status: 'interrupted', peerFingerprint: 'SHA256:alice' };
-const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice', inUse = false) => judgeResume(m, { earlier: e, clientFingerprint: fingerprint, inUse });
+const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice') => judgeResume(m, { earlier: e, clientFingerprint: fingerprint });
 
 describe('resume policy on the receiver', () => {
   it('continues an interrupted or failed transfer from the same sender key', () => {
@@ -30,7 +30,6 @@ describe('resume policy on the receiver', () => {
   const refusals: [string, () => ReturnType<typeof judge>, string][] = [
     ['another sender key', () => judge(manifest, earlier, 'SHA256:mallory'), 'E_UNTRUSTED_KEY'],
     ['a completed transfer', () => judge(manifest, { ...earlier, status: 'completed' }), 'E_ALREADY_COMPLETE'],
-    ['a transfer busy on another connection', () => judge(manifest, earlier, 'SHA256:alice', true), 'E_BUSY'],
     ['a new transfer reusing an id', () => judge({ ...manifest, resume: false }, earlier), 'E_MANIFEST_INVALID'],
     ['a different size', () => judge({ ...manifest, fileSize: 5_000_001 }, earlier), 'E_MANIFEST_INVALID'],
     ['a different name', () => judge({ ...manifest, fileName: 'other.img' }, earlier), 'E_MANIFEST_INVALID'],

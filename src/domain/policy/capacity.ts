@@ -79,7 +79,4 @@ export class ReceiverCapacity {
     return this.reservedBytes;
   }
 
-  get transfers(): number {
-    return this.reservations.size;
-  }
 }

@@ -11,10 +11,6 @@ export interface StartupRules {
   readonly full: number;
 }
 
-export function validStartupRules(r: StartupRules): boolean {
-  return Number.isInteger(r.start) && Number.isInteger(r.full) && r.start >= 1 && r.full >= r.start && r.rate >= 0 && r.rate <= 100;
-}
-
 /** Whether a new connection is refused while `inProgress` handshakes run. */
 export function dropStartup(rules: StartupRules, inProgress: number, random: number): boolean {
   if (inProgress >= rules.full) return true;

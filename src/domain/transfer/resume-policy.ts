@@ -18,13 +18,10 @@ export interface ResumeContext {
   readonly earlier: EarlierAttempt | undefined;
   /** The sender's static key fingerprint on this connection. */
   readonly clientFingerprint: string;
-  /** Another connection is working on the same transfer right now. */
-  readonly inUse: boolean;
 }
 
 /** ok(true) continues the earlier attempt; ok(false) starts afresh. */
 export function judgeResume(m: Manifest, c: ResumeContext): Result<boolean> {
-  if (c.inUse) return fail('E_BUSY', `transfer ${m.transferId} is in progress on another connection`);
   const earlier = c.earlier;
   if (!earlier) return ok(false); // a resume the receiver never recorded (it died first) starts afresh
   if (!m.resume) return fail('E_MANIFEST_INVALID', `transfer id ${m.transferId} was used before; a new transfer needs a new id`);
