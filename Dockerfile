@@ -26,7 +26,7 @@ ENV NODE_ENV=production \
     ST_LOG_PATH=/data/logs/securetransfer.log
 WORKDIR /app
 RUN groupadd --system securetransfer && useradd --system --gid securetransfer --home-dir /app securetransfer \
- && mkdir -p /data/received /data/db /data/logs && chown -R securetransfer:securetransfer /data
+ && mkdir -p /data/received /data/db /data/logs /data/keys && chown -R securetransfer:securetransfer /data
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/build/Release/openssl_aead.node ./build/Release/openssl_aead.node

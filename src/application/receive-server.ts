@@ -8,20 +8,23 @@
 import type { ErrorCode } from '../domain/errors.js';
 import { formatPeer } from '../domain/peer-address.js';
 import { addressKey } from '../domain/policy/address-key.js';
-import { BanPolicy, type BanRules } from '../domain/policy/ban-policy.js';
+import { BanPolicy, type Ban, type BanRules } from '../domain/policy/ban-policy.js';
 import { ReceiverCapacity, type CapacityRules } from '../domain/policy/capacity.js';
 import { MemoryBudget } from '../domain/policy/memory-budget.js';
 import { orphanPartials, transfersToExpire } from '../domain/policy/partial-expiry.js';
 import { isOffence } from '../domain/policy/penalties.js';
 import { dropStartup, type StartupRules } from '../domain/policy/startup-throttle.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';
+import type { ReservationBoard } from '../domain/ports/reservation-board.js';
 import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import type { Listener, Transport, Connection } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
+import { BanSharing } from './ban-sharing.js';
 import { BufferPool } from './buffer-pool.js';
 import { readProxyHeader } from './proxied-connection.js';
 import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionHost, type SessionOutcome } from './receive-session.js';
 import { ServerAudit } from './server-audit.js';
+import { SharedDiskSpace } from './shared-disk-space.js';
 
 export interface ReceiveServerOptions extends ReceiveSessionLimits {
   readonly host: string;
@@ -46,6 +49,8 @@ export interface ReceiveServerOptions extends ReceiveSessionLimits {
    * PROXY protocol v2 header naming the client; undefined accepts clients directly.
    */
   readonly proxy?: { readonly trusted: (address: string) => boolean } | undefined;
+  /** This receiver's id among those sharing a database (bans, offences, disk reservations). */
+  readonly receiverId?: string | undefined;
 }
 
 /** Address keys whose offences and bans are tracked at once: bounds memory under a flood. */
@@ -55,10 +60,8 @@ const PIECE_STATE_BYTES = 33;
 /** Piece state may take this share of the memory budget; buffers the rest. */
 const PIECE_STATE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
-/** How soon a ban decided by another receiver on the same database holds here too. */
-const BAN_POLL_MS = 2_000;
-/** Ids each ban poll reads again, for publications that committed out of id order. */
-const BAN_REREAD_IDS = 200;
+/** How soon a ban, offences or disk reservations of another receiver on the same database count here too. */
+const SHARING_POLL_MS = 2_000;
 /** A balancer sends its PROXY header with the connection: a few seconds is ample. */
 const PROXY_HEADER_TIMEOUT_MS = 5_000;
 /** The share of the piece-state budget the transfers of one source may hold. */
@@ -92,12 +95,16 @@ export class ReceiveServer {
   /** Sessions draining after their CLOSE. */
   private lingering = 0;
   private maintenance: NodeJS.Timeout | undefined;
-  private readonly banBoard: BanBoard | undefined;
+  private readonly banSharing: BanSharing | undefined;
+  private readonly reservationBoard: ReservationBoard | undefined;
+  /** Set at start, once the output folder's id is known. */
+  private diskSharing: SharedDiskSpace | undefined;
   private readonly claims: TransferClaims | undefined;
-  private banPoll: NodeJS.Timeout | undefined;
-  /** The last shared ban this receiver has taken over. */
-  private lastBanId = 0;
-  private polling: Promise<void> | undefined;
+  private sharingPoll: NodeJS.Timeout | undefined;
+  /** A receiver alone needs no id of its own: nobody else reads what it shares. */
+  private get receiverId(): string {
+    return this.options.receiverId ?? 'alone';
+  }
   /** When partial files without an owner were last looked for. */
   private orphansSweptAt = -Infinity;
   /** Set by stop(): connections still reading their PROXY header are not admitted any more. */
@@ -109,8 +116,10 @@ export class ReceiveServer {
   constructor(
     private readonly transport: Transport,
     deps: Omit<ReceiveSessionDeps, 'pool'> & {
-      /** Bans shared with the other receivers on the same database (docs/scaling.md); none for one receiver alone. */
+      /** Bans and offences shared with the other receivers on the same database (docs/scaling.md); none for one receiver alone. */
       readonly banBoard?: BanBoard | undefined;
+      /** Disk reservations shared with the receivers writing to the same output folder. */
+      readonly reservations?: ReservationBoard | undefined;
       /** Which receiver works on a transfer, across receivers; none for one receiver alone. */
       readonly claims?: TransferClaims | undefined;
     },
@@ -124,16 +133,37 @@ export class ReceiveServer {
     this.pool = new BufferPool(options.maxReceiveMemory - this.pieceState.limit);
     this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
     this.deps = { ...deps, audit: this.audit, pool: this.pool };
-    this.banBoard = deps.banBoard;
     this.claims = deps.claims;
+    this.reservationBoard = deps.reservations;
+    this.banSharing =
+      deps.banBoard &&
+      new BanSharing({
+        board: deps.banBoard,
+        policy: this.bans,
+        clock: deps.clock,
+        logger: deps.logger,
+        receiverId: this.receiverId,
+        windowMs: options.ban.windowMs,
+        onBan: (ban) => this.banned(ban, 'offences reported by other receivers'),
+      });
   }
 
   async start(): Promise<Listener> {
+    if (this.reservationBoard) {
+      this.diskSharing = new SharedDiskSpace({
+        board: this.reservationBoard,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        receiverId: this.receiverId,
+        folderId: await this.deps.folder.identity(),
+        reserved: () => this.capacity.reserved,
+      });
+    }
     await this.maintain();
-    await this.pollBans();
-    if (this.banBoard) {
-      this.banPoll = setInterval(() => void this.pollBans(), BAN_POLL_MS);
-      this.banPoll.unref();
+    await this.share();
+    if (this.banSharing || this.diskSharing) {
+      this.sharingPoll = setInterval(() => void this.share(), SHARING_POLL_MS);
+      this.sharingPoll.unref();
     }
     this.listener = await this.transport.listen({
       host: this.options.host,
@@ -151,13 +181,15 @@ export class ReceiveServer {
     this.stopping = true;
     for (const c of this.awaitingHeader) c.destroy();
     clearInterval(this.maintenance);
-    clearInterval(this.banPoll);
+    clearInterval(this.sharingPoll);
     // The listener's close resolves only once every connection is gone, so sessions are
     // interrupted while it stops accepting, not after.
     const closed = this.listener?.close();
     for (const session of this.sessions) session.interrupt();
     await Promise.allSettled([...this.running]);
     await this.maintaining;
+    // What this receiver promised is given back to the others now, not when its entry goes stale.
+    await this.share();
     await this.audit.flush(true);
     await closed;
   }
@@ -187,32 +219,11 @@ export class ReceiveServer {
   }
 
   /**
-   * Takes over the bans other receivers published since the last poll; one poll at a time, and
-   * never throws. Ids become visible in the order their transactions commit, not always in id
-   * order, so each poll reads again a trailing window of ids it has seen (imposing is idempotent).
+   * One exchange with the other receivers on the database, as each poll makes it (public for
+   * tests that need one now rather than within the poll interval); never throws.
    */
-  private pollBans(): Promise<void> {
-    this.polling ??= this.readBans().finally(() => (this.polling = undefined));
-    return this.polling;
-  }
-
-  private async readBans(): Promise<void> {
-    if (!this.banBoard) return;
-    try {
-      const now = this.deps.clock.now();
-      let after = Math.max(0, this.lastBanId - BAN_REREAD_IDS);
-      for (;;) {
-        const bans = await this.banBoard.publishedAfter(after, now, 1000);
-        for (const b of bans) {
-          this.bans.impose({ key: b.key, until: b.until, offences: b.offences, round: b.round }, now);
-          this.lastBanId = Math.max(this.lastBanId, b.id);
-          after = Math.max(after, b.id);
-        }
-        if (bans.length < 1000) return;
-      }
-    } catch (e) {
-      this.deps.logger.error('could not read the shared bans; they are read again shortly', { reason: (e as Error).message });
-    }
+  async share(): Promise<void> {
+    await Promise.all([this.banSharing?.poll(), this.diskSharing?.publish()]);
   }
 
   private async runMaintenance(): Promise<void> {
@@ -230,7 +241,8 @@ export class ReceiveServer {
         await this.removeOrphanPartials(now);
         this.orphansSweptAt = now;
       }
-      await this.banBoard?.pruneBefore(now).catch((e: unknown) => logger.error('could not prune ended bans', { reason: (e as Error).message }));
+      await this.banSharing?.prune(now);
+      await this.diskSharing?.prune(now);
       const pruned = await this.audit.pruneBefore(now - this.options.auditRetentionMs);
       if (pruned > 0) logger.info('audit events pruned', { count: pruned });
       await this.audit.flush();
@@ -326,6 +338,7 @@ export class ReceiveServer {
     const releaseHere = (transferId: string, pieceCount: number) => {
       if (!claimed.delete(transferId)) return;
       this.capacity.release(transferId);
+      void this.diskSharing?.publish();
       this.pieceState.give(pieceCount * PIECE_STATE_BYTES);
       source.pieceState -= pieceCount * PIECE_STATE_BYTES;
       forgetIfIdle();
@@ -340,13 +353,21 @@ export class ReceiveServer {
         if (!this.pieceState.take(stateBytes)) {
           return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${this.pieceState.inUse} of ${this.pieceState.limit} bytes)` };
         }
-        const admitted = this.capacity.admit(claim);
+        let reservedElsewhere = 0;
+        try {
+          reservedElsewhere = (await this.diskSharing?.reservedElsewhere()) ?? 0;
+        } catch (e) {
+          this.pieceState.give(stateBytes);
+          return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot read the other receivers' disk reservations right now (${(e as Error).message}); try again later` };
+        }
+        const admitted = this.capacity.admit({ ...claim, reservedElsewhere });
         if (!admitted.ok) {
           this.pieceState.give(stateBytes);
           return admitted;
         }
         claimed.set(claim.transferId, claim.pieceCount);
         source.pieceState += stateBytes;
+        void this.diskSharing?.publish();
         // Then across receivers: one that works on this transfer now keeps it.
         let elsewhere = false;
         try {
@@ -427,18 +448,20 @@ export class ReceiveServer {
   }
 
   private async recordOffence(key: string, code: ErrorCode): Promise<void> {
-    const now = this.deps.clock.now();
-    const ban = this.bans.recordOffence(key, now);
-    if (!ban) return;
-    await this.banBoard
-      ?.publish({ key: ban.key, until: ban.until, round: ban.round, offences: ban.offences })
-      .catch((e: unknown) => this.deps.logger.error('could not share a ban with the other receivers', { source: key, reason: (e as Error).message }));
+    const ban = this.bans.recordOffence(key, this.deps.clock.now());
+    if (ban) await this.banned(ban, `the last ${code}`);
+    else this.banSharing?.offended(key);
+  }
+
+  /** A ban decided here, from offences here or reported by the others: shared and audited. */
+  private async banned(ban: Ban, cause: string): Promise<void> {
+    await this.banSharing?.banned(ban);
     await this.audit.record({
       type: 'ban',
-      at: now,
-      peerAddress: key,
+      at: this.deps.clock.now(),
+      peerAddress: ban.key,
       code: 'E_BANNED',
-      detail: `${ban.offences} offences within ${this.options.ban.windowMs / 1000} s (the last ${code}): ban ${ban.round}, refused until ${new Date(ban.until).toISOString()}`,
+      detail: `${ban.offences} offences within ${this.options.ban.windowMs / 1000} s (${cause}): ban ${ban.round}, refused until ${new Date(ban.until).toISOString()}`,
     });
   }
 

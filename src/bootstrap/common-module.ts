@@ -12,6 +12,7 @@ import { openPostgresDataSource } from '../adapters/persistence/typeorm/postgres
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmBanBoard } from '../adapters/persistence/typeorm/typeorm-ban-board.js';
+import { TypeOrmReservationBoard } from '../adapters/persistence/typeorm/typeorm-reservation-board.js';
 import { PostgresAdvisoryClaims } from '../adapters/persistence/typeorm/postgres-advisory-claims.js';
 import { InMemoryTransferClaims } from '../adapters/persistence/memory/in-memory-transfer-claims.js';
 import type { TransferClaims } from '../domain/ports/transfer-claims.js';
@@ -72,6 +73,7 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
       });
     bind(TOKENS.TransferStore).toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource]).inSingletonScope();
     bind(TOKENS.BanBoard).toResolvedValue((ds) => new TypeOrmBanBoard(ds), [TOKENS.DataSource]).inSingletonScope();
+    bind(TOKENS.ReservationBoard).toResolvedValue((ds) => new TypeOrmReservationBoard(ds), [TOKENS.DataSource]).inSingletonScope();
     // Claims across receivers need a database they share: PostgreSQL's advisory locks. SQLite is
     // one receiver's database, where claims in memory are the whole truth.
     bind(TOKENS.TransferClaims)

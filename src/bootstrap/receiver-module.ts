@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { ContainerModule } from 'inversify';
 import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-store.js';
@@ -62,10 +63,24 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
       .inSingletonScope();
     bind(TOKENS.ReceiveServer)
       .toResolvedValue(
-        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard, claims) =>
+        (transport, crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard, claims, reservations) =>
           new ReceiveServer(
             transport,
-            { crypto, codec, clock, store, audit, folder, logger, identity, clients, banBoard, claims },
+            {
+              crypto,
+              codec,
+              clock,
+              store,
+              audit,
+              folder,
+              logger,
+              identity,
+              clients,
+              banBoard,
+              claims,
+              // Receivers that share a folder share a PostgreSQL database; SQLite is one receiver's.
+              reservations: config.database.kind === 'postgres' ? reservations : undefined,
+            },
             {
               host: config.host,
               port: config.port,
@@ -78,6 +93,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               partialRetentionMs: config.partialRetentionSec * 1000,
               auditRetentionMs: config.auditRetentionSec * 1000,
               random: Math.random,
+              receiverId: randomUUID(),
               proxy: config.proxyProtocol === 'v2' ? { trusted: trustedAddresses(config.trustedProxies) } : undefined,
               maxTransferSize: config.maxTransferSize,
               maxPayloadSize: config.maxPayloadSize,
@@ -88,7 +104,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
             },
             options.onSession,
           ),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard, TOKENS.TransferClaims],
+        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard, TOKENS.TransferClaims, TOKENS.ReservationBoard],
       )
       .inSingletonScope();
   });

@@ -9,6 +9,7 @@ import type { ServerTrust } from '../application/server-trust.js';
 import type { TransferStatus } from '../application/transfer-status.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';
+import type { ReservationBoard } from '../domain/ports/reservation-board.js';
 import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Codec } from '../domain/ports/codec.js';
@@ -31,6 +32,7 @@ export const TOKENS = {
   DataSource: token<DataSource>('DataSource'),
   TransferStore: token<TransferStore>('TransferStore'),
   BanBoard: token<BanBoard>('BanBoard'),
+  ReservationBoard: token<ReservationBoard>('ReservationBoard'),
   TransferClaims: token<TransferClaims>('TransferClaims'),
   AuditLog: token<AuditLog>('AuditLog'),
   Transport: token<Transport>('Transport'),

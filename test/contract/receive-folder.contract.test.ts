@@ -1,7 +1,7 @@
 // One suite for the receiver's folder and partial files, run with direct writes (O_DIRECT where
 // the file system takes it) and without: the same bytes must come back either way.
 import assert from 'node:assert/strict';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -44,6 +44,19 @@ for (const directWrites of [true, false]) {
       const listed = await folder.listPartials();
       assert.deepEqual(listed.map((p) => p.transferId), [id]);
       assert.ok(Math.abs(listed[0]!.modifiedAt - Date.now()) < 60_000);
+    });
+
+    it('keeps one id for the folder, the same for every receiver that opens it, and refuses a corrupt one', async () => {
+      const dir = mkdtempSync(join(root, 'id-'));
+      const ids = await Promise.all(Array.from({ length: 4 }, () => new NodeReceiveFolder(dir, { directWrites }).identity()));
+      assert.match(ids[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.deepEqual(new Set(ids).size, 1, 'receivers starting together agree');
+      assert.equal(await new NodeReceiveFolder(join(dir, '.'), { directWrites }).identity(), ids[0], 'whatever path names the folder');
+      assert.deepEqual(await new NodeReceiveFolder(dir).listPartials(), [], 'the id file is no partial file');
+      const other = mkdtempSync(join(root, 'id-'));
+      assert.notEqual(await new NodeReceiveFolder(other).identity(), ids[0], 'another folder has another id');
+      writeFileSync(join(other, '.securetransfer-folder-id'), 'not an id\n');
+      await assert.rejects(new NodeReceiveFolder(other).identity(), /does not hold a folder id/);
     });
 
     it('reads back every piece written out of order, the unaligned last one included', async () => {

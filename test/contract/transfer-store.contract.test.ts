@@ -1,4 +1,4 @@
-// Every TransferStore and AuditLog adapter passes the same suite with the same assertions: in
+// Every TransferStore, AuditLog, BanBoard and ReservationBoard adapter passes the same suite with the same assertions: in
 // memory, SQLite in a file, and a real PostgreSQL server started for the suite.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,9 @@ import { TypeOrmAuditLog } from '../../src/adapters/persistence/typeorm/typeorm-
 import { TypeOrmBanBoard } from '../../src/adapters/persistence/typeorm/typeorm-ban-board.js';
 import { InMemoryBanBoard } from '../../src/adapters/persistence/memory/in-memory-ban-board.js';
 import type { BanBoard } from '../../src/domain/ports/ban-board.js';
+import type { ReservationBoard } from '../../src/domain/ports/reservation-board.js';
+import { InMemoryReservationBoard } from '../../src/adapters/persistence/memory/in-memory-reservation-board.js';
+import { TypeOrmReservationBoard } from '../../src/adapters/persistence/typeorm/typeorm-reservation-board.js';
 import { TypeOrmTransferStore } from '../../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
 import type { AuditLog } from '../../src/domain/ports/audit-log.js';
 import type { TransferRecord, TransferStore } from '../../src/domain/ports/transfer-store.js';
@@ -24,11 +27,12 @@ interface Adapters {
   store: TransferStore;
   audit: AuditLog;
   bans: BanBoard;
+  reservations: ReservationBoard;
   close(): Promise<void>;
 }
 
 const factories: [string, () => Promise<Adapters>][] = [
-  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), bans: new InMemoryBanBoard(), close: async () => undefined })],
+  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), bans: new InMemoryBanBoard(), reservations: new InMemoryReservationBoard(), close: async () => undefined })],
   [
     'typeorm-sqlite (file, WAL, migrations, readable by its owner only)',
     async () => {
@@ -36,7 +40,7 @@ const factories: [string, () => Promise<Adapters>][] = [
       const ds: DataSource = await openSqliteDataSource(path);
       // Peer addresses, fingerprints and names: no one else on the machine reads them.
       assert.equal(statSync(path).mode & 0o777, 0o600);
-      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), bans: new TypeOrmBanBoard(ds), close: () => ds.destroy() };
+      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), bans: new TypeOrmBanBoard(ds), reservations: new TypeOrmReservationBoard(ds), close: () => ds.destroy() };
     },
   ],
   [
@@ -48,6 +52,7 @@ const factories: [string, () => Promise<Adapters>][] = [
         store: new TypeOrmTransferStore(ds),
         audit: new TypeOrmAuditLog(ds),
         bans: new TypeOrmBanBoard(ds),
+        reservations: new TypeOrmReservationBoard(ds),
         close: async () => {
           await ds.destroy();
           server.stop();
@@ -184,6 +189,41 @@ for (const [name, make] of factories) {
       assert.equal((await a.bans.publishedAfter(0, 1_000, 1)).length, 1, 'at most the limit');
       assert.equal(await a.bans.pruneBefore(9_500), 2);
       assert.deepEqual((await a.bans.publishedAfter(0, 0, 10)).map((b) => b.key), ['2001:db8:0:1::/64']);
+    });
+
+    it("hands a receiver the others' offence reports after an id, within a time, and prunes old ones", async () => {
+      await a.bans.reportOffences('receiver-a', 1_000, [
+        { key: '203.0.113.7', count: 2 },
+        { key: '2001:db8:0:1::/64', count: 1 },
+      ]);
+      await a.bans.reportOffences('receiver-b', 2_000, [{ key: '203.0.113.7', count: 1 }]);
+      await a.bans.reportOffences('receiver-b', 2_500, []);
+      const seenByC = await a.bans.offencesAfter(0, 'receiver-c', 0, 10);
+      assert.deepEqual(seenByC.map((r) => [r.key, r.count, r.reporter, r.at]), [
+        ['203.0.113.7', 2, 'receiver-a', 1_000],
+        ['2001:db8:0:1::/64', 1, 'receiver-a', 1_000],
+        ['203.0.113.7', 1, 'receiver-b', 2_000],
+      ]);
+      assert.ok(seenByC[0]!.id < seenByC[1]!.id && seenByC[1]!.id < seenByC[2]!.id, 'ids increase');
+      assert.deepEqual((await a.bans.offencesAfter(0, 'receiver-a', 0, 10)).map((r) => r.reporter), ['receiver-b'], 'never its own');
+      assert.deepEqual((await a.bans.offencesAfter(seenByC[0]!.id, 'receiver-c', 0, 10)).length, 2, 'after the id');
+      assert.deepEqual((await a.bans.offencesAfter(0, 'receiver-c', 1_500, 10)).map((r) => r.at), [2_000], 'only those made since');
+      assert.equal((await a.bans.offencesAfter(0, 'receiver-c', 0, 1)).length, 1, 'at most the limit');
+      assert.equal(await a.bans.pruneOffencesBefore(1_500), 2);
+      assert.equal((await a.bans.offencesAfter(0, 'receiver-c', 0, 10)).length, 1);
+    });
+
+    it('keeps one disk reservation per receiver and folder, counts the fresh ones of others, prunes stale ones', async () => {
+      await a.reservations.publish('folder-1', 'receiver-a', 6_000_000_000, 1_000);
+      await a.reservations.publish('folder-1', 'receiver-a', 5_000_000_000, 2_000); // replaces, above 2^32
+      await a.reservations.publish('folder-1', 'receiver-b', 300, 1_500);
+      await a.reservations.publish('folder-2', 'receiver-c', 700, 2_000);
+      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 0), 5_000_000_300);
+      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-b', 0), 5_000_000_000, 'never its own');
+      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 1_600), 5_000_000_000, 'only fresh entries');
+      assert.equal(await a.reservations.reservedByOthers('folder-3', 'receiver-c', 0), 0);
+      assert.equal(await a.reservations.pruneBefore(1_600), 1);
+      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 0), 5_000_000_000);
     });
 
     it('lists incomplete transfers of a role by last update, and deletes a transfer with its pieces', async () => {

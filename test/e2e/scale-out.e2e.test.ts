@@ -3,9 +3,12 @@
 // names the client and not the balancer, a resume after one receiver's SIGKILL completes on the
 // other, and a connection that bypasses the balancer is refused.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import postgresClient from 'pg';
 import { connectFrom, crypto, acceptedTransfer, drain, handshakeWith, nextMessage, sendWhole, testManifest } from '../support/hostile-client.js';
 import { encodeManifest } from '../../src/domain/transfer/manifest.js';
 import { encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
@@ -100,6 +103,40 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     other.connection.destroy();
   });
 
+  it('counts offences spread over both receivers together: two on A and one on B ban the client on both', async () => {
+    const client = '127.0.0.65';
+    const asBalancer = async (port: number, then: Uint8Array) => {
+      const c = await connectFrom('127.0.0.1', port);
+      await c.write(Uint8Array.from([...proxyHeader(client, 42_000 + Math.floor(Math.random() * 1000)), ...then]));
+      return Uint8Array.from((await drain(c, 5_000)).flatMap((chunk) => [...chunk]));
+    };
+    const garbage = new TextEncoder().encode('SSH-2.0-OpenSSH_9.6\r\n');
+    const refusal = (reply: Uint8Array) => (reply[0] === FrameType.REFUSE ? decodeRefuse(reply.subarray(3)) : undefined);
+    for (let i = 0; i < 2; i++) await asBalancer(receivers[0]!.port, garbage);
+    // A reports its two offences within its poll interval; B counts them at its next poll.
+    const db = new postgresClient.Client({ connectionString: env.DB_URL });
+    await db.connect();
+    try {
+      for (let waited = 0; ; waited += 200) {
+        const { rows } = await db.query<{ n: string }>('SELECT COALESCE(SUM(count), 0) AS n FROM offence_reports WHERE source = $1', [client]);
+        if (Number(rows[0]!.n) >= 2) break;
+        assert.ok(waited < 10_000, 'receiver A never reported its offences');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await db.end();
+    }
+    await new Promise((r) => setTimeout(r, 2_500)); // one poll interval of B, with room to spare
+    assert.notEqual(refusal(await asBalancer(receivers[1]!.port, garbage)), 'E_BANNED', 'B has not banned the client on its own');
+    assert.equal(refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))), 'E_BANNED', 'the third offence in total, on B, is the ban');
+    let onA: string | undefined;
+    for (let waited = 0; onA !== 'E_BANNED' && waited < 10_000; waited += 500) {
+      onA = refusal(await asBalancer(receivers[0]!.port, new Uint8Array(0)));
+      if (onA !== 'E_BANNED') await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(onA, 'E_BANNED', 'A takes over the ban B decided');
+  });
+
   it('lets one receiver at a time work on a transfer: the other refuses it as busy', async () => {
     const owner = crypto.generateKeyPair();
     const manifest = testManifest({ fileName: 'claimed.bin', fileSize: 4 * 16384 });
@@ -107,6 +144,21 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     const piece0 = new Uint8Array(crypto.randomBytes(16384));
     await viaA.channel.sendMessages([encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384), piece0]);
     assert.equal((await nextMessage(viaA.channel, manifest))?.type, 'ack');
+    // A's promise of disk space on the shared folder is in the database for B to count.
+    const folderId = readFileSync(join(output, '.securetransfer-folder-id'), 'utf8').trim();
+    const db = new postgresClient.Client({ connectionString: env.DB_URL });
+    await db.connect();
+    try {
+      const promised = async () => (await db.query<{ bytes: string }>('SELECT bytes FROM disk_reservations WHERE folder_id = $1 AND bytes > 0', [folderId])).rows.map((r) => Number(r.bytes));
+      assert.deepEqual(await promised(), [4 * 16384], 'the whole file, published as A accepted it');
+      // The heartbeat (every 2 s) publishes the reservation as it shrinks with the bytes written.
+      for (let waited = 0; (await promised())[0] !== 3 * 16384; waited += 200) {
+        assert.ok(waited < 10_000, `A never published its shrunk reservation: ${JSON.stringify(await promised())}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await db.end();
+    }
     // While A still works on it, the same sender resumes it through B.
     const resume = { ...manifest, resume: true };
     const viaB = await handshakeWith('127.0.0.1', receivers[1]!.port, encodeManifest(resume), owner, proxyHeader('127.0.0.88', 41_001));
@@ -114,6 +166,18 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     viaB.connection.destroy();
     viaA.connection.destroy();
     assert.equal(answer?.type === 'close' && answer.code, 'E_BUSY', JSON.stringify(answer));
+  });
+
+  it("ships a balancer configuration (docker-compose.scale.yml's) that HAProxy accepts, with PROXY v2 on connections and health checks", () => {
+    const path = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
+    const check = spawnSync('haproxy', ['-c', '-f', path], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    const lines = readFileSync(path, 'utf8').split('\n').map((l) => l.trim());
+    assert.ok(lines.includes('mode tcp'));
+    const defaults = lines.find((l) => l.startsWith('default-server')) ?? '';
+    assert.match(defaults, /\bsend-proxy-v2\b/);
+    assert.match(defaults, /\bcheck-send-proxy\b/, 'health checks must send a LOCAL header, or each would be audited as a refused connection');
+    assert.equal(lines.filter((l) => l.startsWith('server ')).length, 2);
   });
 
   it('refuses a connection that bypasses the balancer, before any cryptography', async () => {

@@ -21,6 +21,9 @@ import type { Clock } from '../../src/domain/ports/clock.js';
 import type { Codec } from '../../src/domain/ports/codec.js';
 import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import type { Logger } from '../../src/domain/ports/logger.js';
+import type { BanBoard } from '../../src/domain/ports/ban-board.js';
+import type { ReceiveFolder } from '../../src/domain/ports/files.js';
+import type { ReservationBoard } from '../../src/domain/ports/reservation-board.js';
 
 export const silentLogger: Logger = {
   debug: () => undefined,
@@ -51,6 +54,11 @@ export interface InProcessOptions {
   readonly store?: InMemoryTransferStore;
   readonly dir?: string;
   readonly server?: Partial<ReceiveServerOptions>;
+  /** Shared with other receivers: bans and offences, disk reservations. */
+  readonly banBoard?: BanBoard;
+  readonly reservations?: ReservationBoard;
+  /** Wraps the receiver's folder (a test's view of the free space, say). */
+  readonly folder?: (dir: string) => ReceiveFolder;
 }
 
 export async function startInProcessReceiver(options: InProcessOptions = {}): Promise<InProcessReceiver> {
@@ -68,10 +76,12 @@ export async function startInProcessReceiver(options: InProcessOptions = {}): Pr
       clock: options.clock ?? new SystemClock(),
       store,
       audit,
-      folder: new NodeReceiveFolder(dir),
+      folder: options.folder?.(dir) ?? new NodeReceiveFolder(dir),
       logger: silentLogger,
       identity: hostKey,
       clients: options.clients ?? anyClientKey,
+      banBoard: options.banBoard,
+      reservations: options.reservations,
     },
     { ...testServerOptions, ...options.server },
     (o) => outcomes.push(o),

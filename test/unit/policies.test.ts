@@ -24,6 +24,14 @@ describe('receiver capacity (disk budget and transfer caps)', () => {
     assert.equal(c.reserved, 900);
   });
 
+  it('counts what other receivers on the same folder promised against the same free space', () => {
+    const c = new ReceiverCapacity({ minFreeSpace: 100, maxTransfers: 10, maxTransfersPerKey: 10 });
+    const refused = c.admit({ ...claim('a', 500, 1_000), reservedElsewhere: 401 });
+    assert.equal(!refused.ok && refused.code, 'E_INSUFFICIENT_SPACE');
+    assert.match(!refused.ok ? refused.detail : '', /promised by other receivers on this folder 401/);
+    assert.ok(c.admit({ ...claim('a', 500, 1_000), reservedElsewhere: 400 }).ok, 'exactly what is left');
+  });
+
   it('shrinks a reservation as its bytes are written (they then show in the free space)', () => {
     const c = new ReceiverCapacity({ minFreeSpace: 0, maxTransfers: 10, maxTransfersPerKey: 10 });
     assert.ok(c.admit(claim('a', 600, 1_000)).ok);

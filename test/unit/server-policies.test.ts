@@ -4,10 +4,39 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { addressKey } from '../../src/domain/policy/address-key.js';
 import { BanPolicy } from '../../src/domain/policy/ban-policy.js';
+import { OffenceTally } from '../../src/domain/policy/offence-tally.js';
 import { CompressionProbe } from '../../src/domain/policy/compression-probe.js';
 import { TokenBucket } from '../../src/domain/policy/token-bucket.js';
 
 const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxBanMs: 86_400_000, maxTracked: 1000 };
+
+describe('offence tally (offences this receiver reports to the others)', () => {
+  it('reports the most offending sources first, at most the limit, and starts again after each report', () => {
+    const tally = new OffenceTally(100);
+    for (const key of ['a', 'b', 'b', 'c', 'c', 'c']) tally.add(key);
+    assert.deepEqual(tally.drain(2), [
+      { key: 'c', count: 3 },
+      { key: 'b', count: 2 },
+    ]);
+    assert.deepEqual(tally.drain(10), [], 'the last report took everything, the rest dropped');
+  });
+
+  it('stays bounded under a flood of sources, still counting the ones it tracks', () => {
+    const tally = new OffenceTally(3);
+    for (let i = 0; i < 1000; i++) tally.add(`s${i}`);
+    tally.add('s0');
+    assert.equal(tally.size, 3);
+    assert.deepEqual(tally.drain(1), [{ key: 's0', count: 2 }]);
+  });
+
+  it('forgets a source this receiver banned: the ban travels instead', () => {
+    const tally = new OffenceTally(10);
+    tally.add('a');
+    tally.add('b');
+    tally.forget('a');
+    assert.deepEqual(tally.drain(10), [{ key: 'b', count: 1 }]);
+  });
+});
 
 describe('ban policy', () => {
   it('bans at the threshold-th failure within the window, for the ban time', () => {
@@ -20,6 +49,13 @@ describe('ban policy', () => {
     assert.ok(bans.banned('10.0.0.9', 602_999));
     assert.equal(bans.banned('10.0.0.9', 603_000), undefined, 'the ban ends');
     assert.equal(bans.banned('10.0.0.10', 3_001), undefined, 'another address is unaffected');
+  });
+
+  it('counts offences reported in a batch toward the same threshold, never past it', () => {
+    const bans = new BanPolicy(rules);
+    assert.equal(bans.recordOffence('a', 1_000, 2), undefined, 'two of three');
+    assert.deepEqual(bans.recordOffence('a', 2_000), { key: 'a', until: 602_000, offences: 3, round: 1 });
+    assert.deepEqual(bans.recordOffence('b', 1_000, 1_000_000), { key: 'b', until: 601_000, offences: 3, round: 1 }, 'a huge count adds no more than the threshold');
   });
 
   it('forgets failures older than the window', () => {

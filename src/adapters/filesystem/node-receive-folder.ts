@@ -3,6 +3,7 @@
 // of replacing an existing file and does not follow a symlink planted at the final name.
 import { constants, mkdirSync } from 'node:fs';
 import { link, lstat, open, readdir, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
@@ -13,6 +14,26 @@ function partialName(transferId: string): string {
   // The id comes from the network: only a UUID may become part of a path.
   if (!isTransferId(transferId)) throw new SecureTransferError('E_MANIFEST_INVALID', 'transfer id is not a UUID');
   return `.securetransfer-${transferId}.part`;
+}
+
+/** The folder's id file; the reserved prefix keeps it apart from any received name. */
+const FOLDER_ID_NAME = '.securetransfer-folder-id';
+
+async function readIdentity(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      text = (await handle.readFile({ encoding: 'utf8' })).trim();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(`cannot read ${path}`, e);
+  }
+  if (!isTransferId(text)) throw new SecureTransferError('E_IO', `${path} does not hold a folder id (a UUID); remove it and start again`);
+  return text;
 }
 
 function ioError(what: string, e: unknown): SecureTransferError {
@@ -199,6 +220,35 @@ export class NodeReceiveFolder implements ReceiveFolder {
       }
     }
     return found;
+  }
+
+  /**
+   * The folder's own id, kept in a file inside it and made by whichever receiver starts first:
+   * receivers that see the same id write to the same folder, whatever path they mount it at.
+   * Made under a temporary name and linked into place, so a reader never sees it half written.
+   */
+  async identity(): Promise<string> {
+    const path = join(this.path, FOLDER_ID_NAME);
+    const existing = await readIdentity(path);
+    if (existing !== undefined) return existing;
+    const temp = join(this.path, `${FOLDER_ID_NAME}.${randomUUID()}.tmp`);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    try {
+      await handle.writeFile(`${randomUUID()}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('cannot record the output folder\'s id', e);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    const made = await readIdentity(path);
+    if (made === undefined) throw new SecureTransferError('E_IO', `${path} vanished while it was made`);
+    return made;
   }
 
   async discardPartial(transferId: string): Promise<void> {

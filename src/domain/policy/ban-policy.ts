@@ -52,10 +52,13 @@ export class BanPolicy {
     return undefined;
   }
 
-  /** Counts an offence; returns the ban it triggers, if it is the threshold-th in the window. */
-  recordOffence(key: string, now: number): Ban | undefined {
+  /**
+   * Counts `count` offences at now (more than one when another receiver reports them); returns
+   * the ban they trigger, if they reach the threshold within the window.
+   */
+  recordOffence(key: string, now: number, count = 1): Ban | undefined {
     const recent = (this.offences.get(key) ?? []).filter((t) => now - t < this.rules.windowMs);
-    recent.push(now);
+    for (let i = Math.min(count, this.rules.threshold); i > 0; i--) recent.push(now);
     // Re-insert so Map order is least recently offending first, for eviction.
     this.offences.delete(key);
     if (recent.length < this.rules.threshold) {

@@ -20,6 +20,8 @@ export interface TransferClaim {
   readonly bytes: number;
   /** Bytes free on the output folder's file system now. */
   readonly freeSpace: number;
+  /** Bytes other receivers writing to the same folder have promised (0 for a receiver alone). */
+  readonly reservedElsewhere?: number;
 }
 
 interface Reservation {
@@ -42,11 +44,13 @@ export class ReceiverCapacity {
     let mine = 0;
     for (const r of this.reservations.values()) if (r.sender === claim.sender) mine++;
     if (mine >= this.rules.maxTransfersPerKey) return fail('E_BUSY', `this sender key already runs its limit of ${this.rules.maxTransfersPerKey} transfers`);
-    const available = claim.freeSpace - this.rules.minFreeSpace - this.reservedBytes;
+    const elsewhere = claim.reservedElsewhere ?? 0;
+    const available = claim.freeSpace - this.rules.minFreeSpace - this.reservedBytes - elsewhere;
     if (claim.bytes > available) {
+      const others = elsewhere > 0 ? `, promised by other receivers on this folder ${elsewhere}` : '';
       return fail(
         'E_INSUFFICIENT_SPACE',
-        `${claim.bytes} bytes still to receive exceed the ${Math.max(0, available)} bytes this receiver can promise (free ${claim.freeSpace}, kept free ${this.rules.minFreeSpace}, promised to other transfers ${this.reservedBytes})`,
+        `${claim.bytes} bytes still to receive exceed the ${Math.max(0, available)} bytes this receiver can promise (free ${claim.freeSpace}, kept free ${this.rules.minFreeSpace}, promised to other transfers ${this.reservedBytes}${others})`,
       );
     }
     this.reservations.set(claim.transferId, { sender: claim.sender, remaining: claim.bytes });
@@ -78,5 +82,4 @@ export class ReceiverCapacity {
   get reserved(): number {
     return this.reservedBytes;
   }
-
 }

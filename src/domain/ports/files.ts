@@ -42,4 +42,6 @@ export interface ReceiveFolder {
   discardPartial(transferId: string): Promise<void>;
   /** The partial files in the folder, by transfer id, with their last modification (ms since the epoch). */
   listPartials(): Promise<{ readonly transferId: string; readonly modifiedAt: number }[]>;
+  /** An id the folder keeps, the same for every receiver that writes to it (a shared volume). */
+  identity(): Promise<string>;
 }

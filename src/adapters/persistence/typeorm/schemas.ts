@@ -100,3 +100,41 @@ export const BanSchema = new EntitySchema<BanRow>({
     offences: { type: 'integer' },
   },
 });
+
+export interface OffenceReportRow {
+  id?: number;
+  source: string;
+  count: number;
+  reporter: string;
+  at: number;
+}
+
+export const OffenceReportSchema = new EntitySchema<OffenceReportRow>({
+  name: 'OffenceReport',
+  tableName: 'offence_reports',
+  columns: {
+    id: { type: 'integer', primary: true, generated: 'increment' },
+    source: { type: 'varchar', length: 64 },
+    count: { type: 'integer' },
+    reporter: { type: 'varchar', length: 36 },
+    at: { type: 'bigint', transformer: bigintNumber },
+  },
+});
+
+export interface ReservationRow {
+  folderId: string;
+  receiver: string;
+  bytes: number;
+  at: number;
+}
+
+export const ReservationSchema = new EntitySchema<ReservationRow>({
+  name: 'Reservation',
+  tableName: 'disk_reservations',
+  columns: {
+    folderId: { name: 'folder_id', type: 'varchar', length: 36, primary: true },
+    receiver: { type: 'varchar', length: 36, primary: true },
+    bytes: { type: 'bigint', transformer: bigintNumber },
+    at: { type: 'bigint', transformer: bigintNumber },
+  },
+});
