@@ -5,7 +5,7 @@
 // The prologue binds the protocol name and version, so a peer speaking anything else fails.
 import { utf8 } from '../domain/bytes.js';
 import { SecureTransferError } from '../domain/errors.js';
-import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../domain/limits.js';
+import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../domain/protocol.js';
 import { HandshakeState, type TransportKeys } from '../domain/noise/handshake-state.js';
 import { PATTERNS } from '../domain/noise/patterns.js';
 import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitives.js';

@@ -26,7 +26,7 @@ import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeAccept, encodeAck, encodeClose, encodeNack, encodeVerified, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import { AckBatcher } from './ack-batcher.js';
 import type { BufferPool } from './buffer-pool.js';
-import type { ClientAuthorization } from './client-authorization.js';
+import type { ClientAuthorization } from '../domain/ports/client-authorization.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
 import { hashPiecesAhead, READS_AHEAD, READS_AHEAD_FROM_DISK, type PieceHashing } from './hash-pieces-ahead.js';
 import { responderHandshake } from './handshake.js';

@@ -18,7 +18,7 @@ import { initiatorHandshake } from './handshake.js';
 import { hashPiecesAhead, type PieceHashing } from './hash-pieces-ahead.js';
 import { SecureChannel } from './secure-channel.js';
 import { runSenderTransfer } from './sender-transfer.js';
-import type { ServerTrust } from './server-trust.js';
+import type { ServerTrust } from '../domain/ports/server-trust.js';
 
 export interface SendFileDeps {
   readonly transport: Transport;

@@ -10,7 +10,7 @@ import { ResumeCommand, SendCommand } from '../adapters/cli/send-command.js';
 import { StatusCommand } from '../adapters/cli/status-command.js';
 import { escapeText } from '../domain/escape-text.js';
 import { SecureTransferError } from '../domain/errors.js';
-import { BootstrapCliApp } from './cli-app.js';
+import { BootstrapCliApp } from './container-cli-app.js';
 
 const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand, AuditCommand];
 

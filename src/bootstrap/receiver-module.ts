@@ -5,7 +5,7 @@ import { KeyFileIdentityStore } from '../adapters/filesystem/key-file-identity-s
 import { NodeReceiveFolder } from '../adapters/filesystem/node-receive-folder.js';
 import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
 import { AuthorizedKeysFile } from '../adapters/trust/authorized-keys-file.js';
-import { anyClientKey } from '../application/client-authorization.js';
+import { anyClientKey } from '../adapters/trust/any-client-key.js';
 import { ReceiveServer } from '../application/receive-server.js';
 import type { SessionOutcome } from '../application/receive-session.js';
 import type { Config } from './config.js';

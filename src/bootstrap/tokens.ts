@@ -1,11 +1,11 @@
 // Service identifiers: the only vocabulary the container knows. Symbols, typed by ServiceIdentifier.
 import type { ServiceIdentifier } from 'inversify';
 import type { DataSource } from 'typeorm';
-import type { ClientAuthorization } from '../application/client-authorization.js';
+import type { ClientAuthorization } from '../domain/ports/client-authorization.js';
 import type { MakeIdentityKey } from '../application/make-identity-key.js';
 import type { ReceiveServer } from '../application/receive-server.js';
 import type { SendFile } from '../application/send-file.js';
-import type { ServerTrust } from '../application/server-trust.js';
+import type { ServerTrust } from '../domain/ports/server-trust.js';
 import type { TransferStatus } from '../application/transfer-status.js';
 import type { AuditLog } from '../domain/ports/audit-log.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';

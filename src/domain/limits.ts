@@ -19,11 +19,6 @@ export const MAX_FILE_NAME_BYTES = 255;
 /** Largest inner message that is not a piece (ACK, NACK, CLOSE, ACCEPT with its bitfield). */
 export const MAX_CONTROL_MESSAGE = 64 * 1024 + 64;
 
-/** The protocol name and version bound into every handshake through the Noise prologue (docs/requirements.md#handshake). */
-export const PROTOCOL_NAME = 'Noise_XX_25519_AESGCM_SHA256';
-export const PROTOCOL_VERSION = 1;
-export const PROLOGUE_TEXT = `SecureTransfer/${PROTOCOL_VERSION} ${PROTOCOL_NAME}`;
-
 /** Pieces the sender may have sent but not seen acknowledged. */
 export const DEFAULT_PIPELINE_WINDOW = 16;
 /** How many times one piece may be NACKed before the transfer fails (docs/requirements.md#durability). */

@@ -12,7 +12,8 @@ import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files
 import { InMemoryAuditLog } from '../../src/adapters/persistence/memory/in-memory-audit-log.js';
 import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
 import { TcpTransport } from '../../src/adapters/tcp/tcp-transport.js';
-import { anyClientKey, type ClientAuthorization } from '../../src/application/client-authorization.js';
+import { anyClientKey } from '../../src/adapters/trust/any-client-key.js';
+import type { ClientAuthorization } from '../../src/domain/ports/client-authorization.js';
 import { ReceiveServer, type ReceiveServerOptions } from '../../src/application/receive-server.js';
 import type { SessionOutcome } from '../../src/application/receive-session.js';
 import { SendFile, type SendOutcome } from '../../src/application/send-file.js';

@@ -110,7 +110,7 @@ describe('handshake key hygiene and payload rules', () => {
     const crypto = new NodeCryptoPrimitives();
     const { HandshakeState } = await import('../../src/domain/noise/handshake-state.js');
     const { PATTERNS } = await import('../../src/domain/noise/patterns.js');
-    const { PROLOGUE_TEXT, PROTOCOL_NAME } = await import('../../src/domain/limits.js');
+    const { PROLOGUE_TEXT, PROTOCOL_NAME } = await import('../../src/domain/protocol.js');
     const { utf8 } = await import('../../src/domain/bytes.js');
     const { FrameType } = await import('../../src/domain/wire/frame.js');
     // A responder that answers message 1 with a 100-byte payload in message 2.

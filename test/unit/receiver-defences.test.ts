@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
 import { SecureChannel } from '../../src/application/secure-channel.js';
 import { utf8 } from '../../src/domain/bytes.js';
-import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../../src/domain/limits.js';
+import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../../src/domain/protocol.js';
 import { HandshakeState } from '../../src/domain/noise/handshake-state.js';
 import { PATTERNS } from '../../src/domain/noise/patterns.js';
 import type { Clock } from '../../src/domain/ports/clock.js';

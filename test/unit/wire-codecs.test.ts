@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
 import { concatBytes, utf8 } from '../../src/domain/bytes.js';
-import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../../src/domain/limits.js';
+import { PROLOGUE_TEXT, PROTOCOL_NAME } from '../../src/domain/protocol.js';
 import { HandshakeState } from '../../src/domain/noise/handshake-state.js';
 import { PATTERNS } from '../../src/domain/noise/patterns.js';
 import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';

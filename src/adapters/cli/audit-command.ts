@@ -1,6 +1,6 @@
 import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
-import type { CliContext } from './cli-app.js';
+import type { CliContext } from './cli-app-port.js';
 import { EXIT_OK } from './exit-codes.js';
 import { formatAuditEvent } from './format.js';
 

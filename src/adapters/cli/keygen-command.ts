@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import type { CliContext } from './cli-app.js';
+import type { CliContext } from './cli-app-port.js';
 import { EXIT_OK } from './exit-codes.js';
 import { askPassword } from './password-prompt.js';
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import type { SendOutcome } from '../../application/send-file.js';
 import { escapeText } from '../../domain/escape-text.js';
-import type { CliContext, SendInput } from './cli-app.js';
+import type { CliContext, SendInput } from './cli-app-port.js';
 import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';
 import { formatBytes, progressLine } from './format.js';
 import { askPassword } from './password-prompt.js';

@@ -1,5 +1,5 @@
 import { Command, Option, UsageError } from 'clipanion';
-import type { CliContext } from './cli-app.js';
+import type { CliContext } from './cli-app-port.js';
 import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';
 import { formatTransfer } from './format.js';
 

@@ -4,7 +4,7 @@
 // The file is read again for every handshake, so an edit applies to the next connection
 // without a restart; a file that cannot be read refuses everyone (fail closed).
 import { readFile } from 'node:fs/promises';
-import type { ClientAuthorization } from '../../application/client-authorization.js';
+import type { ClientAuthorization } from '../../domain/ports/client-authorization.js';
 import { constantTimeEqual } from '../../domain/bytes.js';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { CryptoPrimitives } from '../../domain/ports/crypto-primitives.js';

@@ -7,7 +7,7 @@ import { constantTimeEqual, utf8 } from '../../domain/bytes.js';
 import { SecureTransferError } from '../../domain/errors.js';
 import { fingerprintOf } from '../../domain/fingerprint.js';
 import type { CryptoPrimitives } from '../../domain/ports/crypto-primitives.js';
-import type { ServerTrust } from '../../application/server-trust.js';
+import type { ServerTrust } from '../../domain/ports/server-trust.js';
 
 export class KnownHostsServerTrust implements ServerTrust {
   constructor(

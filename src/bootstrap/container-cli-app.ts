@@ -1,6 +1,6 @@
 // The CLI's view of the application, built from the role containers. Each call builds the
 // container it needs and disposes it afterwards, closing the database and flushing the log.
-import type { AskPassword, CliApp, KeygenInput, ReceiveInput, ResumeInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app.js';
+import type { AskPassword, CliApp, KeygenInput, ReceiveInput, ResumeInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app-port.js';
 import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
 import type { SendFile, SendFileRequest, SendOutcome } from '../application/send-file.js';
