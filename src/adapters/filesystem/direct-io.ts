@@ -1,7 +1,7 @@
 // Direct I/O (O_DIRECT) for the receiver's piece writes, and for reading them back on a resume.
 // A buffered write copies every byte into the page cache first, and on this kind of VM fresh
 // page-cache pages are expensive: writing 1 GiB cost 2.5-3.4 CPU seconds buffered (then
-// fdatasync) against 0.75 s direct (measured with dd and with node, README "Performance"); the
+// fdatasync) against 0.75 s direct (measured with dd and with node, docs/PERFORMANCE.md); the
 // data must reach the disk before a piece is recorded anyway. O_DIRECT asks for offsets,
 // lengths and memory aligned to the device's block: 4096 covers the file systems we meet.
 // Anything else, or a file system that refuses O_DIRECT, takes the buffered path, so direct
