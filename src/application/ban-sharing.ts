@@ -10,17 +10,20 @@ import type { BanBoard } from '../domain/ports/ban-board.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Logger } from '../domain/ports/logger.js';
 
-/** Sources whose offences wait for the next report; a flood beyond it is counted here only. */
+/** Sources whose offences wait for a report; a flood beyond it is counted on this receiver only. */
 const MAX_TALLIED_SOURCES = 10_000;
-/** Rows one report writes: the most offending sources first. */
+/** Rows one report writes: the most offending sources first, the rest at the next poll. */
 const MAX_REPORTED_SOURCES = 256;
 /** Rows one read asks for; a poll reads until it has caught up. */
 const READ_BATCH = 1000;
 /**
  * Ids each poll reads again: they become visible in the order their transactions commit, not
- * always in id order. Bans are imposed idempotently; offence reports are remembered by id.
+ * always in id order. Bans are one row each and imposed idempotently. Offence reports are up to
+ * MAX_REPORTED_SOURCES rows a transaction from every receiver, so their window covers 16 such
+ * reports, and the ones already counted are remembered by id.
  */
-const REREAD_IDS = 200;
+const REREAD_BAN_IDS = 200;
+const REREAD_REPORT_IDS = 16 * MAX_REPORTED_SOURCES;
 
 export interface BanSharingDeps {
   readonly board: BanBoard;
@@ -82,13 +85,18 @@ export class BanSharing {
   }
 
   private async report(): Promise<void> {
-    const counts = this.tally.drain(MAX_REPORTED_SOURCES);
-    await this.deps.board.reportOffences(this.deps.receiverId, this.deps.clock.now(), counts);
+    const counts = this.tally.take(MAX_REPORTED_SOURCES);
+    try {
+      await this.deps.board.reportOffences(this.deps.receiverId, this.deps.clock.now(), counts);
+    } catch (e) {
+      this.tally.putBack(counts);
+      throw e;
+    }
   }
 
   private async readBans(): Promise<void> {
     const now = this.deps.clock.now();
-    let after = Math.max(0, this.lastBanId - REREAD_IDS);
+    let after = Math.max(0, this.lastBanId - REREAD_BAN_IDS);
     for (;;) {
       const bans = await this.deps.board.publishedAfter(after, now, READ_BATCH);
       for (const b of bans) {
@@ -103,7 +111,7 @@ export class BanSharing {
   private async readOffences(): Promise<void> {
     const { board, policy, clock, receiverId, windowMs, onBan } = this.deps;
     const now = clock.now();
-    let after = Math.max(0, this.lastReportId - REREAD_IDS);
+    let after = Math.max(0, this.lastReportId - REREAD_REPORT_IDS);
     for (;;) {
       const reports = await board.offencesAfter(after, receiverId, now - windowMs, READ_BATCH);
       for (const r of reports) {
@@ -111,12 +119,14 @@ export class BanSharing {
         if (this.countedReports.has(r.id)) continue;
         this.countedReports.add(r.id);
         if (policy.banned(r.key, now)) continue;
-        const ban = policy.recordOffence(r.key, now, r.count);
+        // Counted when they were reported, as far as this clock can tell: a report read late (a
+        // restart) leaves the window when it would have, not a window after it was read.
+        const ban = policy.recordOffence(r.key, now, r.count, Math.min(now, r.at));
         if (ban) await onBan(ban);
       }
       this.lastReportId = Math.max(this.lastReportId, after);
       if (reports.length < READ_BATCH) break;
     }
-    for (const id of this.countedReports) if (id <= this.lastReportId - REREAD_IDS) this.countedReports.delete(id);
+    for (const id of this.countedReports) if (id <= this.lastReportId - REREAD_REPORT_IDS) this.countedReports.delete(id);
   }
 }

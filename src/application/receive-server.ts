@@ -22,7 +22,8 @@ import { encodeRefuse } from '../domain/wire/frame.js';
 import { BanSharing } from './ban-sharing.js';
 import { BufferPool } from './buffer-pool.js';
 import { readProxyHeader } from './proxied-connection.js';
-import { ReceiveSession, type ReceiveSessionDeps, type ReceiveSessionLimits, type SessionHost, type SessionOutcome } from './receive-session.js';
+import { ReceiveSession } from './receive-session.js';
+import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionHost, SessionOutcome } from './session-host.js';
 import { ServerAudit } from './server-audit.js';
 import { SharedDiskSpace } from './shared-disk-space.js';
 
@@ -62,6 +63,8 @@ const PIECE_STATE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
 /** How soon a ban, offences or disk reservations of another receiver on the same database count here too. */
 const SHARING_POLL_MS = 2_000;
+/** How long stop() waits to give this receiver's disk reservation back to the others. */
+const STOP_PUBLISH_WAIT_MS = 2_000;
 /** A balancer sends its PROXY header with the connection: a few seconds is ample. */
 const PROXY_HEADER_TIMEOUT_MS = 5_000;
 /** The share of the piece-state budget the transfers of one source may hold. */
@@ -188,9 +191,10 @@ export class ReceiveServer {
     for (const session of this.sessions) session.interrupt();
     await Promise.allSettled([...this.running]);
     await this.maintaining;
-    // What this receiver promised is given back to the others now, not when its entry goes stale.
-    await this.share();
     await this.audit.flush(true);
+    // What this receiver promised goes back to the others now rather than when its heartbeat
+    // stops moving; a database that does not answer soon is not waited for.
+    if (this.diskSharing) await Promise.race([this.diskSharing.publish(), this.deps.clock.sleep(STOP_PUBLISH_WAIT_MS)]);
     await closed;
   }
 
@@ -223,7 +227,7 @@ export class ReceiveServer {
    * tests that need one now rather than within the poll interval); never throws.
    */
   async share(): Promise<void> {
-    await Promise.all([this.banSharing?.poll(), this.diskSharing?.publish()]);
+    await Promise.all([this.banSharing?.poll(), this.diskSharing?.publish(), this.diskSharing?.watch()]);
   }
 
   private async runMaintenance(): Promise<void> {
@@ -354,13 +358,17 @@ export class ReceiveServer {
           return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${this.pieceState.inUse} of ${this.pieceState.limit} bytes)` };
         }
         let reservedElsewhere = 0;
+        let freeSpace: number;
         try {
           reservedElsewhere = (await this.diskSharing?.reservedElsewhere()) ?? 0;
+          // Measured after the database answered: bytes written meanwhile leave the reservations
+          // and show in the free space together.
+          freeSpace = await this.deps.folder.freeSpace();
         } catch (e) {
           this.pieceState.give(stateBytes);
-          return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot read the other receivers' disk reservations right now (${(e as Error).message}); try again later` };
+          return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot measure the space it may promise right now (${(e as Error).message}); try again later` };
         }
-        const admitted = this.capacity.admit({ ...claim, reservedElsewhere });
+        const admitted = this.capacity.admit({ ...claim, freeSpace, reservedElsewhere });
         if (!admitted.ok) {
           this.pieceState.give(stateBytes);
           return admitted;

@@ -1,15 +1,19 @@
-// Disk space across receivers that write to one shared output folder (docs/scaling.md#disk-space-on-the-shared-folder):
-// each publishes what its transfers still have to write, refreshed every poll while it is not
-// zero, and counts what the others published before it promises space. A receiver that died
-// stops refreshing its entry, which no longer counts once it is older than FRESH_MS. Two
-// admissions on two receivers in the same instant can both see the space as free: the
-// ST_MIN_FREE_SPACE floor absorbs that race.
+// Disk space across receivers that write to one shared output folder
+// (docs/scaling.md#disk-space-on-the-shared-folder): each publishes what its transfers still have
+// to write, at once when it changes and every poll while it is not zero, and counts what the
+// others published before it promises space. An entry counts while it keeps changing: one whose
+// heartbeat this receiver has not seen move for FRESH_MS, by this receiver's own clock, belongs
+// to a receiver that stopped or died. The receivers' clocks never have to agree. Two admissions
+// on two receivers in the same instant can both see the space as free: the ST_MIN_FREE_SPACE
+// floor absorbs that race.
 import type { Clock } from '../domain/ports/clock.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { ReservationBoard } from '../domain/ports/reservation-board.js';
 
-/** An entry older than this belongs to a receiver that stopped or died. */
+/** An entry whose heartbeat has not moved for this long belongs to a receiver that stopped or died. */
 export const FRESH_MS = 15_000;
+/** Entries older than this, on whatever clock, are deleted: long dead, whatever the clocks say. */
+const PRUNE_AFTER_MS = 3_600_000;
 
 export interface SharedDiskSpaceDeps {
   readonly board: ReservationBoard;
@@ -27,13 +31,32 @@ export class SharedDiskSpace {
   private publishing: Promise<void> | undefined;
   /** A change arrived while a publication was in flight: publish again after it. */
   private dirty = false;
+  /** Each other receiver's last heartbeat as read here, and when (on this clock) it last moved. */
+  private readonly heartbeats = new Map<string, { readonly at: number; readonly movedAt: number }>();
 
   constructor(private readonly deps: SharedDiskSpaceDeps) {}
 
-  /** Bytes the other receivers on the folder have promised; throws when the database fails. */
-  reservedElsewhere(): Promise<number> {
+  /** Bytes the other live receivers on the folder have promised; throws when the database fails. */
+  async reservedElsewhere(): Promise<number> {
     const { board, clock, folderId, receiverId } = this.deps;
-    return board.reservedByOthers(folderId, receiverId, clock.now() - FRESH_MS);
+    const entries = await board.othersOn(folderId, receiverId);
+    const now = clock.now();
+    let sum = 0;
+    const present = new Set<string>();
+    for (const e of entries) {
+      present.add(e.receiver);
+      const last = this.heartbeats.get(e.receiver);
+      const movedAt = last !== undefined && last.at === e.at ? last.movedAt : now;
+      this.heartbeats.set(e.receiver, { at: e.at, movedAt });
+      if (now - movedAt < FRESH_MS) sum += e.bytes;
+    }
+    for (const receiver of this.heartbeats.keys()) if (!present.has(receiver)) this.heartbeats.delete(receiver);
+    return sum;
+  }
+
+  /** Reads the others' heartbeats, so a stopped receiver is noticed between admissions; never throws. */
+  async watch(): Promise<void> {
+    await this.reservedElsewhere().catch((e: unknown) => this.deps.logger.error("could not read the other receivers' disk reservations", { reason: (e as Error).message }));
   }
 
   /**
@@ -49,6 +72,10 @@ export class SharedDiskSpace {
     return this.publishing;
   }
 
+  async prune(now: number): Promise<void> {
+    await this.deps.board.pruneBefore(now - PRUNE_AFTER_MS).catch((e: unknown) => this.deps.logger.error('could not prune disk reservations', { reason: (e as Error).message }));
+  }
+
   private async write(): Promise<void> {
     const { board, clock, logger, folderId, receiverId, reserved } = this.deps;
     do {
@@ -59,13 +86,9 @@ export class SharedDiskSpace {
         await board.publish(folderId, receiverId, bytes, clock.now());
         this.published = bytes;
       } catch (e) {
-        logger.error('could not publish this receiver\'s disk reservation; next poll tries again', { reason: (e as Error).message });
+        logger.error("could not publish this receiver's disk reservation; the next poll tries again", { reason: (e as Error).message });
         return;
       }
     } while (this.dirty);
-  }
-
-  async prune(now: number): Promise<void> {
-    await this.deps.board.pruneBefore(now - FRESH_MS).catch((e: unknown) => this.deps.logger.error('could not prune disk reservations', { reason: (e as Error).message }));
   }
 }

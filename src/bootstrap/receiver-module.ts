@@ -7,7 +7,7 @@ import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
 import { AuthorizedKeysFile } from '../adapters/trust/authorized-keys-file.js';
 import { anyClientKey } from '../adapters/trust/any-client-key.js';
 import { ReceiveServer } from '../application/receive-server.js';
-import type { SessionOutcome } from '../application/receive-session.js';
+import type { SessionOutcome } from '../application/session-host.js';
 import type { Config } from './config.js';
 import { TOKENS } from './tokens.js';
 

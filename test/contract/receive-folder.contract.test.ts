@@ -5,6 +5,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { NodePartialFile, NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'st-folder-'));
@@ -57,6 +58,9 @@ for (const directWrites of [true, false]) {
       assert.notEqual(await new NodeReceiveFolder(other).identity(), ids[0], 'another folder has another id');
       writeFileSync(join(other, '.securetransfer-folder-id'), 'not an id\n');
       await assert.rejects(new NodeReceiveFolder(other).identity(), /does not hold a folder id/);
+      const withFifo = mkdtempSync(join(root, 'id-'));
+      execFileSync('mkfifo', [join(withFifo, '.securetransfer-folder-id')]);
+      await assert.rejects(new NodeReceiveFolder(withFifo).identity(), /not a small regular file/, 'a FIFO planted under the name neither blocks nor passes');
     });
 
     it('reads back every piece written out of order, the unaligned last one included', async () => {

@@ -213,17 +213,19 @@ for (const [name, make] of factories) {
       assert.equal((await a.bans.offencesAfter(0, 'receiver-c', 0, 10)).length, 1);
     });
 
-    it('keeps one disk reservation per receiver and folder, counts the fresh ones of others, prunes stale ones', async () => {
+    it("keeps one disk reservation per receiver and folder, lists the others' on a folder, prunes old ones", async () => {
       await a.reservations.publish('folder-1', 'receiver-a', 6_000_000_000, 1_000);
       await a.reservations.publish('folder-1', 'receiver-a', 5_000_000_000, 2_000); // replaces, above 2^32
       await a.reservations.publish('folder-1', 'receiver-b', 300, 1_500);
       await a.reservations.publish('folder-2', 'receiver-c', 700, 2_000);
-      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 0), 5_000_000_300);
-      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-b', 0), 5_000_000_000, 'never its own');
-      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 1_600), 5_000_000_000, 'only fresh entries');
-      assert.equal(await a.reservations.reservedByOthers('folder-3', 'receiver-c', 0), 0);
+      assert.deepEqual(await a.reservations.othersOn('folder-1', 'receiver-c'), [
+        { receiver: 'receiver-a', bytes: 5_000_000_000, at: 2_000 },
+        { receiver: 'receiver-b', bytes: 300, at: 1_500 },
+      ]);
+      assert.deepEqual((await a.reservations.othersOn('folder-1', 'receiver-b')).map((r) => r.receiver), ['receiver-a'], 'never its own');
+      assert.deepEqual(await a.reservations.othersOn('folder-3', 'receiver-c'), []);
       assert.equal(await a.reservations.pruneBefore(1_600), 1);
-      assert.equal(await a.reservations.reservedByOthers('folder-1', 'receiver-c', 0), 5_000_000_000);
+      assert.deepEqual((await a.reservations.othersOn('folder-1', 'receiver-c')).map((r) => r.receiver), ['receiver-a']);
     });
 
     it('lists incomplete transfers of a role by last update, and deletes a transfer with its pieces', async () => {

@@ -15,7 +15,7 @@ import { TcpTransport } from '../../src/adapters/tcp/tcp-transport.js';
 import { anyClientKey } from '../../src/adapters/trust/any-client-key.js';
 import type { ClientAuthorization } from '../../src/domain/ports/client-authorization.js';
 import { ReceiveServer, type ReceiveServerOptions } from '../../src/application/receive-server.js';
-import type { SessionOutcome } from '../../src/application/receive-session.js';
+import type { SessionOutcome } from '../../src/application/session-host.js';
 import { SendFile, type SendOutcome } from '../../src/application/send-file.js';
 import { fingerprintOf } from '../../src/domain/fingerprint.js';
 import type { Clock } from '../../src/domain/ports/clock.js';

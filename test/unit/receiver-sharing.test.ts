@@ -149,19 +149,37 @@ describe('disk reservations shared by receivers on one folder', () => {
     assert.equal(await a.shared.reservedElsewhere(), 0);
   });
 
-  it('stops counting a receiver that no longer refreshes its entry (stopped or killed)', async () => {
+  it('stops counting a receiver whose heartbeat has not moved for a while (stopped or killed), whatever its clock says', async () => {
+    const board = new InMemoryReservationBoard();
+    const clockA = new SetClock();
+    clockA.at += 3_600_000; // an hour ahead of B's clock: only whether its heartbeat moves matters
+    const clockB = new SetClock();
+    const a = space(board, clockA, 'a');
+    const b = space(board, clockB, 'b');
+    a.set(500);
+    await a.shared.publish();
+    assert.equal(await b.shared.reservedElsewhere(), 500);
+    clockB.at += FRESH_MS - 1;
+    assert.equal(await b.shared.reservedElsewhere(), 500);
+    clockB.at += 2;
+    assert.equal(await b.shared.reservedElsewhere(), 0, 'no heartbeat seen for FRESH_MS');
+    clockA.at += 2_000;
+    await a.shared.publish(); // the next heartbeat
+    assert.equal(await b.shared.reservedElsewhere(), 500, 'alive again');
+  });
+
+  it('prunes only entries that are long dead', async () => {
     const board = new InMemoryReservationBoard();
     const clock = new SetClock();
     const a = space(board, clock, 'a');
-    const b = space(board, clock, 'b');
     a.set(500);
     await a.shared.publish();
-    clock.at += FRESH_MS - 1;
-    assert.equal(await b.shared.reservedElsewhere(), 500);
-    clock.at += 2;
-    assert.equal(await b.shared.reservedElsewhere(), 0);
-    await b.shared.prune(clock.now());
-    assert.equal(await board.pruneBefore(clock.now()), 0, 'the stale entry was pruned');
+    clock.at += 60_000;
+    await a.shared.prune(clock.now());
+    assert.equal((await board.othersOn('folder-1', 'z')).length, 1);
+    clock.at += 3_600_000;
+    await a.shared.prune(clock.now());
+    assert.equal((await board.othersOn('folder-1', 'z')).length, 0);
   });
 
   it('publishes a return to zero once, and no heartbeat while nothing is promised', async () => {

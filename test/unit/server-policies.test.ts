@@ -11,14 +11,24 @@ import { TokenBucket } from '../../src/domain/policy/token-bucket.js';
 const rules = { threshold: 3, windowMs: 60_000, banMs: 600_000, maxBanMs: 86_400_000, maxTracked: 1000 };
 
 describe('offence tally (offences this receiver reports to the others)', () => {
-  it('reports the most offending sources first, at most the limit, and starts again after each report', () => {
+  it('reports the most offending sources first, at most the limit, and keeps the rest for the next report', () => {
     const tally = new OffenceTally(100);
     for (const key of ['a', 'b', 'b', 'c', 'c', 'c']) tally.add(key);
-    assert.deepEqual(tally.drain(2), [
+    assert.deepEqual(tally.take(2), [
       { key: 'c', count: 3 },
       { key: 'b', count: 2 },
     ]);
-    assert.deepEqual(tally.drain(10), [], 'the last report took everything, the rest dropped');
+    assert.deepEqual(tally.take(10), [{ key: 'a', count: 1 }], 'what the first report left');
+    assert.deepEqual(tally.take(10), []);
+  });
+
+  it('takes back a report that could not be written, added to what came meanwhile', () => {
+    const tally = new OffenceTally(100);
+    tally.add('a');
+    const failed = tally.take(10);
+    tally.add('a');
+    tally.putBack(failed);
+    assert.deepEqual(tally.take(10), [{ key: 'a', count: 2 }]);
   });
 
   it('stays bounded under a flood of sources, still counting the ones it tracks', () => {
@@ -26,7 +36,7 @@ describe('offence tally (offences this receiver reports to the others)', () => {
     for (let i = 0; i < 1000; i++) tally.add(`s${i}`);
     tally.add('s0');
     assert.equal(tally.size, 3);
-    assert.deepEqual(tally.drain(1), [{ key: 's0', count: 2 }]);
+    assert.deepEqual(tally.take(1), [{ key: 's0', count: 2 }]);
   });
 
   it('forgets a source this receiver banned: the ban travels instead', () => {
@@ -34,7 +44,7 @@ describe('offence tally (offences this receiver reports to the others)', () => {
     tally.add('a');
     tally.add('b');
     tally.forget('a');
-    assert.deepEqual(tally.drain(10), [{ key: 'b', count: 1 }]);
+    assert.deepEqual(tally.take(10), [{ key: 'b', count: 1 }]);
   });
 });
 
@@ -56,6 +66,13 @@ describe('ban policy', () => {
     assert.equal(bans.recordOffence('a', 1_000, 2), undefined, 'two of three');
     assert.deepEqual(bans.recordOffence('a', 2_000), { key: 'a', until: 602_000, offences: 3, round: 1 });
     assert.deepEqual(bans.recordOffence('b', 1_000, 1_000_000), { key: 'b', until: 601_000, offences: 3, round: 1 }, 'a huge count adds no more than the threshold');
+  });
+
+  it('counts reported offences when they happened: they leave the window then, and late ones count for nothing', () => {
+    const bans = new BanPolicy(rules);
+    bans.recordOffence('a', 70_000, 2, 20_000); // reported at 20 s, read at 70 s
+    assert.equal(bans.recordOffence('a', 81_000), undefined, 'the two reported offences left the window at 80 s');
+    assert.equal(bans.recordOffence('c', 100_000, 3, 30_000), undefined, 'offences older than the window add nothing');
   });
 
   it('forgets failures older than the window', () => {

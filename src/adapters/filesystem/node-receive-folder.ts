@@ -22,13 +22,17 @@ const FOLDER_ID_NAME = '.securetransfer-folder-id';
 async function readIdentity(path: string): Promise<string | undefined> {
   let text: string;
   try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Never blocks on a FIFO planted under the name, never follows a link.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
+      const stat = await handle.stat();
+      if (!stat.isFile() || stat.size > 100) throw new SecureTransferError('E_IO', `${path} is not a small regular file; remove it and start again`);
       text = (await handle.readFile({ encoding: 'utf8' })).trim();
     } finally {
       await handle.close();
     }
   } catch (e) {
+    if (e instanceof SecureTransferError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError(`cannot read ${path}`, e);
   }
@@ -199,13 +203,17 @@ export class NodeReceiveFolder implements ReceiveFolder {
     }
     await unlink(partial);
     // Make the new directory entry durable too, not only the file's data.
+    await this.syncFolder();
+    return final;
+  }
+
+  private async syncFolder(): Promise<void> {
     const dir = await open(this.path, constants.O_RDONLY);
     try {
       await dir.sync();
     } finally {
       await dir.close();
     }
-    return final;
   }
 
   async listPartials(): Promise<{ transferId: string; modifiedAt: number }[]> {
@@ -242,10 +250,11 @@ export class NodeReceiveFolder implements ReceiveFolder {
     try {
       await link(temp, path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('cannot record the output folder\'s id', e);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError("cannot record the output folder's id", e);
     } finally {
       await unlink(temp).catch(() => undefined);
     }
+    await this.syncFolder();
     const made = await readIdentity(path);
     if (made === undefined) throw new SecureTransferError('E_IO', `${path} vanished while it was made`);
     return made;

@@ -53,12 +53,13 @@ export class BanPolicy {
   }
 
   /**
-   * Counts `count` offences at now (more than one when another receiver reports them); returns
-   * the ban they trigger, if they reach the threshold within the window.
+   * Counts `count` offences that happened at `at` (more than one, and earlier than now, when
+   * another receiver reports them); returns the ban they trigger, if they reach the threshold
+   * within the window.
    */
-  recordOffence(key: string, now: number, count = 1): Ban | undefined {
+  recordOffence(key: string, now: number, count = 1, at = now): Ban | undefined {
     const recent = (this.offences.get(key) ?? []).filter((t) => now - t < this.rules.windowMs);
-    for (let i = Math.min(count, this.rules.threshold); i > 0; i--) recent.push(now);
+    if (now - at < this.rules.windowMs) for (let i = Math.min(count, this.rules.threshold); i > 0; i--) recent.push(at);
     // Re-insert so Map order is least recently offending first, for eviction.
     this.offences.delete(key);
     if (recent.length < this.rules.threshold) {

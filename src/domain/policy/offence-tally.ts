@@ -1,8 +1,9 @@
-// Offences this receiver counted since it last told the others (docs/scaling.md#bans-and-offences): the
-// receivers on one database pool their counts, so an attacker that a balancer spreads over N
+// Offences this receiver counted since it last told the others (docs/scaling.md#bans-and-offences):
+// the receivers on one database pool their counts, so an attacker that a balancer spreads over N
 // receivers is banned after the same number of offences as against one. Bounded under a flood
 // from many addresses: beyond `maxKeys` sources a new one is not tallied (its offences still
-// count on this receiver), and each report carries the most offending sources first.
+// count on this receiver). Each report takes the most offending sources first, up to its size;
+// the rest wait for the next report.
 
 export interface OffenceCount {
   readonly key: string;
@@ -10,16 +11,16 @@ export interface OffenceCount {
 }
 
 export class OffenceTally {
-  private counts = new Map<string, number>();
+  private readonly counts = new Map<string, number>();
 
   constructor(private readonly maxKeys: number) {
     if (maxKeys < 1) throw new RangeError('OffenceTally: maxKeys must be at least 1');
   }
 
-  add(key: string): void {
-    const count = this.counts.get(key);
-    if (count === undefined && this.counts.size >= this.maxKeys) return;
-    this.counts.set(key, (count ?? 0) + 1);
+  add(key: string, count = 1): void {
+    const known = this.counts.get(key);
+    if (known === undefined && this.counts.size >= this.maxKeys) return;
+    this.counts.set(key, (known ?? 0) + count);
   }
 
   /** A source this receiver just banned: the ban travels on its own, its offences need not. */
@@ -27,11 +28,19 @@ export class OffenceTally {
     this.counts.delete(key);
   }
 
-  /** The counts since the last drain, most offences first, at most `limit`; starts a new tally. */
-  drain(limit: number): OffenceCount[] {
-    const all = [...this.counts].map(([key, count]) => ({ key, count }));
-    this.counts = new Map();
-    return all.sort((a, b) => b.count - a.count).slice(0, limit);
+  /** Takes the counts of at most `limit` sources, most offences first; the others stay for the next report. */
+  take(limit: number): OffenceCount[] {
+    const taken = [...this.counts]
+      .map(([key, count]) => ({ key, count }))
+      .sort((a, b) => b.count - a.count)
+      .slice(0, limit);
+    for (const { key } of taken) this.counts.delete(key);
+    return taken;
+  }
+
+  /** Counts a report that could not be written: they wait for the next one. */
+  putBack(counts: readonly OffenceCount[]): void {
+    for (const c of counts) this.add(c.key, c.count);
   }
 
   get size(): number {

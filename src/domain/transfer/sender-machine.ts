@@ -5,7 +5,6 @@ import type { ErrorCode } from '../errors.js';
 import { MAX_PIECE_RETRIES } from '../limits.js';
 import type { Manifest } from './manifest.js';
 import { PieceSet } from './piece-set.js';
-import type { Step } from './receiver-machine.js';
 
 export type SenderState =
   | { readonly phase: 'awaiting-accept'; readonly manifest: Manifest; readonly window: number }
@@ -52,6 +51,11 @@ export type SenderEffect =
 export function initialSenderState(manifest: Manifest, window: number): SenderState {
   if (!Number.isInteger(window) || window < 1) throw new RangeError('pipeline window must be a positive integer');
   return { phase: 'awaiting-accept', manifest, window };
+}
+
+export interface Step<S, E> {
+  readonly state: S;
+  readonly effects: readonly E[];
 }
 
 function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer = true): Step<SenderState, SenderEffect> {

@@ -1,4 +1,4 @@
-import type { ReservationBoard } from '../../../domain/ports/reservation-board.js';
+import type { PublishedReservation, ReservationBoard } from '../../../domain/ports/reservation-board.js';
 
 /** ReservationBoard in memory: for tests and as the contract suite's reference. */
 export class InMemoryReservationBoard implements ReservationBoard {
@@ -8,10 +8,11 @@ export class InMemoryReservationBoard implements ReservationBoard {
     this.entries.set(`${folderId}/${receiver}`, { folderId, receiver, bytes, at });
   }
 
-  async reservedByOthers(folderId: string, receiver: string, since: number): Promise<number> {
-    let sum = 0;
-    for (const e of this.entries.values()) if (e.folderId === folderId && e.receiver !== receiver && e.at >= since) sum += e.bytes;
-    return sum;
+  async othersOn(folderId: string, receiver: string): Promise<PublishedReservation[]> {
+    return [...this.entries.values()]
+      .filter((e) => e.folderId === folderId && e.receiver !== receiver)
+      .map(({ receiver: r, bytes, at }) => ({ receiver: r, bytes, at }))
+      .sort((a, b) => (a.receiver < b.receiver ? -1 : 1));
   }
 
   async pruneBefore(at: number): Promise<number> {

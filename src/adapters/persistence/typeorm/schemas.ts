@@ -113,7 +113,8 @@ export const OffenceReportSchema = new EntitySchema<OffenceReportRow>({
   name: 'OffenceReport',
   tableName: 'offence_reports',
   columns: {
-    id: { type: 'integer', primary: true, generated: 'increment' },
+    // bigint on PostgreSQL (see its migration): read back as a number.
+    id: { type: 'integer', primary: true, generated: 'increment', transformer: bigintNumber },
     source: { type: 'varchar', length: 64 },
     count: { type: 'integer' },
     reporter: { type: 'varchar', length: 36 },

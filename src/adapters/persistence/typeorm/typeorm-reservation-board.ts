@@ -1,5 +1,5 @@
-import { LessThan, MoreThanOrEqual, Not, type DataSource, type Repository } from 'typeorm';
-import type { ReservationBoard } from '../../../domain/ports/reservation-board.js';
+import { LessThan, Not, type DataSource, type Repository } from 'typeorm';
+import type { PublishedReservation, ReservationBoard } from '../../../domain/ports/reservation-board.js';
 import { ReservationSchema, type ReservationRow } from './schemas.js';
 
 /** Disk reservations of the receivers sharing one database (SQLite or PostgreSQL): one row per receiver and folder. */
@@ -14,9 +14,9 @@ export class TypeOrmReservationBoard implements ReservationBoard {
     await this.rows.upsert({ folderId, receiver, bytes, at }, ['folderId', 'receiver']);
   }
 
-  async reservedByOthers(folderId: string, receiver: string, since: number): Promise<number> {
-    const rows = await this.rows.find({ where: { folderId, receiver: Not(receiver), at: MoreThanOrEqual(since) } });
-    return rows.reduce((sum, r) => sum + r.bytes, 0);
+  async othersOn(folderId: string, receiver: string): Promise<PublishedReservation[]> {
+    const rows = await this.rows.find({ where: { folderId, receiver: Not(receiver) }, order: { receiver: 'ASC' } });
+    return rows.map((r) => ({ receiver: r.receiver, bytes: r.bytes, at: r.at }));
   }
 
   async pruneBefore(at: number): Promise<number> {

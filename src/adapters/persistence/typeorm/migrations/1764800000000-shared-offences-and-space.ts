@@ -7,11 +7,13 @@ export class SharedOffencesAndSpace1764800000000 implements MigrationInterface {
   name = 'SharedOffencesAndSpace1764800000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // A flood writes reports fast: 64-bit ids on PostgreSQL (SQLite's integer key is 64 bits already).
+    const idType = q.connection.driver.options.type === 'postgres' ? 'bigint' : 'integer';
     await q.createTable(
       new Table({
         name: 'offence_reports',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          { name: 'id', type: idType, isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
           { name: 'source', type: 'varchar', length: '64' },
           { name: 'count', type: 'integer' },
           { name: 'reporter', type: 'varchar', length: '36' },

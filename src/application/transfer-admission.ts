@@ -1,0 +1,95 @@
+// From the sender's key and manifest to an admitted transfer, before ACCEPT: the manifest within
+// the limits, the resume judged (only the key that started a transfer continues it, judged before
+// the id is claimed, so whoever merely knows an id cannot keep its owner's resume busy:
+// docs/defences.md#resume), the final name free, and the transfer's disk space, memory and id
+// claimed from the server (docs/defences.md#disk-and-sessions). Nothing here writes a record or
+// creates a file; a refusal says what the peer is told and what the audit keeps.
+import type { ErrorCode, Result } from '../domain/errors.js';
+import { ok } from '../domain/errors.js';
+import type { PartialFile } from '../domain/ports/files.js';
+import type { TransferRecord } from '../domain/ports/transfer-store.js';
+import { decodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { ReceivingTransfer, type HeldPiece } from '../domain/transfer/receiving-transfer.js';
+import { judgeResume } from '../domain/transfer/resume-policy.js';
+import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionHost } from './session-host.js';
+
+export interface Admitted {
+  readonly transfer: ReceivingTransfer;
+  /** The record of an earlier attempt this one continues. */
+  readonly earlier: TransferRecord | undefined;
+  /** A resume's partial file, opened; a new transfer's is created after its record. */
+  readonly partial: PartialFile | undefined;
+}
+
+export interface Refusal {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  /** What the peer is told. */
+  readonly detail: string;
+  /** What the audit keeps: the same, with what was refused. */
+  readonly auditDetail: string;
+}
+
+export class TransferAdmission {
+  /** The transfer claimed from the host, until released. */
+  private claimed: { readonly id: string; readonly pieceCount: number } | undefined;
+
+  constructor(
+    private readonly deps: Pick<ReceiveSessionDeps, 'store' | 'folder'>,
+    private readonly limits: Pick<ReceiveSessionLimits, 'maxTransferSize' | 'maxPayloadSize'>,
+    private readonly host: SessionHost,
+  ) {}
+
+  async admit(payload: Uint8Array, sender: string): Promise<{ readonly ok: true; readonly value: Admitted } | Refusal> {
+    const { store, folder } = this.deps;
+    const decoded = decodeManifest(payload, this.limits);
+    if (!decoded.ok) return { ...decoded, auditDetail: `manifest refused: ${decoded.detail}` };
+    const m = decoded.value;
+    const refuse = (code: ErrorCode, detail: string): Refusal => ({ ok: false, code, detail, auditDetail: `transfer ${m.transferId} refused: ${detail}` });
+    let earlier: TransferRecord | undefined;
+    try {
+      earlier = await store.get(m.transferId, 'receiver');
+    } catch (e) {
+      return refuse('E_UNAVAILABLE', `the receiver cannot read its database: ${(e as Error).message}`);
+    }
+    const judged = judgeResume(m, { earlier, clientFingerprint: sender });
+    if (!judged.ok) return refuse(judged.code, judged.detail);
+    if (!judged.value) earlier = undefined; // a resume this receiver never recorded starts afresh
+    let held: HeldPiece[] = earlier ? (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount) : [];
+    const opened = ReceivingTransfer.open(m, { nameTaken: await folder.exists(m.fileName), held });
+    if (!opened.ok) return refuse(opened.code, opened.detail);
+    // The partial file is sparse: only the bytes still to come need room (a damaged held piece is
+    // written again where its bytes already are). The id is claimed before its partial file is
+    // opened, so expiry cannot remove the file under a resume.
+    const claim = await this.claim(m, sender, held);
+    if (!claim.ok) return refuse(claim.code, claim.detail);
+    if (held.length === 0 || (await folder.hasPartial(m.transferId))) {
+      const partial = held.length > 0 ? await folder.openPartial(m.transferId, false) : undefined;
+      return ok({ transfer: opened.value, earlier, partial });
+    }
+    // Recorded pieces without their file (removed by hand): everything comes again.
+    held = [];
+    this.release();
+    const again = await this.claim(m, sender, held);
+    if (!again.ok) return refuse(again.code, again.detail);
+    const afresh = ReceivingTransfer.open(m, { nameTaken: false, held });
+    if (!afresh.ok) return refuse(afresh.code, afresh.detail);
+    return ok({ transfer: afresh.value, earlier, partial: undefined });
+  }
+
+  /** Gives back what the claim took (idempotent). */
+  release(): void {
+    if (!this.claimed) return;
+    this.host.release(this.claimed.id, this.claimed.pieceCount);
+    this.claimed = undefined;
+  }
+
+  /** Claims the transfer's id, disk space and memory from the host, for the bytes not held. */
+  private async claim(m: Manifest, sender: string, held: readonly HeldPiece[]): Promise<Result<void>> {
+    let heldBytes = 0;
+    for (const p of held) heldBytes += pieceRange(m, p.index).length;
+    const admitted = await this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, pieceCount: m.pieceCount });
+    if (admitted.ok) this.claimed = { id: m.transferId, pieceCount: m.pieceCount };
+    return admitted;
+  }
+}
