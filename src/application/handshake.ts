@@ -106,3 +106,30 @@ export async function responderHandshake(channel: SecureChannel, crypto: CryptoP
     hs.destroy();
   }
 }
+
+/**
+ * The responder's handshake under a deadline for the whole of it, so a slow peer cannot hold a
+ * slot (docs/defences.md): past the deadline the connection is destroyed and the failure is
+ * E_TIMEOUT.
+ */
+export async function responderHandshakeWithin(
+  channel: SecureChannel,
+  crypto: CryptoPrimitives,
+  identity: KeyPair,
+  timeoutMs: number,
+  connection: { destroy(): void },
+): Promise<ResponderResult> {
+  let expired = false;
+  const deadline = setTimeout(() => {
+    expired = true;
+    connection.destroy();
+  }, timeoutMs);
+  try {
+    return await responderHandshake(channel, crypto, identity);
+  } catch (e) {
+    if (expired) throw new SecureTransferError('E_TIMEOUT', `handshake not finished within ${timeoutMs} ms`, { cause: e });
+    throw e;
+  } finally {
+    clearTimeout(deadline);
+  }
+}

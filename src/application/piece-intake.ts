@@ -5,11 +5,15 @@
 import { fail, ok, type Result } from '../domain/errors.js';
 import type { Codec } from '../domain/ports/codec.js';
 import type { ReceivingTransfer } from '../domain/transfer/receiving-transfer.js';
-import { encodeNack, type PieceMessage } from '../domain/wire/messages.js';
-import type { DurablePieceSink } from './durable-piece-sink.js';
-import type { ProgressWatch } from './progress-watch.js';
+import type { ProgressRules } from '../domain/policy/progress-rule.js';
+import type { PartialFile } from '../domain/ports/files.js';
+import { encodeNack, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
+import { DurablePieceSink, type DurableTotals } from './durable-piece-sink.js';
+import { ProgressWatch } from './progress-watch.js';
 import type { RateLimitedConnection } from './rate-limited-connection.js';
-import type { SessionBuffers } from './session-buffers.js';
+import { SessionBuffers } from './session-buffers.js';
+import type { ReceiveSessionDeps } from './session-host.js';
+import type { TransferRecords } from './transfer-records.js';
 
 export interface PieceIntakeDeps {
   readonly transfer: ReceivingTransfer;
@@ -93,4 +97,36 @@ export class PieceIntake {
     await this.deps.limiter?.charge(data.length - piece.data.length);
     return ok(data);
   }
+}
+
+export interface IntakeParts {
+  readonly intake: PieceIntake;
+  readonly sink: DurablePieceSink;
+  readonly buffers: SessionBuffers;
+  readonly progress: ProgressWatch;
+}
+
+/** The piece path of an accepted transfer, with its sink, its buffers and its progress rule. */
+export function intakeFor(p: {
+  readonly transfer: ReceivingTransfer;
+  readonly partial: PartialFile;
+  readonly records: TransferRecords;
+  /** What earlier attempts made durable. */
+  readonly held: DurableTotals;
+  readonly deps: Pick<ReceiveSessionDeps, 'clock' | 'codec' | 'crypto' | 'pool'>;
+  readonly progressRules: ProgressRules;
+  readonly limiter: RateLimitedConnection | undefined;
+  /** Bytes the connection has moved, without the rate limit. */
+  readonly moved: () => number;
+  readonly tooSlow: (detail: string) => void;
+  readonly ack: (index: number) => Promise<void>;
+  readonly nack: (message: Uint8Array) => Promise<void>;
+  readonly wrote: (bytes: number) => void;
+}): IntakeParts {
+  const { transfer, records, deps } = p;
+  const sink = new DurablePieceSink(p.partial, (batch, totals, extra) => records.recordBatch(batch, totals, extra), deps.clock, p.held);
+  const buffers = new SessionBuffers(deps.pool, PIECE_HEADER_LENGTH + transfer.manifest.pieceSize);
+  const progress = new ProgressWatch(p.progressRules, deps.clock, () => p.moved() + intake.inflated, p.tooSlow);
+  const intake: PieceIntake = new PieceIntake({ transfer, codec: deps.codec, sha256: deps.crypto.sha256, sink, buffers, progress, limiter: p.limiter, ack: p.ack, nack: p.nack, wrote: p.wrote });
+  return { intake, sink, buffers, progress };
 }

@@ -1,10 +1,15 @@
 // The piece buffers one session borrows from the receiver's shared pool. A buffer goes back only
 // when nothing refers to it any more: at once for a piece that was decompressed, refused or
 // NACKed, after its write for raw data; whatever is left goes back when the session ends.
+import { SecureTransferError } from '../domain/errors.js';
 import type { BufferPool } from './buffer-pool.js';
 
 /** Pool buffers one session may hold: a body being filled, one being written, one decompressed. */
 const MAX_HELD_BUFFERS = 3;
+/** Bodies this large (pieces) are read into lent buffers; smaller messages are not worth it. */
+const LEND_BODIES_FROM = 64 * 1024;
+/** How long a session waits for a pool buffer before it checks whether it should stop. */
+const POOL_WAIT_MS = 500;
 
 export class SessionBuffers {
   private readonly held = new Set<Uint8Array>();
@@ -29,14 +34,20 @@ export class SessionBuffers {
     return buffer;
   }
 
-  /** Whether the last refusal was the shared pool's (the receiver's doing) rather than this session's share. */
-  get lastWaitWasThePool(): boolean {
-    return this.poolWasEmpty;
-  }
-
-  /** Waits until some buffer comes back to the pool, or the time is up. */
-  whenGiven(timeoutMs: number): Promise<void> {
-    return this.pool.whenGiven(timeoutMs);
+  /**
+   * Where the channel reads piece bodies: into lent buffers from LEND_BODIES_FROM bytes, waiting
+   * for one when none may be had. Waiting for the shared pool is the receiver's doing (excused
+   * by the progress rule); waiting for this session's own buffers to come back from the disk is not.
+   */
+  bodySource(excuse: () => void, stopped: () => boolean) {
+    return {
+      lend: (length: number): Uint8Array | undefined | 'wait' => (length < LEND_BODIES_FROM ? undefined : (this.lend() ?? 'wait')),
+      wait: async (): Promise<void> => {
+        if (this.poolWasEmpty) excuse();
+        await this.pool.whenGiven(POOL_WAIT_MS);
+        if (stopped()) throw new SecureTransferError('E_CONNECTION_LOST', 'the session was closed while it waited for a buffer');
+      },
+    };
   }
 
   /** Gives back the buffer a view belongs to; a buffer not lent here is left to the collector. */

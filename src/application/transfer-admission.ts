@@ -3,10 +3,10 @@
 // the id is claimed, so whoever merely knows an id cannot keep its owner's resume busy:
 // docs/defences.md#resume), the final name free, and the transfer's disk space, memory and id
 // claimed from the server (docs/defences.md#disk-and-sessions). Nothing here writes a record or
-// creates a file; a refusal says what the peer is told and what the audit keeps.
-import type { ErrorCode, Result } from '../domain/errors.js';
-import { ok } from '../domain/errors.js';
-import type { PartialFile } from '../domain/ports/files.js';
+// creates a file; a refusal says what the peer is told and what the audit keeps. The sender's key
+// itself is judged first, against the allow-list.
+import { failureOf, ok, type ErrorCode, type Result } from '../domain/errors.js';
+import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
 import { decodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { ReceivingTransfer, type HeldPiece } from '../domain/transfer/receiving-transfer.js';
@@ -91,5 +91,36 @@ export class TransferAdmission {
     const admitted = await this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, pieceCount: m.pieceCount });
     if (admitted.ok) this.claimed = { id: m.transferId, pieceCount: m.pieceCount };
     return admitted;
+  }
+}
+
+/** The allow-list's decision on the sender's key; a list that cannot be read refuses (fail closed). */
+export async function authorizeClient(
+  deps: Pick<ReceiveSessionDeps, 'clients' | 'logger'>,
+  peer: string,
+  clientKey: Uint8Array,
+  fingerprint: string,
+): Promise<{ readonly detail: string; readonly toPeer: string } | undefined> {
+  const toPeer = `this receiver does not accept the key ${fingerprint}`;
+  try {
+    if (await deps.clients.allows(clientKey)) return undefined;
+    return { detail: `client key ${fingerprint} is not on the allow-list`, toPeer };
+  } catch (e) {
+    deps.logger.error('allow-list unreadable: refusing the client', { peer, reason: (e as Error).message });
+    return { detail: `allow-list unreadable, client refused: ${(e as Error).message}`, toPeer };
+  }
+}
+
+/**
+ * The partial file of an accepted transfer that has none open yet. A new transfer's must not
+ * exist: whatever sits under its name (a planted file or link) is refused, never opened or
+ * followed. A resume whose file is gone (removed by hand) starts a new one.
+ */
+export async function openPartialFile(folder: ReceiveFolder, transferId: string, isResume: boolean): Promise<Result<PartialFile>> {
+  const create = !isResume || !(await folder.hasPartial(transferId));
+  try {
+    return ok(await folder.openPartial(transferId, create));
+  } catch (e) {
+    return failureOf(e, 'E_IO');
   }
 }

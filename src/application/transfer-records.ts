@@ -5,6 +5,7 @@
 import { fail, ok, type ErrorCode, type Result } from '../domain/errors.js';
 import type { AuditEvent, AuditLog } from '../domain/ports/audit-log.js';
 import type { Clock } from '../domain/ports/clock.js';
+import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
@@ -145,9 +146,18 @@ export class TransferRecords {
     await this.event('error', `${damaged} of ${recorded} recorded pieces no longer matched their records when read back; they are sent again`, 'E_HELD_PIECE_DAMAGED');
   }
 
-  /** Removes the record this session made (a transfer that never got a piece leaves none behind). */
-  async forget(): Promise<void> {
-    if (this.createdHere) await this.deps.store.delete(this.manifest.transferId, 'receiver');
+  /**
+   * Removes the record this session made, and the partial file when the folder is given (a
+   * transfer that never got a piece leaves nothing behind); never throws.
+   */
+  async forget(folder: ReceiveFolder | undefined): Promise<void> {
+    const id = this.manifest.transferId;
+    try {
+      await folder?.discardPartial(id);
+      if (this.createdHere) await this.deps.store.delete(id, 'receiver');
+    } catch (e) {
+      this.deps.logger.error('could not remove an empty transfer', { transferId: id, reason: (e as Error).message });
+    }
   }
 
   /** Bytes on the network for this transfer: earlier attempts plus this connection. */

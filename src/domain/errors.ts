@@ -90,3 +90,8 @@ export class SecureTransferError extends Error {
 export function errorFromFailure(f: Failure): SecureTransferError {
   return new SecureTransferError(f.code, f.detail);
 }
+
+/** A thrown value as a Failure: its code when it is ours, else the fallback (an unexpected error). */
+export function failureOf(e: unknown, fallback: ErrorCode = 'E_INTERNAL'): Failure {
+  return fail(e instanceof SecureTransferError ? e.code : fallback, e instanceof Error ? e.message : String(e));
+}
