@@ -48,7 +48,8 @@ export class PieceIntake {
     const decoded = await this.decode(piece, slot.length, slot.compressed);
     if (!decoded.ok) return decoded;
     const data = decoded.value;
-    const verdict = transfer.judgePiece(slot, data.length, sha256(data), piece.hash);
+    const hash = sha256(data);
+    const verdict = transfer.judgePiece(slot, data.length, hash, piece.hash);
     if (!verdict.ok || verdict.value === 'nack') {
       buffers.giveBack(data);
       if (!verdict.ok) return verdict;
@@ -66,7 +67,7 @@ export class PieceIntake {
     this.deps.wrote(data.length);
     // ACK means verified and handed to the disk; durability follows in batches, and a resume
     // asks the receiver what it holds, never the ACK count.
-    sink.add({ index: slot.index, hash: Uint8Array.from(transfer.pieces.hash(slot.index)) }, slot.length);
+    sink.add({ index: slot.index, hash }, slot.length);
     await this.deps.ack(slot.index);
     return ok(undefined);
   }

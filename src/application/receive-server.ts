@@ -80,10 +80,10 @@ export class ReceiveServer {
   private readonly budgets: SharedBudgets;
   private readonly maintenance: ReceiverMaintenance;
   private readonly banSharing: BanSharing | undefined;
+  /** Disk reservations shared on the output folder; the sharing itself starts with the server. */
+  private readonly reservations: ReservationBoard | undefined;
   /** Set at start, once the output folder's id is known. */
   private diskSharing: SharedDiskSpace | undefined;
-  /** Set when the disk is shared: reads the folder's id, which needs I/O, at start. */
-  private readonly startSharingDisk: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
   /** Connections through a balancer (ST_PROXY_PROTOCOL=v2). */
   private readonly proxyFront: ProxyFront | undefined;
@@ -137,16 +137,14 @@ export class ReceiveServer {
     );
     const proxy = options.proxy;
     this.proxyFront = proxy && new ProxyFront({ trusted: proxy.trusted, maxWaiting: options.startups.full, handshakeTimeoutMs: options.handshakeTimeoutMs }, (c) => this.accept(c), (c, code, detail, type) => this.refuse(c, code, detail, type));
-    if (deps.reservations) {
-      const board = deps.reservations;
-      this.startSharingDisk = async () => {
-        this.diskSharing = new SharedDiskSpace({ board, clock: deps.clock, logger: deps.logger, receiverId: this.receiverId, folderId: await deps.folder.identity(), reserved: () => this.capacity.reserved });
-      };
-    }
+    this.reservations = deps.reservations;
   }
 
   async start(): Promise<Listener> {
-    await this.startSharingDisk?.();
+    if (this.reservations) {
+      const { clock, logger, folder } = this.deps;
+      this.diskSharing = new SharedDiskSpace({ board: this.reservations, clock, logger, receiverId: this.receiverId, folderId: await folder.identity(), reserved: () => this.capacity.reserved });
+    }
     await this.maintain();
     await this.share();
     if (this.banSharing || this.diskSharing) this.every(SHARING_POLL_MS, () => this.share());

@@ -1,7 +1,7 @@
 // Drives the sender state machine over an established channel: a writer task sends the pieces
 // the machine asks for (read, hash, compress, seal, write) while a reader task feeds ACK, NACK,
 // VERIFIED and CLOSE back into it. Several pieces are in flight at once (the window).
-import { SecureTransferError, type ErrorCode, type Failure } from '../domain/errors.js';
+import { failureOf, type Failure } from '../domain/errors.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
@@ -104,8 +104,7 @@ export async function runSenderTransfer(o: SenderTransferOptions): Promise<{ ok:
   };
 
   const failFrom = (e: unknown): void => {
-    const code: ErrorCode = e instanceof SecureTransferError ? e.code : 'E_INTERNAL';
-    const detail = e instanceof Error ? e.message : String(e);
+    const { code, detail } = failureOf(e);
     // A connection that is gone or a record that failed authentication cannot carry a CLOSE.
     apply({ type: 'failure', code, detail, fromPeer: code === 'E_CONNECTION_LOST' || code === 'E_DECRYPT_FAILED' });
   };
