@@ -1,12 +1,12 @@
-// The receiver's path from a verified piece to a durable record (docs/requirements.md#durability, kept fast for
-// docs/requirements.md#speed). Writes are submitted without waiting for each (one in flight on the thread pool
-// while the next piece is decrypted and hashed); every DURABLE_BATCH_PIECES pieces or
-// DURABLE_BATCH_MS milliseconds a batch is made durable in the background: wait for its writes,
-// fdatasync, then record it. A piece is never recorded before its bytes are durable.
-import { DURABLE_BATCH_MS, DURABLE_BATCH_PIECES } from '../domain/limits.js';
+// The receiver's path from a verified piece to a durable record (docs/requirements.md#durability,
+// kept fast for docs/requirements.md#speed). Writes are submitted without waiting for each (one in
+// flight on the thread pool while the next piece is decrypted and hashed); pieces are recorded in
+// batches (PieceBatches), each made durable first: wait for its writes, fdatasync, then record
+// it. A piece is never recorded before its bytes are durable.
 import type { Clock } from '../domain/ports/clock.js';
 import type { PartialFile } from '../domain/ports/files.js';
 import type { PieceRecord, TransferUpdate } from '../domain/ports/transfer-store.js';
+import { PieceBatches, type DurableTotals, type RecordBatch } from './piece-batches.js';
 
 /**
  * Writes in flight at once. One already overlaps the disk (thread pool) with decrypting and
@@ -15,32 +15,23 @@ import type { PieceRecord, TransferUpdate } from '../domain/ports/transfer-store
  */
 const MAX_WRITES_IN_FLIGHT = 1;
 
-export interface DurableTotals {
-  readonly pieces: number;
-  readonly bytes: number;
-}
-
-/** Records a durable batch with the running totals (and any final fields) in one transaction. */
-export type RecordBatch = (batch: PieceRecord[], totals: DurableTotals, extra: TransferUpdate) => Promise<void>;
-
 export class DurablePieceSink {
   private readonly inflight = new Set<Promise<void>>();
-  private unrecorded: (PieceRecord & { readonly length: number })[] = [];
-  private failure: unknown;
-  private background: Promise<void> = Promise.resolve();
-  private flushing = false;
-  private lastFlushAt: number;
-  private totals: DurableTotals;
+  private readonly batches: PieceBatches;
 
   constructor(
     private readonly partial: PartialFile,
-    private readonly record: RecordBatch,
-    private readonly clock: Clock,
+    record: RecordBatch,
+    clock: Clock,
     /** What earlier attempts already made durable (a resume). */
     initial: DurableTotals,
   ) {
-    this.totals = initial;
-    this.lastFlushAt = clock.now();
+    // Every write submitted so far, the batch's included, must be done and synced before its record.
+    this.batches = new PieceBatches(record, clock, initial, async (batchSize) => {
+      await Promise.all([...this.inflight]);
+      this.batches.throwIfFailed();
+      if (batchSize > 0) await this.partial.sync();
+    });
   }
 
   /**
@@ -49,13 +40,11 @@ export class DurablePieceSink {
    * the caller may reuse their buffer then and not before.
    */
   async write(offset: number, data: Uint8Array, onWritten?: () => void): Promise<void> {
-    this.throwIfFailed();
+    this.batches.throwIfFailed();
     while (this.inflight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.inflight);
     const write: Promise<void> = this.partial
       .write(offset, data)
-      .catch((e: unknown) => {
-        this.failure ??= e;
-      })
+      .catch((e: unknown) => this.batches.fail(e))
       .finally(() => {
         this.inflight.delete(write);
         onWritten?.();
@@ -63,19 +52,14 @@ export class DurablePieceSink {
     this.inflight.add(write);
   }
 
-  /** A written piece joins the next batch; a due batch starts in the background. */
+  /** A written piece joins the next batch; a due batch is made durable in the background. */
   add(piece: PieceRecord, length: number): void {
-    this.unrecorded.push({ index: piece.index, hash: piece.hash, length });
-    const due = this.unrecorded.length >= DURABLE_BATCH_PIECES || this.clock.now() - this.lastFlushAt >= DURABLE_BATCH_MS;
-    if (due && !this.flushing) this.background = this.flushBatch({});
+    this.batches.add(piece, length);
   }
 
-  /**
-   * A piece counted in the initial totals (held by an earlier attempt) turned out damaged: it
-   * leaves the totals until it is written again. Its record is replaced when it is.
-   */
+  /** A held piece turned out damaged: it leaves the totals until it is written again (PieceBatches.dropHeld). */
   dropHeld(length: number): void {
-    this.totals = { pieces: this.totals.pieces - 1, bytes: this.totals.bytes - length };
+    this.batches.dropHeld(length);
   }
 
   /** Waits until no write is in flight (their buffers are free then); never throws. */
@@ -84,38 +68,7 @@ export class DurablePieceSink {
   }
 
   /** Waits for every write and batch, then makes the rest durable and records it with extra. */
-  async flush(extra: TransferUpdate = {}): Promise<DurableTotals> {
-    await this.background;
-    await this.flushBatch(extra);
-    this.throwIfFailed();
-    return this.totals;
-  }
-
-  private async flushBatch(extra: TransferUpdate): Promise<void> {
-    this.flushing = true;
-    try {
-      const batch = this.unrecorded;
-      this.unrecorded = [];
-      this.lastFlushAt = this.clock.now();
-      // Every write submitted so far, the batch's included, must be done before the sync.
-      await Promise.all([...this.inflight]);
-      this.throwIfFailed();
-      if (batch.length > 0) await this.partial.sync();
-      let { pieces, bytes } = this.totals;
-      for (const p of batch) {
-        pieces++;
-        bytes += p.length;
-      }
-      this.totals = { pieces, bytes };
-      if (batch.length > 0 || Object.keys(extra).length > 0) await this.record(batch.map(({ index, hash }) => ({ index, hash })), this.totals, extra);
-    } catch (e) {
-      this.failure ??= e;
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure !== undefined) throw this.failure;
+  flush(extra: TransferUpdate = {}): Promise<DurableTotals> {
+    return this.batches.flush(extra);
   }
 }

@@ -1,6 +1,7 @@
 // Hashes chosen pieces of a file in order, reading the next pieces while the current one is
 // hashed (the reads run on the thread pool). Used to re-verify held pieces on a resume: by the
 // receiver against its partial file, and by the sender against its source while it connects.
+import { BufferPool } from '../domain/policy/buffer-pool.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 
 /** Hash of each piece, or undefined when the file holds fewer bytes than the piece needs. */
@@ -45,11 +46,11 @@ export function hashPiecesAhead(
     hashes.set(index, promise);
   }
   let stopped = false;
-  // Buffers go round: one per read in flight plus the one being hashed (fresh ones page-fault).
-  const spare: Uint8Array[] = [];
+  // Buffers go round (BufferPool says why): one per read in flight plus the one being hashed.
+  const pool = new BufferPool((readsAhead + 2) * m.pieceSize);
   const readPiece = (index: number) => {
     const range = pieceRange(m, index);
-    const buffer = spare.pop() ?? new Uint8Array(m.pieceSize);
+    const buffer = pool.takeOrMake(range.length);
     const pending = read(range.offset, range.length, buffer).then((bytes) => ({ bytes, buffer }));
     pending.catch(() => undefined);
     return { pending, length: range.length };
@@ -62,7 +63,7 @@ export function hashPiecesAhead(
         if (stopped) throw new Error('hashing stopped');
         const { bytes, buffer } = await current.pending;
         settle.get(index)!.resolve(bytes.length === current.length ? sha256(bytes) : undefined);
-        spare.push(buffer);
+        pool.give(buffer);
       } catch (e) {
         for (const later of indexes.slice(k)) settle.get(later)!.reject(e);
         // Whatever is still being read settles before stop() resolves.

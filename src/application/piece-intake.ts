@@ -8,7 +8,8 @@ import type { ReceivingTransfer } from '../domain/transfer/receiving-transfer.js
 import type { ProgressRules } from '../domain/policy/progress-rule.js';
 import type { PartialFile } from '../domain/ports/files.js';
 import { encodeNack, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
-import { DurablePieceSink, type DurableTotals } from './durable-piece-sink.js';
+import { DurablePieceSink } from './durable-piece-sink.js';
+import type { DurableTotals } from './piece-batches.js';
 import { ProgressWatch } from './progress-watch.js';
 import type { RateLimitedConnection } from './rate-limited-connection.js';
 import { SessionBuffers } from './session-buffers.js';

@@ -17,7 +17,7 @@ import type { TransferClaims } from '../domain/ports/transfer-claims.js';
 import type { Connection, Listener, Transport } from '../domain/ports/transport.js';
 import { encodeRefuse } from '../domain/wire/frame.js';
 import { BanSharing } from './ban-sharing.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../domain/policy/buffer-pool.js';
 import { ConnectionGate, type GateRules } from './connection-gate.js';
 import { ProxyFront } from './proxy-front.js';
 import { ReceiveSession } from './receive-session.js';
@@ -61,6 +61,8 @@ export interface SharedStateDeps {
 const MAX_TRACKED_ADDRESSES = 100_000;
 /** Piece state may take this share of the memory budget; buffers the rest. */
 const PIECE_STATE_SHARE = 0.25;
+/** Share of the piece buffers' budget that may stay idle for reuse. */
+const POOL_SPARE_SHARE = 0.25;
 const DEFAULT_MAINTENANCE_MS = 60_000;
 /** How soon a ban, offences or disk reservations of another receiver on the same database count here too. */
 const SHARING_POLL_MS = 2_000;
@@ -99,7 +101,9 @@ export class ReceiveServer {
     this.gate = new ConnectionGate(options, this.bans, options.random);
     this.capacity = new ReceiverCapacity(options.capacity);
     const pieceState = new MemoryBudget(Math.floor(options.maxReceiveMemory * PIECE_STATE_SHARE));
-    this.pool = new BufferPool(options.maxReceiveMemory - pieceState.limit);
+    const poolBytes = options.maxReceiveMemory - pieceState.limit;
+    // Idle piece buffers keep at most a quarter: the rest of the budget is for sessions.
+    this.pool = new BufferPool(poolBytes, { spareLimit: Math.floor(poolBytes * POOL_SPARE_SHARE) });
     this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
     this.deps = { ...deps, audit: this.audit, pool: this.pool };
     this.budgets = {

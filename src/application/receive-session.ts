@@ -69,7 +69,7 @@ export class ReceiveSession {
     this.channel = new SecureChannel(this.connection);
     this.peer = formatPeer(connection.remoteAddress, connection.remotePort);
     // A late batch that cannot be sent means the connection is gone: the read loop sees that too.
-    this.replies = new AckBatcher((messages) => this.channel.sendMessages(messages), ACK_BATCH, ACK_DELAY_MS, (e) =>
+    this.replies = new AckBatcher((messages) => this.channel.sendMessages(messages), ACK_BATCH, ACK_DELAY_MS, deps.clock, (e) =>
       deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
     );
     this.admission = new TransferAdmission(deps, limits, host);

@@ -1,7 +1,9 @@
 // One connection's framing and record layer (PROTOCOL.md §2–§4): frames before the handshake,
 // AES-256-GCM records after it, and the inner message stream on top of the records.
 import { SecureTransferError } from '../domain/errors.js';
-import { AEAD_TAG_LENGTH, MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import { AEAD_TAG_LENGTH, DEFAULT_PIECE_SIZE, MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import { BufferPool } from '../domain/policy/buffer-pool.js';
+import { PIECE_HEADER_LENGTH } from '../domain/wire/messages.js';
 import type { CipherState } from '../domain/noise/cipher-state.js';
 import type { Connection } from '../domain/ports/transport.js';
 import { FRAME_HEADER_LENGTH, FrameType, encodeFrame, writeFrameHeader, type Frame, type FrameTypeValue } from '../domain/wire/frame.js';
@@ -11,11 +13,16 @@ import { MessageDecoder } from '../domain/wire/message-decoder.js';
 import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
 
 /**
- * Outgoing buffers kept for reuse once the transport releases them. A fresh 1 MiB buffer per
- * piece costs zeroing and a page fault per 4 KiB; two cover one piece on its way to the kernel
- * while the next is sealed.
+ * Outgoing buffers for large messages (pieces) come from a pool (BufferPool says why): two
+ * default-sized pieces cover one on its way to the kernel while the next is sealed. Beyond
+ * that, a buffer is made and left to the collector.
  */
-const SPARE_OUTGOING = 2;
+const OUTGOING_POOL_BYTES = 2 * sealedLength(PIECE_HEADER_LENGTH + DEFAULT_PIECE_SIZE);
+
+/** Bytes on the wire for a stream slice of length bytes: cut into records, each framed and tagged. */
+function sealedLength(length: number): number {
+  return length + Math.ceil(length / MAX_RECORD_PLAINTEXT) * (FRAME_HEADER_LENGTH + AEAD_TAG_LENGTH);
+}
 
 /** Lends buffers for large message bodies: a buffer, undefined for none wanted, or 'wait' when none is free now. */
 export interface BodyLender {
@@ -26,7 +33,7 @@ export interface BodyLender {
 
 export class SecureChannel {
   private readonly frames = new FrameDecoder();
-  private readonly spareOutgoing: Uint8Array[] = [];
+  private readonly outgoingPool = new BufferPool(OUTGOING_POOL_BYTES);
   /**
    * Where a record that spans read chunks is put together: records are decrypted at once (into
    * a piece's body or new plaintext), so one buffer serves them all instead of a new 64 KiB one
@@ -76,8 +83,7 @@ export class SecureChannel {
     const cipher = this.requireSendCipher();
     let total = 0;
     for (const p of parts) total += p.length;
-    const records = Math.ceil(total / MAX_RECORD_PLAINTEXT);
-    const out = this.outgoing(total + records * (FRAME_HEADER_LENGTH + 16));
+    const out = this.outgoing(sealedLength(total));
     const stream = new ByteQueue();
     for (const p of parts) stream.push(p);
     let at = 0;
@@ -85,24 +91,16 @@ export class SecureChannel {
       // take() returns a view when the slice lies in one part, so big pieces are not copied here.
       const slot = out.subarray(at + FRAME_HEADER_LENGTH);
       const sealed = cipher.encrypt(stream.take(Math.min(stream.length, MAX_RECORD_PLAINTEXT)), slot);
-      // An adapter that ignored the output buffer still gets its record on the wire.
-      if (sealed.buffer !== slot.buffer || sealed.byteOffset !== slot.byteOffset) slot.set(sealed);
       writeFrameHeader(out, at, FrameType.RECORD, sealed.length);
       at += FRAME_HEADER_LENGTH + sealed.length;
     }
-    await this.connection.write(out.subarray(0, at), () => this.releaseOutgoing(out));
+    // Pooled buffers hold only ciphertext, never plaintext, so keeping them around reveals nothing.
+    await this.connection.write(out.subarray(0, at), () => this.outgoingPool.give(out));
   }
 
-  /** A spare outgoing buffer that fits, or a new one; small messages (ACKs) never take a spare. */
+  /** Small messages (ACKs) get a buffer of their own: pooling them would not pay. */
   private outgoing(length: number): Uint8Array {
-    if (length < MAX_RECORD_PLAINTEXT) return new Uint8Array(length);
-    const at = this.spareOutgoing.findIndex((b) => b.length >= length);
-    return at >= 0 ? this.spareOutgoing.splice(at, 1)[0]! : new Uint8Array(length);
-  }
-
-  private releaseOutgoing(buffer: Uint8Array): void {
-    // Spares hold only ciphertext, never plaintext, so keeping them around reveals nothing.
-    if (buffer.length >= MAX_RECORD_PLAINTEXT && this.spareOutgoing.length < SPARE_OUTGOING) this.spareOutgoing.push(buffer);
+    return length < MAX_RECORD_PLAINTEXT ? new Uint8Array(length) : this.outgoingPool.takeOrMake(length);
   }
 
   /**
@@ -141,13 +139,8 @@ export class SecureChannel {
       if (plaintext === undefined) {
         throw new SecureTransferError('E_DECRYPT_FAILED', 'a record failed authentication (tampered, replayed or out of order)');
       }
-      if (!slot) {
-        this.messages.push(plaintext);
-        continue;
-      }
-      // An adapter that ignored the output buffer still gets its plaintext into the body.
-      if (plaintext.buffer !== slot.buffer || plaintext.byteOffset !== slot.byteOffset) slot.set(plaintext);
-      this.messages.filledDirectly(slot.length);
+      if (slot) this.messages.filledDirectly(slot.length);
+      else this.messages.push(plaintext);
     }
   }
 

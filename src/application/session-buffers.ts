@@ -2,7 +2,7 @@
 // when nothing refers to it any more: at once for a piece that was decompressed, refused or
 // NACKed, after its write for raw data; whatever is left goes back when the session ends.
 import { SecureTransferError } from '../domain/errors.js';
-import type { BufferPool } from './buffer-pool.js';
+import type { BufferPool } from '../domain/policy/buffer-pool.js';
 
 /** Pool buffers one session may hold: a body being filled, one being written, one decompressed. */
 const MAX_HELD_BUFFERS = 3;
@@ -44,10 +44,23 @@ export class SessionBuffers {
       lend: (length: number): Uint8Array | undefined | 'wait' => (length < LEND_BODIES_FROM ? undefined : (this.lend() ?? 'wait')),
       wait: async (): Promise<void> => {
         if (this.poolWasEmpty) excuse();
-        await this.pool.whenGiven(POOL_WAIT_MS);
+        await this.nextGiveOrTimeout();
         if (stopped()) throw new SecureTransferError('E_CONNECTION_LOST', 'the session was closed while it waited for a buffer');
       },
     };
+  }
+
+  /** Resolves at the pool's next give() (a buffer may fit then), or after POOL_WAIT_MS at the latest. */
+  private nextGiveOrTimeout(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        cancel();
+        resolve();
+      };
+      const cancel = this.pool.onNextGive(done);
+      const timer = setTimeout(done, POOL_WAIT_MS);
+    });
   }
 
   /** Gives back the buffer a view belongs to; a buffer not lent here is left to the collector. */

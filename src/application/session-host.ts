@@ -11,7 +11,7 @@ import type { CryptoPrimitives, KeyPair } from '../domain/ports/crypto-primitive
 import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { TransferStore } from '../domain/ports/transfer-store.js';
-import type { BufferPool } from './buffer-pool.js';
+import type { BufferPool } from '../domain/policy/buffer-pool.js';
 
 export interface ReceiveSessionDeps {
   readonly crypto: CryptoPrimitives;

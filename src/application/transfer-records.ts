@@ -9,7 +9,8 @@ import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
-import type { DurablePieceSink, DurableTotals } from './durable-piece-sink.js';
+import type { DurablePieceSink } from './durable-piece-sink.js';
+import type { DurableTotals } from './piece-batches.js';
 
 export interface TransferRecordsDeps {
   readonly store: TransferStore;

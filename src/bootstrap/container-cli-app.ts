@@ -3,7 +3,8 @@
 import type { AskPassword, CliApp, KeygenInput, ReceiveInput, ResumeInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app-port.js';
 import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
-import type { SendFile, SendFileRequest, SendOutcome } from '../application/send-file.js';
+import type { SendFile } from '../application/send-file.js';
+import type { SendFileRequest, SendOutcome } from '../application/send-request.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import type { AuditEvent, AuditQuery } from '../domain/ports/audit-log.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';

@@ -72,3 +72,27 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
     return undefined;
   }
 }
+
+/** Whether two views share at least one byte of memory. */
+export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * Checks a caller's output buffer against the crypto port's contract (CryptoPrimitives.seal and
+ * open) and returns the view of length bytes at its start, where the result must be written. As
+ * with @noble's checked outputs, a wrong buffer is a programming error and throws, naming what
+ * is wrong; it is never worked around with a copy. The output may hold the input exactly in place
+ * (the same first byte), but may not overlap it otherwise, nor the associated data.
+ */
+export function checkedOutput(operation: string, into: Uint8Array, length: number, input: Uint8Array, ad: Uint8Array): Uint8Array {
+  if (!(into instanceof Uint8Array)) throw new TypeError(`${operation}: the output buffer must be a Uint8Array`);
+  if (into.length < length) throw new RangeError(`${operation}: the output buffer holds ${into.length} bytes, ${length} are needed`);
+  const out = into.subarray(0, length);
+  if (overlaps(out, ad)) throw new RangeError(`${operation}: the output buffer overlaps the associated data`);
+  if (overlaps(out, input) && out.byteOffset !== input.byteOffset) {
+    throw new RangeError(`${operation}: the output buffer overlaps the input without starting where it starts (only in place is allowed)`);
+  }
+  return out;
+}

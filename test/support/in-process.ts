@@ -16,7 +16,8 @@ import { anyClientKey } from '../../src/adapters/trust/any-client-key.js';
 import type { ClientAuthorization } from '../../src/domain/ports/client-authorization.js';
 import { ReceiveServer, type ReceiveServerOptions } from '../../src/application/receive-server.js';
 import type { SessionOutcome } from '../../src/application/session-host.js';
-import { SendFile, type SendOutcome } from '../../src/application/send-file.js';
+import { SendFile } from '../../src/application/send-file.js';
+import type { SendOutcome } from '../../src/application/send-request.js';
 import { fingerprintOf } from '../../src/domain/fingerprint.js';
 import type { Clock } from '../../src/domain/ports/clock.js';
 import type { Codec } from '../../src/domain/ports/codec.js';
@@ -25,6 +26,7 @@ import type { Logger } from '../../src/domain/ports/logger.js';
 import type { BanBoard } from '../../src/domain/ports/ban-board.js';
 import type { ReceiveFolder } from '../../src/domain/ports/files.js';
 import type { ReservationBoard } from '../../src/domain/ports/reservation-board.js';
+import type { Transport } from '../../src/domain/ports/transport.js';
 
 export const silentLogger: Logger = {
   debug: () => undefined,
@@ -60,6 +62,8 @@ export interface InProcessOptions {
   readonly reservations?: ReservationBoard;
   /** Wraps the receiver's folder (a test's view of the free space, say). */
   readonly folder?: (dir: string) => ReceiveFolder;
+  /** How peers reach it (default TCP on loopback; MemoryTransport for sessions without sockets). */
+  readonly transport?: Transport;
 }
 
 export async function startInProcessReceiver(options: InProcessOptions = {}): Promise<InProcessReceiver> {
@@ -70,7 +74,7 @@ export async function startInProcessReceiver(options: InProcessOptions = {}): Pr
   const store = options.store ?? new InMemoryTransferStore();
   const outcomes: SessionOutcome[] = [];
   const server = new ReceiveServer(
-    new TcpTransport(),
+    options.transport ?? new TcpTransport(),
     {
       crypto,
       codec: options.codec ?? (await ZstdCodecAdapter.create()),
@@ -113,11 +117,15 @@ export const testServerOptions: ReceiveServerOptions = {
 };
 
 /** Sends a file with the given client key; the receiver's key is trusted whatever it is. */
-export async function sendInProcess(port: number, filePath: string, options: { crypto?: CryptoPrimitives; clientKey?: KeyPair } = {}): Promise<SendOutcome> {
+export async function sendInProcess(
+  port: number,
+  filePath: string,
+  options: { crypto?: CryptoPrimitives; clientKey?: KeyPair; transport?: Transport } = {},
+): Promise<SendOutcome> {
   const crypto = options.crypto ?? new NodeCryptoPrimitives();
   const keyPair = options.clientKey ?? crypto.generateKeyPair();
   const sendFile = new SendFile({
-    transport: new TcpTransport(),
+    transport: options.transport ?? new TcpTransport(),
     crypto,
     codec: await ZstdCodecAdapter.create(),
     clock: new SystemClock(),

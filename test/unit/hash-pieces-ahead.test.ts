@@ -11,10 +11,10 @@ describe('hashing pieces ahead', () => {
   it('hashes the chosen pieces, reading a bounded window ahead into reused buffers', async () => {
     let inFlight = 0;
     let most = 0;
-    const buffers = new Set<Uint8Array>();
+    const buffers = new Set<ArrayBufferLike>();
     const read = async (offset: number, length: number, into: Uint8Array) => {
       most = Math.max(most, ++inFlight);
-      buffers.add(into);
+      buffers.add(into.buffer);
       await new Promise((r) => setTimeout(r, 5));
       inFlight--;
       into.set(file.subarray(offset, offset + length));

@@ -1,6 +1,7 @@
 // docs/requirements.md#keys: keys are zeroed when the session ends. A spying CryptoPrimitives keeps every secret
 // the sessions touch (ephemeral private keys, DH outputs, HKDF outputs, the transport keys
-// passed to AES-GCM) and, after a real transfer over loopback, checks that each is all zeros.
+// passed to AES-GCM) and, after a whole transfer between a receiver and a sender in this process
+// (over an in-memory connection pair), checks that each is all zeros.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-prim
 import { OpenSslAeadCryptoPrimitives } from '../../src/adapters/crypto/openssl-aead-crypto-primitives.js';
 import type { CryptoPrimitives, KeyPair } from '../../src/domain/ports/crypto-primitives.js';
 import { sendInProcess, startInProcessReceiver } from '../support/in-process.js';
+import { MemoryTransport } from '../support/memory-transport.js';
 
 class SecretSpy implements CryptoPrimitives {
   readonly name = 'spy';
@@ -59,10 +61,11 @@ describe('key hygiene at the session level', () => {
     const senderSpy = new SecretSpy();
     const hostKey = new NodeCryptoPrimitives().generateKeyPair();
     const clientKey = new NodeCryptoPrimitives().generateKeyPair();
-    const receiver = await startInProcessReceiver({ crypto: receiverSpy, hostKey });
+    const transport = new MemoryTransport();
+    const receiver = await startInProcessReceiver({ crypto: receiverSpy, hostKey, transport });
     const file = join(receiver.dir, '..', `hygiene-${process.pid}.bin`);
     writeFileSync(file, new Uint8Array(300_000).fill(7));
-    const outcome = await sendInProcess(receiver.port, file, { crypto: senderSpy, clientKey });
+    const outcome = await sendInProcess(receiver.port, file, { crypto: senderSpy, clientKey, transport });
     await receiver.stop();
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     for (const spy of [receiverSpy, senderSpy]) {
@@ -80,14 +83,16 @@ describe('key hygiene at the session level', () => {
 
   it('zeroes the secrets of a handshake that fails half way', async () => {
     const receiverSpy = new SecretSpy();
+    const transport = new MemoryTransport();
     const receiver = await startInProcessReceiver({
       crypto: receiverSpy,
+      transport,
       hostKey: new NodeCryptoPrimitives().generateKeyPair(),
       clients: { allows: () => Promise.resolve(false), describe: () => 'nobody' },
     });
     const file = join(receiver.dir, '..', `hygiene-refused-${process.pid}.bin`);
     writeFileSync(file, 'refused');
-    const outcome = await sendInProcess(receiver.port, file);
+    const outcome = await sendInProcess(receiver.port, file, { transport });
     await receiver.stop();
     assert.equal(outcome.ok, false);
     assert.ok((receiverSpy.secrets.get('DH output') ?? []).length >= 3);
@@ -126,10 +131,11 @@ describe("key hygiene in Node's shared buffer pool", () => {
       const hostKey = plain.generateKeyPair();
       const clientKey = plain.generateKeyPair();
       secrets.push(Uint8Array.from(hostKey.privateKey), Uint8Array.from(clientKey.privateKey));
-      const receiver = await startInProcessReceiver({ crypto: new KeepingKeys(), hostKey });
+      const transport = new MemoryTransport();
+      const receiver = await startInProcessReceiver({ crypto: new KeepingKeys(), hostKey, transport });
       const file = join(receiver.dir, '..', `pool-${process.pid}.bin`);
       writeFileSync(file, new Uint8Array(100_000).fill(3));
-      const outcome = await sendInProcess(receiver.port, file, { crypto: new KeepingKeys(), clientKey });
+      const outcome = await sendInProcess(receiver.port, file, { crypto: new KeepingKeys(), clientKey, transport });
       await receiver.stop();
       assert.equal(outcome.ok, true, JSON.stringify(outcome));
       assert.equal(Buffer.allocUnsafe(1).buffer, slab, 'the exchange stayed within one slab');

@@ -127,6 +127,40 @@ describe('sender state machine on a resume', () => {
     }
   });
 
+  it('says each piece is done exactly once, with its hash and whether it was held, before asking to finish', () => {
+    const sent: SenderEvent[] = [
+      { type: 'piece-sent', index: 1, hash: h(2) },
+      { type: 'piece-sent', index: 3, hash: h(4) },
+      { type: 'ack', index: 1 },
+      { type: 'ack', index: 3 },
+    ];
+    for (const order of [[...sent, ...confirmAll], [...confirmAll.slice().reverse(), ...sent]]) {
+      const { effects } = run(initialSenderState(m, 8), [accepted, ...order]);
+      const done = effects.flatMap((e) => (e.type === 'piece-done' ? [{ index: e.index, hash: e.hash[0], held: e.held }] : []));
+      assert.deepEqual(
+        done.sort((a, b) => a.index - b.index),
+        [
+          { index: 0, hash: 1, held: true },
+          { index: 1, hash: 2, held: false },
+          { index: 2, hash: 3, held: true },
+          { index: 3, hash: 4, held: false },
+        ],
+      );
+      const lastDone = effects.map((e) => e.type).lastIndexOf('piece-done');
+      assert.ok(lastDone < effects.findIndex((e) => e.type === 'send-complete'), 'every piece is reported before TRANSFER_COMPLETE is asked for');
+    }
+  });
+
+  it('says nothing is done for a held piece the receiver dropped until it is sent again and acknowledged', () => {
+    const r = run(initialSenderState(m, 8), [accepted, { type: 'nack', index: 0, code: 'E_PIECE_HASH' }, { type: 'held-hashed', index: 0, ours: h(1) }]);
+    assert.ok(!r.effects.some((e) => e.type === 'piece-done'));
+    const again = run(r.state, [{ type: 'piece-sent', index: 0, hash: h(1) }, { type: 'ack', index: 0 }]);
+    assert.deepEqual(
+      again.effects.filter((e) => e.type === 'piece-done'),
+      [{ type: 'piece-done', index: 0, hash: h(1), held: false }],
+    );
+  });
+
   it('refuses with E_SOURCE_CHANGED when a held piece differs from the source', () => {
     const { state, effects } = run(initialSenderState(m, 8), [accepted, { type: 'held-hashed', index: 2, ours: h(9) }]);
     assert.equal(state.phase, 'failed');

@@ -2,7 +2,7 @@
 // interface lets the commands stay ignorant of containers and configuration loading.
 import type { BaseContext } from 'clipanion';
 import type { MadeIdentityKey } from '../../application/make-identity-key.js';
-import type { SendOutcome } from '../../application/send-file.js';
+import type { SendOutcome } from '../../application/send-request.js';
 import type { AuditEvent, AuditQuery } from '../../domain/ports/audit-log.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import type { SendOutcome } from '../../application/send-file.js';
+import type { SendOutcome } from '../../application/send-request.js';
 import { escapeText } from '../../domain/escape-text.js';
 import type { CliContext, SendInput } from './cli-app-port.js';
 import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';

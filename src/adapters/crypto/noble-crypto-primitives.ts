@@ -3,6 +3,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
+import { checkedOutput } from '../../domain/bytes.js';
+import { AEAD_TAG_LENGTH as TAG_LENGTH } from '../../domain/limits.js';
 import type { CryptoPrimitives, KeyPair } from '../../domain/ports/crypto-primitives.js';
 
 /** CryptoPrimitives in audited pure JavaScript (@noble): selectable with ST_CRYPTO=noble. */
@@ -24,26 +26,26 @@ export class NobleCryptoPrimitives implements CryptoPrimitives {
   }
 
   seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
+    const out = into && checkedOutput('seal', into, plaintext.length + TAG_LENGTH, plaintext, ad);
     const sealed = gcm(key, nonce, ad).encrypt(plaintext);
-    if (!into) return sealed;
-    if (into.length < sealed.length) throw new RangeError('seal: output buffer too small');
-    into.set(sealed);
-    return into.subarray(0, sealed.length);
+    if (!out) return sealed;
+    out.set(sealed);
+    return out;
   }
 
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
-    if (ciphertext.length < 16) return undefined;
-    if (into && into.length < ciphertext.length - 16) throw new RangeError('open: output buffer too small');
+    if (ciphertext.length < TAG_LENGTH) return undefined;
+    const out = into && checkedOutput('open', into, ciphertext.length - TAG_LENGTH, ciphertext, ad);
     let plaintext: Uint8Array;
     try {
       plaintext = gcm(key, nonce, ad).decrypt(ciphertext);
     } catch {
       return undefined;
     }
-    if (!into) return plaintext;
-    into.set(plaintext);
+    if (!out) return plaintext;
+    out.set(plaintext);
     plaintext.fill(0);
-    return into.subarray(0, plaintext.length);
+    return out;
   }
 
   /** @noble keeps nothing per key between calls. */

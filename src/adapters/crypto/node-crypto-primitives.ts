@@ -9,6 +9,8 @@ import {
   randomFillSync,
   type KeyObject,
 } from 'node:crypto';
+import { checkedOutput } from '../../domain/bytes.js';
+import { AEAD_TAG_LENGTH } from '../../domain/limits.js';
 import type { CryptoPrimitives, KeyPair } from '../../domain/ports/crypto-primitives.js';
 
 // RFC 8410 DER headers that wrap a raw 32-byte X25519 key, so node:crypto can take raw keys.
@@ -61,13 +63,13 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
   }
 
   seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
+    // GCM is a stream mode: the ciphertext is as long as the plaintext, then the tag.
+    const length = plaintext.length + AEAD_TAG_LENGTH;
+    const out = into ? checkedOutput('seal', into, length, plaintext, ad) : new Uint8Array(length);
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(ad);
     const body = cipher.update(plaintext);
-    const final = cipher.final(); // empty for GCM, a stream mode; kept for exactness
-    const length = body.length + final.length + 16;
-    if (into && into.length < length) throw new RangeError('seal: output buffer too small');
-    const out = into ? into.subarray(0, length) : new Uint8Array(length);
+    const final = cipher.final();
     out.set(body, 0);
     out.set(final, body.length);
     out.set(cipher.getAuthTag(), body.length + final.length);
@@ -75,22 +77,23 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
   }
 
   open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
-    if (ciphertext.length < 16) return undefined;
+    if (ciphertext.length < AEAD_TAG_LENGTH) return undefined;
+    const length = ciphertext.length - AEAD_TAG_LENGTH;
+    const out = into && checkedOutput('open', into, length, ciphertext, ad);
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(ad);
-    decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-    const body = decipher.update(ciphertext.subarray(0, ciphertext.length - 16));
+    decipher.setAuthTag(ciphertext.subarray(length));
+    const body = decipher.update(ciphertext.subarray(0, length));
     try {
       decipher.final();
     } catch {
       body.fill(0);
       return undefined;
     }
-    if (!into) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    if (into.length < body.length) throw new RangeError('open: output buffer too small');
-    into.set(body);
+    if (!out) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    out.set(body);
     body.fill(0);
-    return into.subarray(0, body.length);
+    return out;
   }
 
   /** node:crypto keeps nothing per key between calls. */

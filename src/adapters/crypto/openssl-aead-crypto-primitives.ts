@@ -3,15 +3,16 @@
 // randomness stay on node:crypto, the same OpenSSL. The default (ST_CRYPTO=openssl) because the
 // records are the hot path: node:crypto builds a cipher object and a fresh output buffer per
 // 64 KiB record, about 1 GB/s here, where the binding reuses one context per key and writes into
-// the caller's buffer at about 3 GB/s (bench/crypto.ts; README "Performance").
+// the caller's buffer at about 3 GB/s (bench/crypto.ts; docs/PERFORMANCE.md).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { checkedOutput } from '../../domain/bytes.js';
 import { SecureTransferError } from '../../domain/errors.js';
+import { AEAD_TAG_LENGTH as TAG_LENGTH } from '../../domain/limits.js';
 import { NodeCryptoPrimitives } from './node-crypto-primitives.js';
 
-const TAG_LENGTH = 16;
 const BINDING_FILE = join('build', 'Release', 'openssl_aead.node');
 
 /** An EVP context in native memory, freed (and its key wiped) by the binding's finalizer. */
@@ -64,19 +65,17 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
 
   override seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, into?: Uint8Array): Uint8Array {
     const length = plaintext.length + TAG_LENGTH;
-    if (into && into.length < length) throw new RangeError('seal: output buffer too small');
-    const out = this.output(into, plaintext, ad, length);
+    const out = into ? checkedOutput('seal', into, length, plaintext, ad) : new Uint8Array(length);
     const written = this.binding.seal(this.contextFor(key), key, nonce, ad, plaintext, out);
-    return this.delivered(out, into, written);
+    return out.subarray(0, written);
   }
 
   override open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
     if (ciphertext.length < TAG_LENGTH) return undefined;
     const length = ciphertext.length - TAG_LENGTH;
-    if (into && into.length < length) throw new RangeError('open: output buffer too small');
-    const out = this.output(into, ciphertext, ad, length);
+    const out = into ? checkedOutput('open', into, length, ciphertext, ad) : new Uint8Array(length);
     const got = this.binding.open(this.contextFor(key), key, nonce, ad, ciphertext, out);
-    return got < 0 ? undefined : this.delivered(out, into, got);
+    return got < 0 ? undefined : out.subarray(0, got);
   }
 
   override forgetKey(key: Uint8Array): void {
@@ -84,23 +83,6 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
     if (context === undefined) return;
     this.binding.wipe(context);
     this.contexts.delete(key);
-  }
-
-  /**
-   * Where the binding writes: into itself, unless into overlaps the input other than exactly on
-   * it (in place is fine) or overlaps the associated data, which the binding refuses; then a
-   * new array, copied over afterwards, so the port's promise holds for any caller.
-   */
-  private output(into: Uint8Array | undefined, input: Uint8Array, ad: Uint8Array, length: number): Uint8Array {
-    const usable = into && !(overlaps(into, input) && into.byteOffset !== input.byteOffset) && !overlaps(into, ad);
-    return usable ? into.subarray(0, length) : new Uint8Array(length);
-  }
-
-  private delivered(out: Uint8Array, into: Uint8Array | undefined, length: number): Uint8Array {
-    if (!into || out.buffer === into.buffer) return out.subarray(0, length);
-    into.set(out.subarray(0, length));
-    out.fill(0); // the detour held plaintext too
-    return into.subarray(0, length);
   }
 
   private contextFor(key: Uint8Array): NativeContext {
@@ -113,8 +95,3 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
   }
 }
 
-/** True when a and b share at least one byte of memory. */
-function overlaps(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}

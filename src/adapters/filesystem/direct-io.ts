@@ -8,6 +8,8 @@
 // I/O is only ever a speed-up.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { MAX_PIECE_SIZE } from '../../domain/limits.js';
+import { BufferPool } from '../../domain/policy/buffer-pool.js';
 
 export const DIRECT_ALIGNMENT = 4096;
 /** WebAssembly memory grows in 64 KiB pages. */
@@ -15,8 +17,11 @@ const WASM_PAGE = 65536;
 /** The one WebAssembly API used here (the project's type libraries do not declare WebAssembly). */
 type WasmMemory = new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
 const WasmMemory = (globalThis as { WebAssembly?: { Memory: WasmMemory } }).WebAssembly?.Memory;
-/** Staging buffers kept for reuse: one write in flight per file (DurablePieceSink), four reads (a resume's check). */
-const MAX_SPARE_BUFFERS = 6;
+/**
+ * Aligned staging memory kept for reuse, shared by every file of a folder: room for one write in
+ * flight per file (DurablePieceSink) and the reads of a resume's check, at the largest piece size.
+ */
+const STAGING_POOL_BYTES = 6 * MAX_PIECE_SIZE;
 
 export function isDirectAligned(offset: number, length: number): boolean {
   return length > 0 && offset % DIRECT_ALIGNMENT === 0 && length % DIRECT_ALIGNMENT === 0;
@@ -27,7 +32,7 @@ export function isDirectAligned(offset: number, length: number): boolean {
  * choice (glibc puts a 16-byte header before large blocks); WebAssembly memory is mapped by V8
  * on page boundaries. Undefined where WebAssembly is unavailable (node --jitless).
  */
-function alignedBuffer(length: number): Uint8Array | undefined {
+export function alignedBuffer(length: number): Uint8Array | undefined {
   if (WasmMemory === undefined) return undefined;
   try {
     const pages = Math.ceil(length / WASM_PAGE);
@@ -56,18 +61,7 @@ export async function openDirect(handle: FileHandle): Promise<FileHandle | undef
   return undefined;
 }
 
-/** Reused page-aligned buffers that direct writes copy from and direct reads land in. */
-export class AlignedStaging {
-  private readonly spare: Uint8Array[] = [];
-
-  /** A buffer of at least length bytes, or undefined if no aligned memory can be had. */
-  take(length: number): Uint8Array | undefined {
-    const at = this.spare.findIndex((b) => b.length >= length);
-    if (at >= 0) return this.spare.splice(at, 1)[0];
-    return alignedBuffer(length);
-  }
-
-  give(buffer: Uint8Array): void {
-    if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buffer);
-  }
+/** The pool of page-aligned buffers that direct writes copy from and direct reads land in. */
+export function alignedStagingPool(): BufferPool {
+  return new BufferPool(STAGING_POOL_BYTES, { allocate: alignedBuffer });
 }

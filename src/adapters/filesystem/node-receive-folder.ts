@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
 import { isTransferId } from '../../domain/transfer/transfer-id.js';
-import { AlignedStaging, isDirectAligned, openDirect } from './direct-io.js';
+import type { BufferPool } from '../../domain/policy/buffer-pool.js';
+import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
 
 function partialName(transferId: string): string {
   // The id comes from the network: only a UUID may become part of a path.
@@ -62,7 +63,7 @@ export class NodePartialFile implements PartialFile {
     private readonly handle: FileHandle,
     /** The same inode opened with O_DIRECT, when the file system takes it (direct-io.ts). */
     private readonly direct: FileHandle | undefined,
-    private readonly staging: AlignedStaging,
+    private readonly staging: BufferPool,
   ) {
     this.directOn = direct !== undefined;
   }
@@ -118,7 +119,8 @@ export class NodePartialFile implements PartialFile {
    * refusing the alignment or the flag, checked before any byte moves); direct I/O then stays off.
    */
   private async throughStaging<T>(length: number, io: (staging: Uint8Array) => Promise<T>): Promise<T | undefined> {
-    const staging = this.staging.take(length);
+    // With the shared pool in use by other files, this one I/O gets aligned memory of its own.
+    const staging = this.staging.take(length) ?? alignedBuffer(length)?.subarray(0, length);
     if (!staging) {
       this.directOn = false;
       return undefined;
@@ -151,7 +153,7 @@ export interface ReceiveFolderOptions {
 }
 
 export class NodeReceiveFolder implements ReceiveFolder {
-  private readonly staging = new AlignedStaging();
+  private readonly staging = alignedStagingPool();
 
   constructor(
     readonly path: string,

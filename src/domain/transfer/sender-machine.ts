@@ -43,6 +43,11 @@ export type SenderEvent =
 
 export type SenderEffect =
   | { readonly type: 'send-piece'; readonly index: number }
+  /**
+   * A piece is done: sent and acknowledged, or (held) held by the receiver and confirmed by both
+   * sides' checks. hash is the SHA-256 of its raw bytes, a copy the caller may keep.
+   */
+  | { readonly type: 'piece-done'; readonly index: number; readonly hash: Uint8Array; readonly held: boolean }
   /** Every piece acknowledged: compute the root over piece hashes and send TRANSFER_COMPLETE. */
   | { readonly type: 'send-complete'; readonly pieceHashes: Uint8Array }
   | { readonly type: 'completed' }
@@ -58,6 +63,14 @@ export interface Step<S, E> {
   readonly effects: readonly E[];
 }
 
+type Sending = Extract<SenderState, { phase: 'sending' }>;
+
+/** Marks a piece done and says so (the piece-done effect). */
+function done(state: Sending, index: number, held: boolean): SenderEffect[] {
+  state.pieces.set(index, 'done');
+  return [{ type: 'piece-done', index, hash: Uint8Array.from(state.pieces.hash(index)), held }];
+}
+
 function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer = true): Step<SenderState, SenderEffect> {
   return { state: { phase: 'failed', manifest: state.manifest, code, detail }, effects: [{ type: 'abort', code, detail, notifyPeer }] };
 }
@@ -67,8 +80,7 @@ function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer =
  * and confirmed by both sides) and every held piece has been compared with the source, asks to
  * finish.
  */
-function fill(state: Extract<SenderState, { phase: 'sending' }>): Step<SenderState, SenderEffect> {
-  const effects: SenderEffect[] = [];
+function fill(state: Sending, effects: SenderEffect[] = []): Step<SenderState, SenderEffect> {
   let next = state.pieces.nextMissing();
   while (next !== -1 && state.pieces.countIn('in-flight') < state.window) {
     state.pieces.set(next, 'in-flight');
@@ -78,7 +90,7 @@ function fill(state: Extract<SenderState, { phase: 'sending' }>): Step<SenderSta
   if (state.pieces.allDone && state.unhashed.size === 0) {
     return {
       state: { phase: 'awaiting-verified', manifest: state.manifest, pieces: state.pieces, root: undefined },
-      effects: [{ type: 'send-complete', pieceHashes: state.pieces.allHashes() }],
+      effects: [...effects, { type: 'send-complete', pieceHashes: state.pieces.allHashes() }],
     };
   }
   return { state, effects };
@@ -125,7 +137,7 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       // A piece the receiver dropped meanwhile was sent again and carries the hash it was sent with.
       if (state.pieces.state(event.index) === 'held') {
         state.pieces.setHash(event.index, event.ours);
-        if (!state.unconfirmed.has(event.index)) state.pieces.set(event.index, 'done');
+        if (!state.unconfirmed.has(event.index)) return fill(state, done(state, event.index, true));
       }
       return fill(state);
     }
@@ -139,16 +151,13 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (state.phase === 'sending' && state.unconfirmed.delete(event.index)) {
         // The receiver read a held piece back: intact (ACK), or damaged and to be sent (NACK).
         if (event.type === 'nack') state.pieces.set(event.index, 'missing');
-        else if (!state.unhashed.has(event.index)) state.pieces.set(event.index, 'done');
+        else if (!state.unhashed.has(event.index)) return fill(state, done(state, event.index, true));
         return fill(state);
       }
       if (state.phase !== 'sending' || event.index >= state.manifest.pieceCount || state.pieces.state(event.index) !== 'in-flight') {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} that is not in flight`);
       }
-      if (event.type === 'ack') {
-        state.pieces.set(event.index, 'done');
-        return fill(state);
-      }
+      if (event.type === 'ack') return fill(state, done(state, event.index, false));
       const tries = (state.retries.get(event.index) ?? 0) + 1;
       if (tries > MAX_PIECE_RETRIES) {
         return abort(state, 'E_TOO_MANY_RETRIES', `piece ${event.index} refused ${tries} times (${event.code}): is the source file changing?`);
