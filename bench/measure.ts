@@ -25,8 +25,8 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv,
     ? spawn(GNU_TIME, ['-f', '%e %U %S %M', '-o', usageFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<{ code: number | null; usage: Usage }>((resolve) =>
     child.once('exit', (code) => {
       const wallSec = (performance.now() - started) / 1000;

@@ -16,7 +16,7 @@ export type RecordBatch = (batch: PieceRecord[], totals: DurableTotals, extra: T
 
 export class PieceBatches {
   private unrecorded: (PieceRecord & { readonly length: number })[] = [];
-  private failure: unknown;
+  private failure: Error | undefined;
   private background: Promise<void> = Promise.resolve();
   private recording = false;
   private lastRecordAt: number;
@@ -52,7 +52,7 @@ export class PieceBatches {
 
   /** Records failure as this sink's, to be thrown by the next add() or flush(). */
   fail(failure: unknown): void {
-    this.failure ??= failure;
+    this.failure ??= failure instanceof Error ? failure : new Error(String(failure));
   }
 
   /** Waits for the batch in the background, then records the rest with extra. */
@@ -83,7 +83,7 @@ export class PieceBatches {
       this.totals = { pieces, bytes };
       if (batch.length > 0 || Object.keys(extra).length > 0) await this.record(batch.map(({ index, hash }) => ({ index, hash })), this.totals, extra);
     } catch (e) {
-      this.failure ??= e;
+      this.fail(e);
     } finally {
       this.recording = false;
     }

@@ -110,7 +110,7 @@ export class SecureChannel {
    */
   async readMessage(limits: MessageLimits, bodies?: BodyLender): Promise<InboundMessage> {
     const cipher = this.requireReceiveCipher();
-    let mustWait = false;
+    let mustWait: boolean;
     const lend = bodies
       ? (length: number) => {
           const lent = bodies.lend(length);

@@ -57,7 +57,7 @@ export class ServerSessionHost implements SessionHost {
     if (!pieceState.take(stateBytes)) {
       return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${pieceState.inUse} of ${pieceState.limit} bytes)` };
     }
-    let reservedElsewhere = 0;
+    let reservedElsewhere: number;
     let freeSpace: number;
     try {
       reservedElsewhere = (await this.shared.diskSharing()?.reservedElsewhere()) ?? 0;
@@ -77,7 +77,7 @@ export class ServerSessionHost implements SessionHost {
     this.source.pieceState += stateBytes;
     void this.shared.diskSharing()?.publish();
     // Then across receivers: one that works on this transfer now keeps it.
-    let elsewhere = false;
+    let elsewhere: boolean;
     try {
       elsewhere = claims !== undefined && !(await claims.claim(claim.transferId));
     } catch (e) {

@@ -19,26 +19,26 @@ function role(container: Container): RoleContainer {
 
 export async function senderContainer(config: Config, options: SenderOptions = {}): Promise<RoleContainer> {
   const container = new Container({ defaultScope: 'Singleton' });
-  await container.load(commonModule(config, { logToConsole: false }), senderModule(config, options));
+  container.load(commonModule(config, { logToConsole: false }), senderModule(config, options));
   return role(container);
 }
 
 export async function receiverContainer(config: Config, options: ReceiverOptions = {}): Promise<RoleContainer> {
   const container = new Container({ defaultScope: 'Singleton' });
-  await container.load(commonModule(config, { logToConsole: true }), receiverModule(config, options));
+  container.load(commonModule(config, { logToConsole: true }), receiverModule(config, options));
   return role(container);
 }
 
 /** For status and audit queries: the database alone. */
 export async function queryContainer(config: Config): Promise<RoleContainer> {
   const container = new Container({ defaultScope: 'Singleton' });
-  await container.load(commonModule(config, { logToConsole: false }));
+  container.load(commonModule(config, { logToConsole: false }));
   return role(container);
 }
 
 /** For keygen: crypto and the key writer; the database and the log are never opened. */
 export async function keygenContainer(config: Config, outputDir: string): Promise<RoleContainer> {
   const container = new Container({ defaultScope: 'Singleton' });
-  await container.load(commonModule(config, { logToConsole: false }), keygenModule(outputDir));
+  container.load(commonModule(config, { logToConsole: false }), keygenModule(outputDir));
   return role(container);
 }

@@ -12,7 +12,7 @@ import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 const A = '1b4e28ba-2fa1-4d2e-883f-0016d3cca427';
 const B = '2c5f39cb-3fb2-4e3f-994e-1127e4ddb538';
 
-function holderContract(name: string, make: () => Promise<{ claims: TransferClaims; close(): Promise<void> }>) {
+function holderContract(name: string, make: () => Promise<{ claims: TransferClaims; close: () => Promise<void> }>) {
   describe(`TransferClaims contract: ${name}`, () => {
     it('gives a transfer to one holder at a time, and again once it is released', async () => {
       const { claims, close } = await make();

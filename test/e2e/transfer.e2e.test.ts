@@ -76,7 +76,7 @@ describe('send to receive over loopback, as separate processes', { timeout: 300_
       const onSender = (await statusAll(senderPeer)).find((t) => t.id === id && t.role === 'sender');
       assert.equal(onSender?.status, 'completed');
       if (name.endsWith('.log')) {
-        assert.ok(onSender!.wireBytes < size / 3, `text should compress: ${onSender!.wireBytes} bytes on the wire for ${size}`);
+        assert.ok(onSender.wireBytes < size / 3, `text should compress: ${onSender.wireBytes} bytes on the wire for ${size}`);
       }
     });
   }

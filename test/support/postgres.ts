@@ -41,7 +41,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
   } catch (e) {
     const log = existsSync(join(dir, 'server.log')) ? execFileSync('cat', [join(dir, 'server.log')]).toString() : '';
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${(e as { stderr?: Buffer }).stderr?.toString() ?? ''}\n${log}`);
+    throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${(e as { stderr?: Buffer }).stderr?.toString() ?? ''}\n${log}`, { cause: e });
   }
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   return {

@@ -73,7 +73,7 @@ describe('PROXY protocol v2 header', () => {
   });
 
   it('needs more until the last byte of the header, whatever the cut (property)', () => {
-    const h = header({ family: 2, src: new Array(16).fill(1), dst: new Array(16).fill(2), srcPort: 3, dstPort: 4, tlv: new Uint8Array(40) });
+    const h = header({ family: 2, src: new Array<number>(16).fill(1), dst: new Array<number>(16).fill(2), srcPort: 3, dstPort: 4, tlv: new Uint8Array(40) });
     for (let cut = 0; cut < h.length; cut++) assert.deepEqual(decodeProxyHeader(h.subarray(0, cut)), { kind: 'need-more' }, `cut at ${cut}`);
     assert.equal(decodeProxyHeader(h).kind, 'header');
   });

@@ -51,9 +51,10 @@ export class NobleCryptoPrimitives implements CryptoPrimitives {
   /** @noble keeps nothing per key between calls. */
   forgetKey(_key: Uint8Array): void {}
 
-  sha256(data: Uint8Array): Uint8Array {
+  // A property, not a method: callers pass it around as a plain function (fingerprints, hashing ahead).
+  readonly sha256 = (data: Uint8Array): Uint8Array => {
     return sha256(data);
-  }
+  };
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
     return hmac(sha256, key, data);

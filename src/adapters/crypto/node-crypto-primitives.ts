@@ -99,9 +99,10 @@ export class NodeCryptoPrimitives implements CryptoPrimitives {
   /** node:crypto keeps nothing per key between calls. */
   forgetKey(_key: Uint8Array): void {}
 
-  sha256(data: Uint8Array): Uint8Array {
+  // A property, not a method: callers pass it around as a plain function (fingerprints, hashing ahead).
+  readonly sha256 = (data: Uint8Array): Uint8Array => {
     return copy(createHash('sha256').update(data).digest());
-  }
+  };
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
     // HKDF's outputs are the chaining and transport keys: the digest Buffer is wiped once copied.

@@ -34,7 +34,8 @@ export interface CryptoPrimitives {
    * schedule). Adapters that keep nothing do nothing.
    */
   forgetKey(key: Uint8Array): void;
-  sha256(data: Uint8Array): Uint8Array;
+  /** Passed around as a plain function, so it may not depend on this. */
+  sha256(this: void, data: Uint8Array): Uint8Array;
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
   randomBytes(length: number): Uint8Array;
 }
