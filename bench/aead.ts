@@ -44,5 +44,7 @@ function measureAdapter(crypto: CryptoPrimitives, seconds: number): AeadFigures 
 }
 
 export function aeadFigures(seconds = 0.5): AeadFigures[] {
-  return [new OpenSslAeadCryptoPrimitives(), new NodeCryptoPrimitives(), new NobleCryptoPrimitives()].map((c) => measureAdapter(c, seconds));
+  return [new OpenSslAeadCryptoPrimitives(), new NodeCryptoPrimitives(), new NobleCryptoPrimitives()].map((c) =>
+    measureAdapter(c, seconds),
+  );
 }

@@ -53,7 +53,11 @@ function freePort(): number {
 }
 
 async function startReceiver(side: ReturnType<typeof freshSide>, port: number, nodeFlags: string[] = []) {
-  const m = measure(...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', host(), '--port', String(port)]), side.env, join(side.dir, 'receiver.time'));
+  const m = measure(
+    ...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', host(), '--port', String(port)]),
+    side.env,
+    join(side.dir, 'receiver.time'),
+  );
   await waitForOutput(m, /host key fingerprint/);
   return m;
 }
@@ -75,7 +79,19 @@ async function runOurs(label: string, file: string, level: number | 'auto' = 'au
   const flags = (side: string) => (profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, side)]);
   const receiver = await startReceiver(receiverSide, port, flags('receiver'));
   const sender = measure(
-    ...onSender(process.execPath, [...flags('sender'), CLI, 'send', '--host', host(), '--port', String(port), '--file', file, '--compression-level', String(level)]),
+    ...onSender(process.execPath, [
+      ...flags('sender'),
+      CLI,
+      'send',
+      '--host',
+      host(),
+      '--port',
+      String(port),
+      '--file',
+      file,
+      '--compression-level',
+      String(level),
+    ]),
     senderSide.env,
     join(senderSide.dir, 'sender.time'),
   );
@@ -87,22 +103,43 @@ async function runOurs(label: string, file: string, level: number | 'auto' = 'au
   const wireBytes = status(senderSide.env, id)?.wireBytes;
   rmSync(receiverSide.dir, { recursive: true, force: true });
   rmSync(senderSide.dir, { recursive: true, force: true });
-  return { label, tool: `securetransfer (zstd ${level})`, mbps: size / MiB / sent.usage.wallSec, wallSec: sent.usage.wallSec, sender: sent.usage, receiver: received.usage, ...(wireBytes === undefined ? {} : { wireBytes }) };
+  return {
+    label,
+    tool: `securetransfer (zstd ${level})`,
+    mbps: size / MiB / sent.usage.wallSec,
+    wallSec: sent.usage.wallSec,
+    sender: sent.usage,
+    receiver: received.usage,
+    ...(wireBytes === undefined ? {} : { wireBytes }),
+  };
 }
 
 async function runScp(label: string, file: string, sshd: ThrowawaySshd, cipher?: string): Promise<Row> {
   const dest = mkdtempSync(join(root, 'scp-'));
   const serverBefore = sshd.serverCpuSec();
-  const m = measure(...onSender('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))]), process.env, join(dest, 'scp.time'));
+  const m = measure(
+    ...onSender('scp', [...sshd.scpArgs(cipher), file, sshd.remote(join(dest, 'copy'))]),
+    process.env,
+    join(dest, 'scp.time'),
+  );
   const done = await m.done;
   await new Promise((r) => setTimeout(r, 200)); // the session's sshd is reaped
   const serverAfter = sshd.serverCpuSec();
   const receiver: Usage | undefined =
-    serverBefore === undefined || serverAfter === undefined ? undefined : { wallSec: done.usage.wallSec, cpuSec: serverAfter - serverBefore, peakRssMiB: undefined };
+    serverBefore === undefined || serverAfter === undefined
+      ? undefined
+      : { wallSec: done.usage.wallSec, cpuSec: serverAfter - serverBefore, peakRssMiB: undefined };
   if (done.code !== 0) throw new Error(`scp failed:\n${m.output()}`);
   if (statSync(join(dest, 'copy')).size !== size) throw new Error('scp copied a different size');
   rmSync(dest, { recursive: true, force: true });
-  return { label, tool: cipher ? `scp -c ${cipher}` : 'scp (default cipher)', mbps: size / MiB / done.usage.wallSec, wallSec: done.usage.wallSec, sender: done.usage, ...(receiver ? { receiver } : {}) };
+  return {
+    label,
+    tool: cipher ? `scp -c ${cipher}` : 'scp (default cipher)',
+    mbps: size / MiB / done.usage.wallSec,
+    wallSec: done.usage.wallSec,
+    sender: done.usage,
+    ...(receiver ? { receiver } : {}),
+  };
 }
 
 async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeSec: number; piecesHeld: number; pieceCount: number }> {
@@ -111,7 +148,12 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
   const port = freePort();
   const receiver = await startReceiver(receiverSide, port);
   try {
-    const sender = measure(process.execPath, [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'a.time'));
+    const sender = measure(
+      process.execPath,
+      [CLI, 'send', '--host', '127.0.0.1', '--port', String(port), '--file', file],
+      senderSide.env,
+      join(senderSide.dir, 'a.time'),
+    );
     const id = (await waitForOutput(sender, /transfer ([0-9a-f-]{36})/))[1]!;
     // Cut when the partial file reaches half the size (pieces are written in order, mostly).
     const partial = join(receiverSide.dir, 'received', `.securetransfer-${id}.part`);
@@ -123,7 +165,12 @@ async function resumeAfterHalf(file: string): Promise<{ fullSec: number; resumeS
     signal(sender, 'SIGKILL');
     await sender.done;
     await new Promise((r) => setTimeout(r, 300));
-    const resumed = measure(process.execPath, [CLI, 'resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(port), '--file', file], senderSide.env, join(senderSide.dir, 'b.time'));
+    const resumed = measure(
+      process.execPath,
+      [CLI, 'resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(port), '--file', file],
+      senderSide.env,
+      join(senderSide.dir, 'b.time'),
+    );
     const done = await resumed.done;
     if (done.code !== 0) throw new Error(`resume failed:\n${resumed.output()}`);
     const held = Number(/(\d+) pieces already held/.exec(resumed.output())?.[1] ?? 0);
@@ -162,20 +209,28 @@ async function profileMain(files: Record<string, string>): Promise<void> {
     console.log('| step | sender main thread s | receiver main thread s |');
     console.log('|---|---|---|');
     const steps = { sender: stepsOf(mainThreadProfile(join(dir, 'sender'))), receiver: stepsOf(mainThreadProfile(join(dir, 'receiver'))) };
-    const busy = (side: 'sender' | 'receiver') => [...steps[side]].filter(([s]) => s !== 'idle').reduce((sum, [, ms]) => sum + ms, 0) / 1000;
-    for (const step of STEPS) console.log(`| ${step} | ${fmt(steps.sender.get(step)! / 1000, 2)} | ${fmt(steps.receiver.get(step)! / 1000, 2)} |`);
+    const busy = (side: 'sender' | 'receiver') =>
+      [...steps[side]].filter(([s]) => s !== 'idle').reduce((sum, [, ms]) => sum + ms, 0) / 1000;
+    for (const step of STEPS)
+      console.log(`| ${step} | ${fmt(steps.sender.get(step)! / 1000, 2)} | ${fmt(steps.receiver.get(step)! / 1000, 2)} |`);
     console.log(`| main thread busy | ${fmt(busy('sender'), 2)} | ${fmt(busy('receiver'), 2)} |`);
     console.log(`| process CPU (user + system, all threads) | ${fmt(row.sender?.cpuSec, 2)} | ${fmt(row.receiver?.cpuSec, 2)} |`);
     const other = (side: 'sender' | 'receiver', cpu: number | undefined) => (cpu === undefined ? undefined : cpu - busy(side));
-    console.log(`| other threads and their kernel time | ${fmt(other('sender', row.sender?.cpuSec), 2)} | ${fmt(other('receiver', row.receiver?.cpuSec), 2)} |`);
+    console.log(
+      `| other threads and their kernel time | ${fmt(other('sender', row.sender?.cpuSec), 2)} | ${fmt(other('receiver', row.receiver?.cpuSec), 2)} |`,
+    );
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log('\n(The receiver\'s idle time includes waiting for the sender to start. "Other threads" is the process CPU less its main thread\'s busy time: V8\'s garbage-collector helpers, compression workers, the file thread pool.)');
+  console.log(
+    "\n(The receiver's idle time includes waiting for the sender to start. \"Other threads\" is the process CPU less its main thread's busy time: V8's garbage-collector helpers, compression workers, the file thread pool.)",
+  );
 }
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
-  console.log(`SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(
+    `SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  );
   if (args.includes('--stores')) return storesMain(args);
   if (args.includes('--profile')) {
     const profiled = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
@@ -221,16 +276,25 @@ async function main(): Promise<void> {
     link = undefined;
   }
 
-  console.log('\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |');
+  console.log(
+    '\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`);
+    console.log(
+      `| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`,
+    );
   }
-  console.log('\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; for scp, "CPU s sender" is the scp client, "CPU s receiver" the sshd session, RSS the client only.)');
+  console.log(
+    '\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; for scp, "CPU s sender" is the scp client, "CPU s receiver" the sshd session, RSS the client only.)',
+  );
   for (const label of Object.keys(files)) {
     const ours = median(rows.filter((r) => r.label === label && r.tool.startsWith('securetransfer')).map((r) => r.mbps));
     const scp = rows.filter((r) => r.label === label && r.tool.startsWith('scp (default'));
-    if (scp.length) console.log(`headline ${label}: securetransfer ${fmt(ours)} MB/s = ${fmt(ours / median(scp.map((r) => r.mbps)), 2)}x scp (medians of ${rounds})`);
+    if (scp.length)
+      console.log(
+        `headline ${label}: securetransfer ${fmt(ours)} MB/s = ${fmt(ours / median(scp.map((r) => r.mbps)), 2)}x scp (medians of ${rounds})`,
+      );
     const wire = rows.find((r) => r.label === label && r.wireBytes !== undefined)?.wireBytes;
     if (wire !== undefined) console.log(`wire ${label}: ${fmt((100 * wire) / size)}% of the file's bytes`);
   }
@@ -238,7 +302,9 @@ async function main(): Promise<void> {
   const latencySide = freshSide('receiver');
   const latencies = await handshakeLatencies(CLI, latencySide, freePort(), 20);
   rmSync(latencySide.dir, { recursive: true, force: true });
-  console.log(`handshake + manifest answered (connect to ACCEPT), 20 connections: median ${fmt(median(latencies), 2)} ms, max ${fmt(Math.max(...latencies), 2)} ms`);
+  console.log(
+    `handshake + manifest answered (connect to ACCEPT), 20 connections: median ${fmt(median(latencies), 2)} ms, max ${fmt(Math.max(...latencies), 2)} ms`,
+  );
 
   // Each round pairs a resume with a full send made right after it: this VM's speed drifts.
   const ratios: number[] = [];

@@ -9,7 +9,10 @@ import { encodeManifest } from '../src/domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../src/domain/transfer/transfer-id.js';
 
 export async function handshakeLatencies(cli: string, side: { env: NodeJS.ProcessEnv }, port: number, count: number): Promise<number[]> {
-  const receiver = spawn(process.execPath, [cli, 'receive', '--host', '127.0.0.1', '--port', String(port)], { env: side.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const receiver = spawn(process.execPath, [cli, 'receive', '--host', '127.0.0.1', '--port', String(port)], {
+    env: side.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     receiver.stdout.on('data', (d: Buffer) => {
@@ -29,7 +32,15 @@ export async function handshakeLatencies(cli: string, side: { env: NodeJS.Proces
       const channel = new SecureChannel(connection);
       const handshake = initiatorHandshake(channel, crypto, identity);
       await handshake.start();
-      const manifest = { transferId: transferIdFromRandom(crypto.randomBytes(16)), fileName: `latency-${i}.bin`, fileSize: 1, pieceSize: 16384, pieceCount: 1, compression: 'none' as const, resume: false };
+      const manifest = {
+        transferId: transferIdFromRandom(crypto.randomBytes(16)),
+        fileName: `latency-${i}.bin`,
+        fileSize: 1,
+        pieceSize: 16384,
+        pieceCount: 1,
+        compression: 'none' as const,
+        resume: false,
+      };
       await handshake.finish(encodeManifest(manifest));
       const accept = await channel.readMessage({ maxPieceBody: 0, maxAcceptBody: 5 });
       times.push(performance.now() - started);

@@ -21,7 +21,8 @@ const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 export function makeLink(spec: string): Link {
   const [rate, rtt] = spec.split(',');
   const rttMs = Number(/^(\d+(?:\.\d+)?)ms$/.exec(rtt ?? '')?.[1]);
-  if (!rate || !/^\d+(?:\.\d+)?[kmg]?bit$/.test(rate) || !Number.isFinite(rttMs)) throw new Error(`--link expects RATE,RTT like 100mbit,20ms, got ${spec}`);
+  if (!rate || !/^\d+(?:\.\d+)?[kmg]?bit$/.test(rate) || !Number.isFinite(rttMs))
+    throw new Error(`--link expects RATE,RTT like 100mbit,20ms, got ${spec}`);
   if (process.getuid?.() !== 0) throw new Error('--link needs root (network namespaces and tc)');
   remove();
   try {
@@ -45,7 +46,8 @@ function build(rate: string, rttMs: number): Link {
     ip('-n', ns, 'addr', 'add', address, 'dev', dev);
     ip('-n', ns, 'link', 'set', dev, 'up');
     // Half the round trip each way; the queue holds a few bandwidth-delay products.
-    const tc = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', ...args], { stdio: 'pipe' });
+    const tc = (...args: string[]) =>
+      execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', ...args], { stdio: 'pipe' });
     try {
       tc('netem', 'delay', `${rttMs / 2}ms`, 'rate', rate, 'limit', '10000');
     } catch {
@@ -55,7 +57,9 @@ function build(rate: string, rttMs: number): Link {
       shaping = 'tbf';
     }
   }
-  const inside = (ns: string) => (command: string, args: string[]): [string, string[]] => ['ip', ['netns', 'exec', ns, command, ...args]];
+  const inside =
+    (ns: string) =>
+    (command: string, args: string[]): [string, string[]] => ['ip', ['netns', 'exec', ns, command, ...args]];
   return {
     receiverHost: '10.77.0.2',
     sender: inside(SENDER_NS),

@@ -18,7 +18,17 @@ interface CpuProfile {
 }
 
 /** The steps a send's time is reported under, in print order. */
-export const STEPS = ['SHA-256', 'AES-256-GCM', 'zstd', 'socket reads and writes', 'file reads and writes', 'garbage collector', 'start-up (module loading)', 'other JavaScript', 'idle'] as const;
+export const STEPS = [
+  'SHA-256',
+  'AES-256-GCM',
+  'zstd',
+  'socket reads and writes',
+  'file reads and writes',
+  'garbage collector',
+  'start-up (module loading)',
+  'other JavaScript',
+  'idle',
+] as const;
 export type Step = (typeof STEPS)[number];
 
 /**
@@ -57,7 +67,8 @@ export function stepsOf(profile: CpuProfile): Map<Step, number> {
     let step = stepById.get(id);
     if (step === undefined) {
       const frames: ProfileNode['callFrame'][] = [];
-      for (let at: number | undefined = id; at !== undefined && frames.length < 12; at = parent.get(at)) frames.push(byId.get(at)!.callFrame);
+      for (let at: number | undefined = id; at !== undefined && frames.length < 12; at = parent.get(at))
+        frames.push(byId.get(at)!.callFrame);
       step = stepOf(frames);
       stepById.set(id, step);
     }

@@ -25,21 +25,45 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const port = () => 20000 + Math.floor(Math.random() * 20000);
 
 /** Many senders and receivers at once from one address: the per-address caps are opened up. */
-const side = (name: string, extra: NodeJS.ProcessEnv = {}) => freshSide(root, name, { ST_MAX_CONCURRENT_PER_IP: '64', ST_MAX_HANDSHAKES_PER_IP: '64', ...extra });
+const side = (name: string, extra: NodeJS.ProcessEnv = {}) =>
+  freshSide(root, name, { ST_MAX_CONCURRENT_PER_IP: '64', ST_MAX_HANDSHAKES_PER_IP: '64', ...extra });
 
 /** Microseconds per piece recorded, in batches of 32 with their counters, over `pieces` pieces. */
 async function recordingCost(store: TypeOrmTransferStore, pieces: number): Promise<number> {
   const id = crypto.randomUUID();
   const now = Date.now();
   const record: TransferRecord = {
-    id, role: 'receiver', fileName: 'bench.bin', localPath: '/tmp', fileSize: pieces * MiB, pieceSize: MiB, pieceCount: pieces, compression: 'zstd', status: 'in-progress',
-    piecesDone: 0, bytesDone: 0, wireBytes: 0, peerAddress: '127.0.0.1:1', peerFingerprint: 'SHA256:x', createdAt: now, updatedAt: now, completedAt: null, errorCode: null, errorDetail: null, sourceModifiedAt: null, attempts: 1,
+    id,
+    role: 'receiver',
+    fileName: 'bench.bin',
+    localPath: '/tmp',
+    fileSize: pieces * MiB,
+    pieceSize: MiB,
+    pieceCount: pieces,
+    compression: 'zstd',
+    status: 'in-progress',
+    piecesDone: 0,
+    bytesDone: 0,
+    wireBytes: 0,
+    peerAddress: '127.0.0.1:1',
+    peerFingerprint: 'SHA256:x',
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    errorCode: null,
+    errorDetail: null,
+    sourceModifiedAt: null,
+    attempts: 1,
   };
   await store.create(record);
   const started = performance.now();
   for (let i = 0; i < pieces; i += 32) {
     const batch = Array.from({ length: Math.min(32, pieces - i) }, (_, j) => ({ index: i + j, hash: new Uint8Array(32).fill(j) }));
-    await store.recordPieces(id, 'receiver', batch, { piecesDone: i + batch.length, bytesDone: (i + batch.length) * MiB, updatedAt: Date.now() });
+    await store.recordPieces(id, 'receiver', batch, {
+      piecesDone: i + batch.length,
+      bytesDone: (i + batch.length) * MiB,
+      updatedAt: Date.now(),
+    });
   }
   return ((performance.now() - started) * 1000) / pieces;
 }
@@ -49,7 +73,12 @@ async function concurrentSends(files: string[], target: number, bytes: number): 
   const started = performance.now();
   const sends = files.map((file, i) => {
     const s = side(`sender-${i}`);
-    return measure(process.execPath, [CLI, 'send', '--host', '127.0.0.1', '--port', String(target), '--file', file], s.env, join(s.dir, 'time'));
+    return measure(
+      process.execPath,
+      [CLI, 'send', '--host', '127.0.0.1', '--port', String(target), '--file', file],
+      s.env,
+      join(s.dir, 'time'),
+    );
   });
   const results = await Promise.all(sends.map((m) => m.done));
   const seconds = (performance.now() - started) / 1000;
@@ -88,10 +117,17 @@ export async function storesMain(args: string[]): Promise<void> {
     });
     const cost: Record<string, number[]> = { sqlite: [], postgres: [] };
     const oneTransfer: Record<string, number[]> = { sqlite: [], postgres: [] };
-    const aggregate: Record<string, number[]> = { 'sqlite, one receiver': [], 'postgres, one receiver': [], 'postgres, two behind HAProxy': [] };
+    const aggregate: Record<string, number[]> = {
+      'sqlite, one receiver': [],
+      'postgres, one receiver': [],
+      'postgres, two behind HAProxy': [],
+    };
     for (let round = 1; round <= rounds; round++) {
       for (const kind of ['sqlite', 'postgres'] as const) {
-        const ds = kind === 'sqlite' ? await openSqliteDataSource(join(mkdtempSync(join(root, 'db-')), 'st.db')) : await openPostgresDataSource(pg.createDatabase(`cost_${round}`));
+        const ds =
+          kind === 'sqlite'
+            ? await openSqliteDataSource(join(mkdtempSync(join(root, 'db-')), 'st.db'))
+            : await openPostgresDataSource(pg.createDatabase(`cost_${round}`));
         cost[kind]!.push(await recordingCost(new TypeOrmTransferStore(ds), 2048));
         await ds.destroy();
       }
@@ -118,7 +154,8 @@ export async function storesMain(args: string[]): Promise<void> {
     console.log(`\nStores and scale-out (${rounds} interleaved rounds, medians; ${size / MiB} MiB random data):\n`);
     console.log('| store | recording one piece (µs, batches of 32) | one transfer (s) |');
     console.log('|---|---|---|');
-    for (const kind of ['sqlite', 'postgres'] as const) console.log(`| ${kind} | ${median(cost[kind]!).toFixed(0)} | ${median(oneTransfer[kind]!).toFixed(2)} |`);
+    for (const kind of ['sqlite', 'postgres'] as const)
+      console.log(`| ${kind} | ${median(cost[kind]!).toFixed(0)} | ${median(oneTransfer[kind]!).toFixed(2)} |`);
     console.log('\n| 8 concurrent senders | aggregate MB/s (MiB/s) |');
     console.log('|---|---|');
     for (const [label, values] of Object.entries(aggregate)) console.log(`| ${label} | ${median(values).toFixed(1)} |`);

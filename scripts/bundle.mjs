@@ -26,7 +26,9 @@ await build({
   target: 'node20',
   external,
   // CommonJS dependencies (TypeORM, log4js) call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
 });

@@ -58,7 +58,9 @@ export class BanSharing {
     this.tally.forget(ban.key);
     await this.deps.board
       .publish({ key: ban.key, until: ban.until, round: ban.round, offences: ban.offences })
-      .catch((e: unknown) => this.deps.logger.error('could not share a ban with the other receivers', { source: ban.key, reason: (e as Error).message }));
+      .catch((e: unknown) =>
+        this.deps.logger.error('could not share a ban with the other receivers', { source: ban.key, reason: (e as Error).message }),
+      );
   }
 
   /** Reports, then reads bans, then offences (a source banned meanwhile needs no offences counted). */
@@ -71,7 +73,9 @@ export class BanSharing {
   async prune(now: number): Promise<void> {
     const { board, logger, windowMs } = this.deps;
     await board.pruneBefore(now).catch((e: unknown) => logger.error('could not prune ended bans', { reason: (e as Error).message }));
-    await board.pruneOffencesBefore(now - windowMs).catch((e: unknown) => logger.error('could not prune offence reports', { reason: (e as Error).message }));
+    await board
+      .pruneOffencesBefore(now - windowMs)
+      .catch((e: unknown) => logger.error('could not prune offence reports', { reason: (e as Error).message }));
   }
 
   private async exchange(): Promise<void> {
@@ -80,7 +84,9 @@ export class BanSharing {
       await this.readBans();
       await this.readOffences();
     } catch (e) {
-      this.deps.logger.error('could not exchange bans and offences with the other receivers; next poll tries again', { reason: (e as Error).message });
+      this.deps.logger.error('could not exchange bans and offences with the other receivers; next poll tries again', {
+        reason: (e as Error).message,
+      });
     }
   }
 

@@ -35,12 +35,19 @@ export class ConnectionGate {
   /** Why a connection from this source is refused now, if it is. */
   refusal(key: string, now: number): { readonly code: ErrorCode; readonly detail: string } | undefined {
     const ban = this.bans.banned(key, now);
-    if (ban) return { code: 'E_BANNED', detail: `banned until ${new Date(ban.until).toISOString()} after ${ban.offences} offences (ban ${ban.round})` };
+    if (ban)
+      return {
+        code: 'E_BANNED',
+        detail: `banned until ${new Date(ban.until).toISOString()} after ${ban.offences} offences (ban ${ban.round})`,
+      };
     const known = this.sources.get(key);
-    if ((known?.connections ?? 0) >= this.rules.maxConcurrentPerIp) return { code: 'E_BUSY', detail: `more than ${this.rules.maxConcurrentPerIp} concurrent connections from ${key}` };
-    if ((known?.handshakes ?? 0) >= this.rules.maxHandshakesPerIp) return { code: 'E_BUSY', detail: `${this.rules.maxHandshakesPerIp} handshakes from ${key} already in progress` };
+    if ((known?.connections ?? 0) >= this.rules.maxConcurrentPerIp)
+      return { code: 'E_BUSY', detail: `more than ${this.rules.maxConcurrentPerIp} concurrent connections from ${key}` };
+    if ((known?.handshakes ?? 0) >= this.rules.maxHandshakesPerIp)
+      return { code: 'E_BUSY', detail: `${this.rules.maxHandshakesPerIp} handshakes from ${key} already in progress` };
     const { start, rate, full } = this.rules.startups;
-    if (dropStartup(this.rules.startups, this.handshakes, this.random())) return { code: 'E_BUSY', detail: `${this.handshakes} handshakes in progress (limit ${start}:${rate}:${full})` };
+    if (dropStartup(this.rules.startups, this.handshakes, this.random()))
+      return { code: 'E_BUSY', detail: `${this.handshakes} handshakes in progress (limit ${start}:${rate}:${full})` };
     return undefined;
   }
 
@@ -65,7 +72,8 @@ export class ConnectionGate {
 
   /** The source's entry goes once nothing of it is left, whichever release comes last. */
   forgetIfIdle(key: string, source: Source): void {
-    if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source) this.sources.delete(key);
+    if (source.connections <= 0 && source.handshakes <= 0 && source.pieceState <= 0 && this.sources.get(key) === source)
+      this.sources.delete(key);
   }
 
   /** Sources with connections, handshakes or transfers in progress. */

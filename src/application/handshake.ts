@@ -46,7 +46,8 @@ function readOrThrow(hs: HandshakeState, message: Uint8Array): Uint8Array {
 /** PROTOCOL.md §3: messages 1 and 2 carry no payload; one that does is refused, not ignored. */
 function readEmpty(hs: HandshakeState, message: Uint8Array, name: string): void {
   const payload = readOrThrow(hs, message);
-  if (payload.length > 0) throw new SecureTransferError('E_HANDSHAKE_FAILED', `${name} carries a ${payload.length}-byte payload; it must be empty`);
+  if (payload.length > 0)
+    throw new SecureTransferError('E_HANDSHAKE_FAILED', `${name} carries a ${payload.length}-byte payload; it must be empty`);
 }
 
 export interface InitiatorHandshake {

@@ -86,8 +86,13 @@ export function verifyHeldPieces(deps: HeldCheckDeps): { readonly check: HeldPie
       sink.dropHeld(pieceRange(m, index).length);
       await deps.nack(encodeNack(index, 'E_HELD_PIECE_DAMAGED'));
     }
-    if (damaged === 0) return logger.info('resume: every recorded piece read back intact', { transferId: m.transferId, recorded: indexes.length });
-    logger.warn('resume: recorded pieces failed re-verification and are sent again', { transferId: m.transferId, recorded: indexes.length, damaged });
+    if (damaged === 0)
+      return logger.info('resume: every recorded piece read back intact', { transferId: m.transferId, recorded: indexes.length });
+    logger.warn('resume: recorded pieces failed re-verification and are sent again', {
+      transferId: m.transferId,
+      recorded: indexes.length,
+      damaged,
+    });
     await records.heldDamaged(damaged, indexes.length);
   })().catch((e: unknown) => {
     // A verdict that cannot be sent means the connection is gone: the session's read loop sees

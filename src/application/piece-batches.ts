@@ -81,7 +81,12 @@ export class PieceBatches {
         bytes += p.length;
       }
       this.totals = { pieces, bytes };
-      if (batch.length > 0 || Object.keys(extra).length > 0) await this.record(batch.map(({ index, hash }) => ({ index, hash })), this.totals, extra);
+      if (batch.length > 0 || Object.keys(extra).length > 0)
+        await this.record(
+          batch.map(({ index, hash }) => ({ index, hash })),
+          this.totals,
+          extra,
+        );
     } catch (e) {
       this.fail(e);
     } finally {

@@ -129,6 +129,17 @@ export function intakeFor(p: {
   const sink = new DurablePieceSink(p.partial, (batch, totals, extra) => records.recordBatch(batch, totals, extra), deps.clock, p.held);
   const buffers = new SessionBuffers(deps.pool, PIECE_HEADER_LENGTH + transfer.manifest.pieceSize);
   const progress = new ProgressWatch(p.progressRules, deps.clock, () => p.moved() + intake.inflated, p.tooSlow);
-  const intake: PieceIntake = new PieceIntake({ transfer, codec: deps.codec, sha256: deps.crypto.sha256, sink, buffers, progress, limiter: p.limiter, ack: p.ack, nack: p.nack, wrote: p.wrote });
+  const intake: PieceIntake = new PieceIntake({
+    transfer,
+    codec: deps.codec,
+    sha256: deps.crypto.sha256,
+    sink,
+    buffers,
+    progress,
+    limiter: p.limiter,
+    ack: p.ack,
+    nack: p.nack,
+    wrote: p.wrote,
+  });
   return { intake, sink, buffers, progress };
 }

@@ -56,7 +56,9 @@ export class ProxiedConnection implements Connection {
  * connection, or with the balancer's own (client undefined) for a LOCAL header such as a health
  * check; throws E_PROXY for anything else. The caller bounds the wait.
  */
-export async function readProxyHeader(connection: Connection): Promise<{ connection: Connection; client: { address: string; port: number } | undefined }> {
+export async function readProxyHeader(
+  connection: Connection,
+): Promise<{ connection: Connection; client: { address: string; port: number } | undefined }> {
   let buffered = new Uint8Array(0);
   for (;;) {
     const result = decodeProxyHeader(buffered);
@@ -64,7 +66,12 @@ export async function readProxyHeader(connection: Connection): Promise<{ connect
     if (result.kind === 'header') {
       const rest = buffered.subarray(result.length);
       const client = result.client;
-      return { connection: client ? new ProxiedConnection(connection, client.address, client.port, rest) : new ProxiedConnection(connection, connection.remoteAddress, connection.remotePort, rest), client };
+      return {
+        connection: client
+          ? new ProxiedConnection(connection, client.address, client.port, rest)
+          : new ProxiedConnection(connection, connection.remoteAddress, connection.remotePort, rest),
+        client,
+      };
     }
     const chunk = await connection.read();
     if (chunk === null) throw new SecureTransferError('E_PROXY', 'the connection ended before its PROXY protocol header');

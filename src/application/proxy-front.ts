@@ -30,9 +30,14 @@ export class ProxyFront {
 
   accept(connection: Connection): void {
     if (!this.rules.trusted(connection.remoteAddress)) {
-      return this.refuse(connection, 'E_PROXY', `${connection.remoteAddress} is not a trusted proxy (ST_TRUSTED_PROXIES) and this receiver takes connections only through one`);
+      return this.refuse(
+        connection,
+        'E_PROXY',
+        `${connection.remoteAddress} is not a trusted proxy (ST_TRUSTED_PROXIES) and this receiver takes connections only through one`,
+      );
     }
-    if (this.waiting.size >= this.rules.maxWaiting) return this.refuse(connection, 'E_BUSY', `${this.waiting.size} connections are waiting for their PROXY header`);
+    if (this.waiting.size >= this.rules.maxWaiting)
+      return this.refuse(connection, 'E_BUSY', `${this.waiting.size} connections are waiting for their PROXY header`);
     this.waiting.add(connection);
     const deadline = setTimeout(() => connection.destroy(), Math.min(PROXY_HEADER_TIMEOUT_MS, this.rules.handshakeTimeoutMs));
     readProxyHeader(connection)

@@ -140,14 +140,27 @@ export class ReceiveServer {
       options,
     );
     const proxy = options.proxy;
-    this.proxyFront = proxy && new ProxyFront({ trusted: proxy.trusted, maxWaiting: options.startups.full, handshakeTimeoutMs: options.handshakeTimeoutMs }, (c) => this.accept(c), (c, code, detail, type) => this.refuse(c, code, detail, type));
+    this.proxyFront =
+      proxy &&
+      new ProxyFront(
+        { trusted: proxy.trusted, maxWaiting: options.startups.full, handshakeTimeoutMs: options.handshakeTimeoutMs },
+        (c) => this.accept(c),
+        (c, code, detail, type) => this.refuse(c, code, detail, type),
+      );
     this.reservations = deps.reservations;
   }
 
   async start(): Promise<Listener> {
     if (this.reservations) {
       const { clock, logger, folder } = this.deps;
-      this.diskSharing = new SharedDiskSpace({ board: this.reservations, clock, logger, receiverId: this.receiverId, folderId: await folder.identity(), reserved: () => this.capacity.reserved });
+      this.diskSharing = new SharedDiskSpace({
+        board: this.reservations,
+        clock,
+        logger,
+        receiverId: this.receiverId,
+        folderId: await folder.identity(),
+        reserved: () => this.capacity.reserved,
+      });
     }
     await this.maintain();
     await this.share();
@@ -282,7 +295,12 @@ export class ReceiveServer {
    * Refuses before any cryptography: a REFUSE frame with the reason, a close, an audit record
    * (coalesced per source by the audit trail). Nothing here can reject.
    */
-  private refuse(connection: Connection, code: ErrorCode, detail: string, type: 'connection.refused' | 'handshake.failed' = 'connection.refused'): void {
+  private refuse(
+    connection: Connection,
+    code: ErrorCode,
+    detail: string,
+    type: 'connection.refused' | 'handshake.failed' = 'connection.refused',
+  ): void {
     const peer = formatPeer(connection.remoteAddress, connection.remotePort);
     void (async () => {
       await connection.write(encodeRefuse(code)).catch(() => undefined);

@@ -69,8 +69,12 @@ export class ReceiveSession {
     this.channel = new SecureChannel(this.connection);
     this.peer = formatPeer(connection.remoteAddress, connection.remotePort);
     // A late batch that cannot be sent means the connection is gone: the read loop sees that too.
-    this.replies = new AckBatcher((messages) => this.channel.sendMessages(messages), ACK_BATCH, ACK_DELAY_MS, deps.clock, (e) =>
-      deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
+    this.replies = new AckBatcher(
+      (messages) => this.channel.sendMessages(messages),
+      ACK_BATCH,
+      ACK_DELAY_MS,
+      deps.clock,
+      (e) => deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
     );
     this.admission = new TransferAdmission(deps, limits, host);
   }
@@ -98,7 +102,12 @@ export class ReceiveSession {
       this.accepted?.buffers.giveBackAll();
       this.admission.release();
       this.connection.destroy();
-      await audit.record({ type: 'connection.closed', at: clock.now(), peerAddress: this.peer, detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out` });
+      await audit.record({
+        type: 'connection.closed',
+        at: clock.now(),
+        peerAddress: this.peer,
+        detail: `${this.connection.bytesRead} bytes in, ${this.connection.bytesWritten} out`,
+      });
     }
   }
 
@@ -131,7 +140,14 @@ export class ReceiveSession {
     const untrusted = await authorizeClient(this.deps, this.peer, clientKey, fingerprint);
     if (untrusted) {
       await this.close('E_UNTRUSTED_KEY', untrusted.toPeer);
-      await audit.record({ type: 'handshake.failed', at: clock.now(), peerAddress: this.peer, peerFingerprint: fingerprint, code: 'E_UNTRUSTED_KEY', detail: untrusted.detail });
+      await audit.record({
+        type: 'handshake.failed',
+        at: clock.now(),
+        peerAddress: this.peer,
+        peerFingerprint: fingerprint,
+        code: 'E_UNTRUSTED_KEY',
+        detail: untrusted.detail,
+      });
       return { kind: 'handshake-failed', code: 'E_UNTRUSTED_KEY', detail: untrusted.detail };
     }
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: fingerprint });
@@ -140,12 +156,26 @@ export class ReceiveSession {
       await this.close(admitted.code, admitted.detail);
       // No transferId field: the id is the peer's choice and no record exists, so the event is
       // coalesced with the source's other refusals (docs/defences.md#audit).
-      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, peerFingerprint: fingerprint, code: admitted.code, detail: admitted.auditDetail });
+      await audit.record({
+        type: 'error',
+        at: clock.now(),
+        peerAddress: this.peer,
+        peerFingerprint: fingerprint,
+        code: admitted.code,
+        detail: admitted.auditDetail,
+      });
       return { kind: 'refused', code: admitted.code, detail: admitted.detail };
     }
     const { transfer, earlier } = admitted.value;
     this.partial = admitted.value.partial;
-    const records = new TransferRecords(this.deps, transfer.manifest, this.peer, fingerprint, earlier, () => this.connection.bytesRead + this.connection.bytesWritten);
+    const records = new TransferRecords(
+      this.deps,
+      transfer.manifest,
+      this.peer,
+      fingerprint,
+      earlier,
+      () => this.connection.bytesRead + this.connection.bytesWritten,
+    );
     const accepted = await this.accept(transfer, records);
     if (!accepted.ok) return this.end(accepted.code, accepted.detail, fingerprint, transfer);
     return this.receive(accepted.value, fingerprint);
@@ -254,9 +284,24 @@ export class ReceiveSession {
     const a = this.accepted;
     if (a) {
       await a.records.failed(code, detail, a.sink);
-      this.outcome = { kind: 'failed', transferId: a.transfer.manifest.transferId, code, detail, closedByPeer: this.closedByPeer, nothingWritten: this.startedWithoutPieces() };
+      this.outcome = {
+        kind: 'failed',
+        transferId: a.transfer.manifest.transferId,
+        code,
+        detail,
+        closedByPeer: this.closedByPeer,
+        nothingWritten: this.startedWithoutPieces(),
+      };
     } else {
-      await audit.record({ type: 'error', at: clock.now(), peerAddress: this.peer, transferId: transfer?.manifest.transferId, peerFingerprint: fingerprint, code, detail: `transfer refused: ${detail}` });
+      await audit.record({
+        type: 'error',
+        at: clock.now(),
+        peerAddress: this.peer,
+        transferId: transfer?.manifest.transferId,
+        peerFingerprint: fingerprint,
+        code,
+        detail: `transfer refused: ${detail}`,
+      });
       this.outcome = { kind: 'refused', code, detail, closedByPeer: this.closedByPeer };
     }
     return this.outcome;
@@ -276,7 +321,11 @@ export class ReceiveSession {
 
   private close(code: ErrorCode, detail: string): Promise<void> {
     const { clock, logger } = this.deps;
-    return closeWithReason({ replies: this.replies, host: this.host, raw: this.raw, connection: this.connection, clock, logger, peer: this.peer }, code, detail);
+    return closeWithReason(
+      { replies: this.replies, host: this.host, raw: this.raw, connection: this.connection, clock, logger, peer: this.peer },
+      code,
+      detail,
+    );
   }
 
   /** This session made the transfer's record and wrote none of its pieces. */

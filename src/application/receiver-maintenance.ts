@@ -82,7 +82,14 @@ export class ReceiverMaintenance {
       await folder.discardPartial(t.id);
       const detail = `incomplete for longer than ${Math.round(retention / 1000)} s (last activity ${new Date(t.updatedAt).toISOString()}): partial file removed`;
       await store.update(t.id, 'receiver', { status: 'expired', errorCode: 'E_EXPIRED', errorDetail: detail, updatedAt: now });
-      await audit.record({ type: 'transfer.expired', at: now, transferId: t.id, peerAddress: t.peerAddress, code: 'E_EXPIRED', detail: `"${t.fileName}" ${detail}` });
+      await audit.record({
+        type: 'transfer.expired',
+        at: now,
+        transferId: t.id,
+        peerAddress: t.peerAddress,
+        code: 'E_EXPIRED',
+        detail: `"${t.fileName}" ${detail}`,
+      });
     }
   }
 
@@ -98,7 +105,13 @@ export class ReceiverMaintenance {
       const t = await store.get(orphan.transferId, 'receiver');
       if (t !== undefined && t.status !== 'completed' && t.status !== 'expired') continue; // expiry's business
       await folder.discardPartial(orphan.transferId);
-      await audit.record({ type: 'transfer.expired', at: now, transferId: orphan.transferId, code: 'E_EXPIRED', detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed` });
+      await audit.record({
+        type: 'transfer.expired',
+        at: now,
+        transferId: orphan.transferId,
+        code: 'E_EXPIRED',
+        detail: `a partial file no incomplete transfer owns, untouched since ${new Date(orphan.modifiedAt).toISOString()}: removed`,
+      });
     }
   }
 }

@@ -28,7 +28,13 @@ export async function runSendAttempt(deps: SendFileDeps, a: Attempt): Promise<Se
   const { crypto, clock, store, logger } = deps;
   a.request.onStart?.(a.manifest.transferId, a.manifest);
   const failed = async (code: ErrorCode, detail: string, extra: TransferUpdate = {}): Promise<SendOutcome> => {
-    await store.update(a.manifest.transferId, 'sender', { ...extra, status: 'failed', errorCode: code, errorDetail: detail, updatedAt: clock.now() });
+    await store.update(a.manifest.transferId, 'sender', {
+      ...extra,
+      status: 'failed',
+      errorCode: code,
+      errorDetail: detail,
+      updatedAt: clock.now(),
+    });
     logger.warn('transfer failed', { transferId: a.manifest.transferId, code, detail });
     return { ok: false, transferId: a.manifest.transferId, code, detail };
   };
@@ -36,7 +42,9 @@ export async function runSendAttempt(deps: SendFileDeps, a: Attempt): Promise<Se
   const identity = await deps.identity.loadOrCreate();
   const keyPair = identity.keyPair;
   if (identity.created) {
-    a.request.onTrustNote?.(`created this sender's identity key ${identity.path} (fingerprint ${fingerprintOf(keyPair.publicKey, crypto.sha256)})`);
+    a.request.onTrustNote?.(
+      `created this sender's identity key ${identity.path} (fingerprint ${fingerprintOf(keyPair.publicKey, crypto.sha256)})`,
+    );
   }
   try {
     return await connectAndSend(deps, a, keyPair, failed);
@@ -69,7 +77,13 @@ async function connectAndSend(
   // Done pieces are recorded in batches: the receiver, not this record, is asked on resume.
   const batches = new PieceBatches(
     (batch, totals, extra) =>
-      store.recordPieces(id, 'sender', batch, { piecesDone: totals.pieces, bytesDone: totals.bytes, wireBytes: wireBytes(), updatedAt: clock.now(), ...extra }),
+      store.recordPieces(id, 'sender', batch, {
+        piecesDone: totals.pieces,
+        bytesDone: totals.bytes,
+        wireBytes: wireBytes(),
+        updatedAt: clock.now(),
+        ...extra,
+      }),
     clock,
     { pieces: 0, bytes: 0 },
   );
@@ -83,7 +97,10 @@ async function connectAndSend(
     // A transfer continues with the receiver key it started with, wherever that receiver is now.
     const firstKey = a.earlier?.peerFingerprint;
     if (firstKey && firstKey !== trusted.fingerprint) {
-      return await failed('E_UNTRUSTED_KEY', `transfer ${id} was started with receiver key ${firstKey}, but ${request.host}:${request.port} presented ${trusted.fingerprint}. Nothing was sent.`);
+      return await failed(
+        'E_UNTRUSTED_KEY',
+        `transfer ${id} was started with receiver key ${firstKey}, but ${request.host}:${request.port} presented ${trusted.fingerprint}. Nothing was sent.`,
+      );
     }
     await store.update(id, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
     await handshake.finish(encodeManifest(manifest));
@@ -111,7 +128,14 @@ async function connectAndSend(
     }
     const done = clock.now();
     await batches.flush({ status: 'completed', piecesDone: manifest.pieceCount, bytesDone: manifest.fileSize, completedAt: done });
-    return { ok: true, transferId: id, fileSize: manifest.fileSize, wireBytes: connection.bytesRead + connection.bytesWritten, piecesHeld, serverFingerprint: trusted.fingerprint };
+    return {
+      ok: true,
+      transferId: id,
+      fileSize: manifest.fileSize,
+      wireBytes: connection.bytesRead + connection.bytesWritten,
+      piecesHeld,
+      serverFingerprint: trusted.fingerprint,
+    };
   } catch (e) {
     if (e instanceof SecureTransferError) return failed(e.code, e.message, { wireBytes: wireBytes() });
     throw e;

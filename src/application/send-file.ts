@@ -9,7 +9,6 @@ import { hashPiecesAhead } from './hash-pieces-ahead.js';
 import { runSendAttempt } from './send-attempt.js';
 import type { ResumeRequest, SendFileDeps, SendFileRequest, SendOutcome } from './send-request.js';
 
-
 const compressionFor = (level: number | 'auto'): Compression => (level === 'auto' || level > 0 ? 'zstd' : 'none');
 
 export class SendFile {
@@ -81,10 +80,16 @@ export class SendFile {
     this.checkLevel(request.compressionLevel);
     const earlier = await store.get(request.transferId, 'sender');
     if (!earlier) {
-      throw new SecureTransferError('E_UNKNOWN_TRANSFER', `no transfer ${request.transferId} in this sender's database (resume runs where the first send ran, with the same DB_PATH)`);
+      throw new SecureTransferError(
+        'E_UNKNOWN_TRANSFER',
+        `no transfer ${request.transferId} in this sender's database (resume runs where the first send ran, with the same DB_PATH)`,
+      );
     }
     if (earlier.status === 'completed') {
-      throw new SecureTransferError('E_ALREADY_COMPLETE', `transfer ${request.transferId} already completed and was verified by the receiver; nothing to resume`);
+      throw new SecureTransferError(
+        'E_ALREADY_COMPLETE',
+        `transfer ${request.transferId} already completed and was verified by the receiver; nothing to resume`,
+      );
     }
     const source = await files.open(request.filePath);
     try {
@@ -95,7 +100,10 @@ export class SendFile {
             ? `it was modified at ${new Date(source.modifiedAt).toISOString()}, after the first attempt (${new Date(earlier.sourceModifiedAt).toISOString()})`
             : undefined;
       if (changed) {
-        throw new SecureTransferError('E_SOURCE_CHANGED', `${source.path} changed since the first attempt: ${changed}. Resuming would mix two versions; send it again as a new transfer`);
+        throw new SecureTransferError(
+          'E_SOURCE_CHANGED',
+          `${source.path} changed since the first attempt: ${changed}. Resuming would mix two versions; send it again as a new transfer`,
+        );
       }
       const manifest: Manifest = {
         transferId: earlier.id,
@@ -115,7 +123,12 @@ export class SendFile {
         updatedAt: clock.now(),
       });
       const acknowledged = (await store.pieces(earlier.id, 'sender')).map((p) => p.index).filter((i) => i < manifest.pieceCount);
-      const prehashed = hashPiecesAhead((offset, length, into) => source.read(offset, length, into), manifest, acknowledged, this.deps.crypto.sha256);
+      const prehashed = hashPiecesAhead(
+        (offset, length, into) => source.read(offset, length, into),
+        manifest,
+        acknowledged,
+        this.deps.crypto.sha256,
+      );
       try {
         return await runSendAttempt(this.deps, { manifest, source, request, earlier, prehashed });
       } finally {

@@ -10,7 +10,13 @@ import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
-import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../domain/transfer/sender-machine.js';
+import {
+  initialSenderState,
+  senderStep,
+  type SenderEffect,
+  type SenderEvent,
+  type SenderState,
+} from '../domain/transfer/sender-machine.js';
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor } from '../domain/wire/messages.js';
 import type { PieceHashes } from './hash-pieces-ahead.js';
@@ -180,7 +186,10 @@ class SenderTransfer {
   private async reader(): Promise<void> {
     const { manifest, channel } = this.o;
     // Hashes of held pieces come only with a resume.
-    const limits = { maxPieceBody: 0, maxAcceptBody: manifest.resume ? maxAcceptBodyFor(manifest.pieceCount) : 4 + Math.ceil(manifest.pieceCount / 8) };
+    const limits = {
+      maxPieceBody: 0,
+      maxAcceptBody: manifest.resume ? maxAcceptBodyFor(manifest.pieceCount) : 4 + Math.ceil(manifest.pieceCount / 8),
+    };
     while (!this.outcome) {
       const message = await channel.readMessage(limits);
       switch (message.type) {
@@ -201,10 +210,20 @@ class SenderTransfer {
           this.apply({ type: 'verified', root: message.root });
           break;
         case 'close':
-          this.apply({ type: 'failure', code: message.code, detail: `the receiver closed the transfer: ${message.reason}`, fromPeer: true });
+          this.apply({
+            type: 'failure',
+            code: message.code,
+            detail: `the receiver closed the transfer: ${message.reason}`,
+            fromPeer: true,
+          });
           break;
         default:
-          this.apply({ type: 'failure', code: 'E_UNEXPECTED_MESSAGE', detail: `unexpected ${message.type} from the receiver`, fromPeer: false });
+          this.apply({
+            type: 'failure',
+            code: 'E_UNEXPECTED_MESSAGE',
+            detail: `unexpected ${message.type} from the receiver`,
+            fromPeer: false,
+          });
       }
     }
   }

@@ -59,7 +59,13 @@ export class ServerAudit implements AuditLog {
       await this.inner.record(event);
     } catch (e) {
       this.lost++;
-      this.logger.error('audit record not stored', { type: event.type, peer: event.peerAddress, transfer: event.transferId, reason: (e as Error).message, lost: this.lost });
+      this.logger.error('audit record not stored', {
+        type: event.type,
+        peer: event.peerAddress,
+        transfer: event.transferId,
+        reason: (e as Error).message,
+        lost: this.lost,
+      });
     }
   }
 }

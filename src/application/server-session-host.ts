@@ -52,10 +52,18 @@ export class ServerSessionHost implements SessionHost {
     const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
     // One source never holds more than half of it, however lenient its sessions' pace.
     if (this.source.pieceState + stateBytes > pieceState.limit * MAX_PIECE_STATE_SHARE_PER_SOURCE) {
-      return { ok: false, code: 'E_BUSY', detail: `the transfers from ${this.key} already hold their share of the receiver's memory for transfer state` };
+      return {
+        ok: false,
+        code: 'E_BUSY',
+        detail: `the transfers from ${this.key} already hold their share of the receiver's memory for transfer state`,
+      };
     }
     if (!pieceState.take(stateBytes)) {
-      return { ok: false, code: 'E_BUSY', detail: `the receiver's memory for transfer state is taken (${pieceState.inUse} of ${pieceState.limit} bytes)` };
+      return {
+        ok: false,
+        code: 'E_BUSY',
+        detail: `the receiver's memory for transfer state is taken (${pieceState.inUse} of ${pieceState.limit} bytes)`,
+      };
     }
     let reservedElsewhere: number;
     let freeSpace: number;
@@ -66,7 +74,11 @@ export class ServerSessionHost implements SessionHost {
       freeSpace = await folder.freeSpace();
     } catch (e) {
       pieceState.give(stateBytes);
-      return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot measure the space it may promise right now (${(e as Error).message}); try again later` };
+      return {
+        ok: false,
+        code: 'E_UNAVAILABLE',
+        detail: `the receiver cannot measure the space it may promise right now (${(e as Error).message}); try again later`,
+      };
     }
     const admitted = capacity.admit({ ...claim, freeSpace, reservedElsewhere });
     if (!admitted.ok) {
@@ -82,7 +94,11 @@ export class ServerSessionHost implements SessionHost {
       elsewhere = claims !== undefined && !(await claims.claim(claim.transferId));
     } catch (e) {
       this.releaseHere(claim.transferId, claim.pieceCount);
-      return { ok: false, code: 'E_UNAVAILABLE', detail: `the receiver cannot claim the transfer in its database right now (${(e as Error).message}); try again later` };
+      return {
+        ok: false,
+        code: 'E_UNAVAILABLE',
+        detail: `the receiver cannot claim the transfer in its database right now (${(e as Error).message}); try again later`,
+      };
     }
     if (elsewhere) {
       this.releaseHere(claim.transferId, claim.pieceCount);
@@ -97,7 +113,9 @@ export class ServerSessionHost implements SessionHost {
 
   release(transferId: string, pieceCount: number): void {
     if (!this.claimed.has(transferId)) return;
-    void this.shared.claims?.release(transferId).catch((e: unknown) => this.shared.logger.error('could not release a transfer claim', { transferId, reason: (e as Error).message }));
+    void this.shared.claims
+      ?.release(transferId)
+      .catch((e: unknown) => this.shared.logger.error('could not release a transfer claim', { transferId, reason: (e as Error).message }));
     this.releaseHere(transferId, pieceCount);
   }
 

@@ -56,7 +56,9 @@ export class SharedDiskSpace {
 
   /** Reads the others' heartbeats, so a stopped receiver is noticed between admissions; never throws. */
   async watch(): Promise<void> {
-    await this.reservedElsewhere().catch((e: unknown) => this.deps.logger.error("could not read the other receivers' disk reservations", { reason: (e as Error).message }));
+    await this.reservedElsewhere().catch((e: unknown) =>
+      this.deps.logger.error("could not read the other receivers' disk reservations", { reason: (e as Error).message }),
+    );
   }
 
   /**
@@ -73,7 +75,9 @@ export class SharedDiskSpace {
   }
 
   async prune(now: number): Promise<void> {
-    await this.deps.board.pruneBefore(now - PRUNE_AFTER_MS).catch((e: unknown) => this.deps.logger.error('could not prune disk reservations', { reason: (e as Error).message }));
+    await this.deps.board
+      .pruneBefore(now - PRUNE_AFTER_MS)
+      .catch((e: unknown) => this.deps.logger.error('could not prune disk reservations', { reason: (e as Error).message }));
   }
 
   private async write(): Promise<void> {

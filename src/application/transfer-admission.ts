@@ -45,7 +45,12 @@ export class TransferAdmission {
     const decoded = decodeManifest(payload, this.limits);
     if (!decoded.ok) return { ...decoded, auditDetail: `manifest refused: ${decoded.detail}` };
     const m = decoded.value;
-    const refuse = (code: ErrorCode, detail: string): Refusal => ({ ok: false, code, detail, auditDetail: `transfer ${m.transferId} refused: ${detail}` });
+    const refuse = (code: ErrorCode, detail: string): Refusal => ({
+      ok: false,
+      code,
+      detail,
+      auditDetail: `transfer ${m.transferId} refused: ${detail}`,
+    });
     let earlier: TransferRecord | undefined;
     try {
       earlier = await store.get(m.transferId, 'receiver');

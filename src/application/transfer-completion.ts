@@ -15,7 +15,12 @@ export interface Completion {
 }
 
 export async function completeTransfer(
-  a: { readonly transfer: ReceivingTransfer; readonly sink: DurablePieceSink; readonly partial: PartialFile; readonly records: TransferRecords },
+  a: {
+    readonly transfer: ReceivingTransfer;
+    readonly sink: DurablePieceSink;
+    readonly partial: PartialFile;
+    readonly records: TransferRecords;
+  },
   declaredRoot: Uint8Array,
   deps: { readonly folder: ReceiveFolder; readonly sha256: (data: Uint8Array) => Uint8Array },
 ): Promise<Result<Completion>> {

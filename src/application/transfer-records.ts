@@ -109,7 +109,11 @@ export class TransferRecords {
 
   async started(heldCount: number): Promise<void> {
     const m = this.manifest;
-    if (this.earlier) await this.event('transfer.resumed', `"${m.fileName}": recorded ${heldCount} of ${m.pieceCount} pieces, read back while the rest arrives`);
+    if (this.earlier)
+      await this.event(
+        'transfer.resumed',
+        `"${m.fileName}": recorded ${heldCount} of ${m.pieceCount} pieces, read back while the rest arrives`,
+      );
     else await this.event('transfer.started', `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces`);
   }
 
@@ -117,8 +121,19 @@ export class TransferRecords {
   async completed(path: string): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.store
-      .update(this.manifest.transferId, 'receiver', { status: 'completed', localPath: path, wireBytes: this.wireBytes(), completedAt: now, updatedAt: now })
-      .catch((e: unknown) => this.deps.logger.error('could not record a completed transfer', { transferId: this.manifest.transferId, reason: (e as Error).message }));
+      .update(this.manifest.transferId, 'receiver', {
+        status: 'completed',
+        localPath: path,
+        wireBytes: this.wireBytes(),
+        completedAt: now,
+        updatedAt: now,
+      })
+      .catch((e: unknown) =>
+        this.deps.logger.error('could not record a completed transfer', {
+          transferId: this.manifest.transferId,
+          reason: (e as Error).message,
+        }),
+      );
     await this.event('transfer.completed', path);
   }
 
@@ -137,14 +152,20 @@ export class TransferRecords {
       logger.error('could not record the held pieces of a failed transfer', { transferId: id, reason: (e as Error).message });
       await store
         .update(id, 'receiver', { status, errorCode: code, errorDetail: detail, wireBytes: this.wireBytes(), updatedAt: clock.now() })
-        .catch((again: unknown) => logger.error('could not record a failed transfer', { transferId: id, reason: (again as Error).message }));
+        .catch((again: unknown) =>
+          logger.error('could not record a failed transfer', { transferId: id, reason: (again as Error).message }),
+        );
     }
     await this.event('transfer.failed', detail, code);
   }
 
   /** A held piece that no longer matched its record: worth an audit record of its own. */
   async heldDamaged(damaged: number, recorded: number): Promise<void> {
-    await this.event('error', `${damaged} of ${recorded} recorded pieces no longer matched their records when read back; they are sent again`, 'E_HELD_PIECE_DAMAGED');
+    await this.event(
+      'error',
+      `${damaged} of ${recorded} recorded pieces no longer matched their records when read back; they are sent again`,
+      'E_HELD_PIECE_DAMAGED',
+    );
   }
 
   /**

@@ -66,27 +66,41 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
     // The database is the one binding that changes between SQLite and PostgreSQL: the stores on
     // top of it are the same TypeORM adapters, passing the same contract suite.
     bind(TOKENS.DataSource)
-      .toResolvedValue(() => (config.database.kind === 'postgres' ? openPostgresDataSource(config.database.url) : openSqliteDataSource(config.dbPath)))
+      .toResolvedValue(() =>
+        config.database.kind === 'postgres' ? openPostgresDataSource(config.database.url) : openSqliteDataSource(config.dbPath),
+      )
       .inSingletonScope()
       .onDeactivation(async (ds) => {
         if (ds.isInitialized) await ds.destroy();
       });
-    bind(TOKENS.TransferStore).toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource]).inSingletonScope();
-    bind(TOKENS.BanBoard).toResolvedValue((ds) => new TypeOrmBanBoard(ds), [TOKENS.DataSource]).inSingletonScope();
-    bind(TOKENS.ReservationBoard).toResolvedValue((ds) => new TypeOrmReservationBoard(ds), [TOKENS.DataSource]).inSingletonScope();
+    bind(TOKENS.TransferStore)
+      .toResolvedValue((ds) => new TypeOrmTransferStore(ds), [TOKENS.DataSource])
+      .inSingletonScope();
+    bind(TOKENS.BanBoard)
+      .toResolvedValue((ds) => new TypeOrmBanBoard(ds), [TOKENS.DataSource])
+      .inSingletonScope();
+    bind(TOKENS.ReservationBoard)
+      .toResolvedValue((ds) => new TypeOrmReservationBoard(ds), [TOKENS.DataSource])
+      .inSingletonScope();
     // Claims across receivers need a database they share: PostgreSQL's advisory locks. SQLite is
     // one receiver's database, where claims in memory are the whole truth.
     bind(TOKENS.TransferClaims)
       .toResolvedValue(
         (ds, logger): TransferClaims =>
           config.database.kind === 'postgres'
-            ? new PostgresAdvisoryClaims(ds, (ids) => logger.error('the database connection of the transfer claims was lost and another receiver took some of them meanwhile', { transfers: ids.join(',') }))
+            ? new PostgresAdvisoryClaims(ds, (ids) =>
+                logger.error('the database connection of the transfer claims was lost and another receiver took some of them meanwhile', {
+                  transfers: ids.join(','),
+                }),
+              )
             : new InMemoryTransferClaims(),
         [TOKENS.DataSource, TOKENS.Logger],
       )
       .inSingletonScope()
       .onDeactivation((claims) => claims.close());
-    bind(TOKENS.AuditLog).toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger]).inSingletonScope();
+    bind(TOKENS.AuditLog)
+      .toResolvedValue((ds, logger) => new LoggedAuditLog(new TypeOrmAuditLog(ds), logger), [TOKENS.DataSource, TOKENS.Logger])
+      .inSingletonScope();
     bind(TOKENS.TransferStatus).toResolvedValue((store) => new TransferStatus(store), [TOKENS.TransferStore]);
   });
 }

@@ -5,10 +5,20 @@ import { isIP } from 'node:net';
 export type Parsed<T> = { readonly value: T } | { readonly expected: string };
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  k: 1e3, m: 1e6, g: 1e9, t: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 1e3,
+  m: 1e6,
+  g: 1e9,
+  t: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** "10GB" = 10^10 bytes, "64MiB" = 64*2^20; "10 MB/s" is accepted for rates. */
@@ -21,18 +31,31 @@ export function parseSize(text: string): Parsed<number> {
 }
 
 const DURATION_UNITS: Record<string, number> = {
-  s: 1, sec: 1, second: 1, seconds: 1,
-  m: 60, min: 60, minute: 60, minutes: 60,
-  h: 3600, hour: 3600, hours: 3600,
-  d: 86400, day: 86400, days: 86400,
-  w: 604800, week: 604800, weeks: 604800,
+  s: 1,
+  sec: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86400,
+  day: 86400,
+  days: 86400,
+  w: 604800,
+  week: 604800,
+  weeks: 604800,
 };
 
 /** Seconds; a bare number takes the default unit ("7" as a retention means 7 days). */
 export function parseDuration(text: string, defaultUnitSeconds: number): Parsed<number> {
   const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m?.[2]?.toLowerCase() ?? '';
-  if (!m || (unit !== '' && !(unit in DURATION_UNITS))) return { expected: 'a whole number with an optional unit (s, m, h, d, w; "7 days")' };
+  if (!m || (unit !== '' && !(unit in DURATION_UNITS)))
+    return { expected: 'a whole number with an optional unit (s, m, h, d, w; "7 days")' };
   return { value: Number(m[1]) * (unit === '' ? defaultUnitSeconds : (DURATION_UNITS[unit] as number)) };
 }
 
@@ -64,8 +87,13 @@ export function parseDatabase(text: string): Parsed<{ kind: 'sqlite' } | { kind:
 
 /** A comma-separated list of IP addresses and CIDR blocks; empty for none. */
 export function parseAddressList(text: string): Parsed<string[]> {
-  const items = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  const expected = { expected: 'IP addresses or CIDR blocks (at least /8 for IPv4, /16 for IPv6) separated by commas (10.0.0.5, 10.1.0.0/16, 2001:db8::/32)' };
+  const items = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const expected = {
+    expected: 'IP addresses or CIDR blocks (at least /8 for IPv4, /16 for IPv6) separated by commas (10.0.0.5, 10.1.0.0/16, 2001:db8::/32)',
+  };
   for (const item of items) {
     const [address = '', bits, ...rest] = item.split('/');
     if (rest.length > 0 || !isIP(address)) return expected;

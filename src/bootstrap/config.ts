@@ -5,7 +5,18 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
 import type { StartupRules } from '../domain/policy/startup-throttle.js';
-import { atLeast, nonEmpty, oneOf, parseAddressList, parseDatabase, parseDuration, parseInteger, parseSize, parseStartups, type Parsed } from './config-values.js';
+import {
+  atLeast,
+  nonEmpty,
+  oneOf,
+  parseAddressList,
+  parseDatabase,
+  parseDuration,
+  parseInteger,
+  parseSize,
+  parseStartups,
+  type Parsed,
+} from './config-values.js';
 
 export type CryptoChoice = 'openssl' | 'node' | 'noble';
 export type CodecChoice = 'napi' | 'codec';
@@ -104,7 +115,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxSessions: read('ST_MAX_SESSIONS', '64', (v) => parseInteger(v, 1, 100_000)),
     maxTransfersPerKey: read('ST_MAX_TRANSFERS_PER_KEY', '8', (v) => parseInteger(v, 1, 100_000)),
     minFreeSpace: read('ST_MIN_FREE_SPACE', '1GiB', parseSize),
-    maxReceiveMemory: read('ST_MAX_RECEIVE_MEMORY', '256MiB', (v) => atLeast(parseSize(v), 16 * 1024 * 1024, 'a size of at least 16MiB (a few piece buffers)')),
+    maxReceiveMemory: read('ST_MAX_RECEIVE_MEMORY', '256MiB', (v) =>
+      atLeast(parseSize(v), 16 * 1024 * 1024, 'a size of at least 16MiB (a few piece buffers)'),
+    ),
     minProgressBytes: read('ST_MIN_PROGRESS_BYTES', '64KiB', parseSize),
     progressIntervalSec: read('ST_PROGRESS_INTERVAL_SEC', '30', (v) => parseInteger(v, 1, 86400)),
     partialRetentionSec: read('ST_PARTIAL_RETENTION', '7 days', (v) => atLeast(parseDuration(v, 86400), 1, 'a duration above zero')),
@@ -129,8 +142,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     codec: read('ST_CODEC', 'napi', (v) => oneOf(v, ['napi', 'codec'] as const)),
     directIo: read('ST_DIRECT_IO', 'auto', (v) => oneOf(v, ['auto', 'off'] as const)) === 'auto',
   };
-  if (config.maxBanDurationSec < config.banDurationSec) problems.push(`ST_MAX_BAN_DURATION_SEC=${config.maxBanDurationSec} is invalid: expected at least ST_BAN_DURATION_SEC (${config.banDurationSec})`);
-  if (config.proxyProtocol === 'v2' && config.trustedProxies.length === 0) problems.push('ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES: the addresses of the balancers allowed to name clients');
+  if (config.maxBanDurationSec < config.banDurationSec)
+    problems.push(
+      `ST_MAX_BAN_DURATION_SEC=${config.maxBanDurationSec} is invalid: expected at least ST_BAN_DURATION_SEC (${config.banDurationSec})`,
+    );
+  if (config.proxyProtocol === 'v2' && config.trustedProxies.length === 0)
+    problems.push('ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES: the addresses of the balancers allowed to name clients');
   if (problems.length > 0) throw new SecureTransferError('E_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }

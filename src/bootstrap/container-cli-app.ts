@@ -1,6 +1,14 @@
 // The CLI's view of the application, built from the role containers. Each call builds the
 // container it needs and disposes it afterwards, closing the database and flushing the log.
-import type { AskPassword, CliApp, KeygenInput, ReceiveInput, ResumeInput, RunningReceiver, SendInput } from '../adapters/cli/cli-app-port.js';
+import type {
+  AskPassword,
+  CliApp,
+  KeygenInput,
+  ReceiveInput,
+  ResumeInput,
+  RunningReceiver,
+  SendInput,
+} from '../adapters/cli/cli-app-port.js';
 import type { MadeIdentityKey } from '../application/make-identity-key.js';
 import { escapeText } from '../domain/escape-text.js';
 import type { SendFile } from '../application/send-file.js';
@@ -37,7 +45,8 @@ export class BootstrapCliApp implements CliApp {
     const role = await keygenContainer(this.config(), input.outputDir);
     try {
       // --password (compatibility) wins over the environment, which wins over asking twice.
-      const password = input.password ?? this.passwordFromEnv() ?? (await input.askPassword('password for the new key: ', { confirm: true }));
+      const password =
+        input.password ?? this.passwordFromEnv() ?? (await input.askPassword('password for the new key: ', { confirm: true }));
       return await (await role.container.getAsync(TOKENS.MakeIdentityKey)).execute(password);
     } finally {
       await role.dispose();
@@ -52,7 +61,10 @@ export class BootstrapCliApp implements CliApp {
     return this.withSender(input, (sendFile, request) => sendFile.resume({ ...request, transferId: input.transferId }));
   }
 
-  private async withSender(input: SendInput, run: (sendFile: SendFile, request: SendFileRequest) => Promise<SendOutcome>): Promise<SendOutcome> {
+  private async withSender(
+    input: SendInput,
+    run: (sendFile: SendFile, request: SendFileRequest) => Promise<SendOutcome>,
+  ): Promise<SendOutcome> {
     const config = this.config();
     const identityPath = input.identityPath ?? config.identityPath;
     const role = await senderContainer(config, {

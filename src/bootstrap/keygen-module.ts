@@ -10,7 +10,11 @@ export const KEYGEN_FILE_NAME = 'id_x25519';
 export function keygenModule(outputDir: string): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.MakeIdentityKey).toResolvedValue(
-      (crypto) => new MakeIdentityKey(crypto, new KeyFileIdentityStore(join(resolve(outputDir), KEYGEN_FILE_NAME), crypto, { createIfMissing: false })),
+      (crypto) =>
+        new MakeIdentityKey(
+          crypto,
+          new KeyFileIdentityStore(join(resolve(outputDir), KEYGEN_FILE_NAME), crypto, { createIfMissing: false }),
+        ),
       [TOKENS.Crypto],
     );
   });

@@ -54,12 +54,15 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
         keyPair.privateKey.fill(0);
       });
     bind(TOKENS.ClientAuthorization)
-      .toResolvedValue(async (crypto) => {
-        if (config.authorizedKeysPath === undefined) return anyClientKey;
-        const file = new AuthorizedKeysFile(config.authorizedKeysPath, crypto);
-        await file.load(); // a broken allow-list stops the start, naming the line
-        return file;
-      }, [TOKENS.Crypto])
+      .toResolvedValue(
+        async (crypto) => {
+          if (config.authorizedKeysPath === undefined) return anyClientKey;
+          const file = new AuthorizedKeysFile(config.authorizedKeysPath, crypto);
+          await file.load(); // a broken allow-list stops the start, naming the line
+          return file;
+        },
+        [TOKENS.Crypto],
+      )
       .inSingletonScope();
     bind(TOKENS.ReceiveServer)
       .toResolvedValue(
@@ -87,8 +90,17 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               maxConcurrentPerIp: config.maxConcurrentPerIp,
               maxHandshakesPerIp: config.maxHandshakesPerIp,
               startups: config.startups,
-              ban: { threshold: config.banThreshold, windowMs: config.banWindowSec * 1000, banMs: config.banDurationSec * 1000, maxBanMs: config.maxBanDurationSec * 1000 },
-              capacity: { minFreeSpace: config.minFreeSpace, maxTransfers: config.maxSessions, maxTransfersPerKey: config.maxTransfersPerKey },
+              ban: {
+                threshold: config.banThreshold,
+                windowMs: config.banWindowSec * 1000,
+                banMs: config.banDurationSec * 1000,
+                maxBanMs: config.maxBanDurationSec * 1000,
+              },
+              capacity: {
+                minFreeSpace: config.minFreeSpace,
+                maxTransfers: config.maxSessions,
+                maxTransfersPerKey: config.maxTransfersPerKey,
+              },
               maxReceiveMemory: config.maxReceiveMemory,
               partialRetentionMs: config.partialRetentionSec * 1000,
               auditRetentionMs: config.auditRetentionSec * 1000,
@@ -104,7 +116,21 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
             },
             options.onSession,
           ),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.AuditLog, TOKENS.ReceiveFolder, TOKENS.Logger, TOKENS.HostKey, TOKENS.ClientAuthorization, TOKENS.BanBoard, TOKENS.TransferClaims, TOKENS.ReservationBoard],
+        [
+          TOKENS.Transport,
+          TOKENS.Crypto,
+          TOKENS.Codec,
+          TOKENS.Clock,
+          TOKENS.TransferStore,
+          TOKENS.AuditLog,
+          TOKENS.ReceiveFolder,
+          TOKENS.Logger,
+          TOKENS.HostKey,
+          TOKENS.ClientAuthorization,
+          TOKENS.BanBoard,
+          TOKENS.TransferClaims,
+          TOKENS.ReservationBoard,
+        ],
       )
       .inSingletonScope();
   });

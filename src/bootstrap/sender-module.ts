@@ -43,7 +43,17 @@ export function senderModule(config: Config, options: SenderOptions): ContainerM
       .toResolvedValue(
         (transport, crypto, codec, clock, store, files, identity, trust, logger) =>
           new SendFile({ transport, crypto, codec, compressor, clock, store, files, identity, trust, logger }),
-        [TOKENS.Transport, TOKENS.Crypto, TOKENS.Codec, TOKENS.Clock, TOKENS.TransferStore, TOKENS.SourceFiles, TOKENS.IdentityStore, TOKENS.ServerTrust, TOKENS.Logger],
+        [
+          TOKENS.Transport,
+          TOKENS.Crypto,
+          TOKENS.Codec,
+          TOKENS.Clock,
+          TOKENS.TransferStore,
+          TOKENS.SourceFiles,
+          TOKENS.IdentityStore,
+          TOKENS.ServerTrust,
+          TOKENS.Logger,
+        ],
       )
       .inSingletonScope()
       .onDeactivation(() => compressor?.close());

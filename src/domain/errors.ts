@@ -51,9 +51,7 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
-const byNumber = new Map<number, ErrorCode>(
-  (Object.entries(ErrorCodes) as [ErrorCode, number][]).map(([name, n]) => [n, name]),
-);
+const byNumber = new Map<number, ErrorCode>((Object.entries(ErrorCodes) as [ErrorCode, number][]).map(([name, n]) => [n, name]));
 
 /** Maps a wire number back to its code; an unknown number from a peer is E_MALFORMED_FRAME's business, not a crash. */
 export function errorCodeFromNumber(n: number): ErrorCode | undefined {

@@ -44,13 +44,19 @@ for (const [name, make] of adapters) {
       // A buffer too small is not written past: the result is then a new buffer.
       const small = new Uint8Array(10);
       assert.deepEqual(codec.decompress(codec.compress(text, 3, small), text.length, small), text);
-      assert.ok(small.every((b) => b === 0), 'a too-small buffer was written to');
+      assert.ok(
+        small.every((b) => b === 0),
+        'a too-small buffer was written to',
+      );
     });
 
     it('refuses output above the cap before allocating it (a bomb)', () => {
       const bomb = codec.compress(new Uint8Array(2 * 1024 * 1024), codec.maxLevel);
       assert.ok(bomb.length < 1024, 'zeros compress to a tiny frame');
-      assert.throws(() => codec.decompress(bomb, 1024 * 1024), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
+      assert.throws(
+        () => codec.decompress(bomb, 1024 * 1024),
+        (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS',
+      );
     });
 
     it('refuses corrupt and truncated frames with E_DECOMPRESS', () => {
@@ -58,7 +64,10 @@ for (const [name, make] of adapters) {
       const truncated = good.subarray(0, good.length - 3);
       const garbage = new Uint8Array(randomBytes(64));
       for (const input of [truncated, garbage, new Uint8Array(0)]) {
-        assert.throws(() => codec.decompress(input, 1 << 20), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
+        assert.throws(
+          () => codec.decompress(input, 1 << 20),
+          (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS',
+        );
       }
     });
 
@@ -84,7 +93,10 @@ for (const [name, make] of adapters) {
       assert.ok(descriptor & 0x20, 'single segment');
       assert.equal(frame[5], 200);
       frame[5] = 100; // the header now lies: 100 bytes declared, 200 inside
-      assert.throws(() => codec.decompress(frame, 150), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS');
+      assert.throws(
+        () => codec.decompress(frame, 150),
+        (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS',
+      );
     });
 
     it('refuses a frame without a content size, as PROTOCOL.md requires, with E_DECOMPRESS', () => {
@@ -95,7 +107,10 @@ for (const [name, make] of adapters) {
       // descriptor in its place (exponent 0: a 1 KiB window, enough for 200 bytes).
       frame[4] = frame[4]! & ~0x20;
       frame[5] = 0;
-      assert.throws(() => codec.decompress(frame, 16_384), (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS' && /content size/.test(e.message));
+      assert.throws(
+        () => codec.decompress(frame, 16_384),
+        (e: unknown) => e instanceof SecureTransferError && e.code === 'E_DECOMPRESS' && /content size/.test(e.message),
+      );
     });
 
     it('compresses a largest piece (2 MiB) of text and of random data at its maximum level', () => {

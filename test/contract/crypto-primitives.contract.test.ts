@@ -198,7 +198,13 @@ for (const crypto of cryptoAdapters) {
       shared.set(withAd, 1000);
       shared.set(ad, 7000);
       // One memory, three regions that do not overlap: allowed.
-      const opened = crypto.open(key, nonce, shared.subarray(7000, 7010), shared.subarray(1000, 1000 + withAd.length), shared.subarray(8000));
+      const opened = crypto.open(
+        key,
+        nonce,
+        shared.subarray(7000, 7010),
+        shared.subarray(1000, 1000 + withAd.length),
+        shared.subarray(8000),
+      );
       assert.deepEqual(opened, plaintext);
       assert.equal(opened?.byteOffset, 8000);
       assert.throws(() => crypto.seal(key, nonce, ad, plaintext, 'not a buffer' as unknown as Uint8Array), TypeError);
@@ -222,7 +228,10 @@ for (const crypto of cryptoAdapters) {
     });
 
     it('hashes match FIPS 180-2 and RFC 4231 test case 2', () => {
-      assert.equal(toHex(crypto.sha256(new TextEncoder().encode('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      assert.equal(
+        toHex(crypto.sha256(new TextEncoder().encode('abc'))),
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      );
       const mac = crypto.hmacSha256(new TextEncoder().encode('Jefe'), new TextEncoder().encode('what do ya want for nothing?'));
       assert.equal(toHex(mac), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
     });

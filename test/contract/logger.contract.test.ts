@@ -11,7 +11,14 @@ describe('Logger contract: log4js', () => {
   it('writes one line per record, escaping what came from the network, and rolls at the size limit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'st-log-'));
     const path = join(dir, 'securetransfer.log');
-    const logger = new Log4jsLogger({ path, level: 'INFO', rotationBytes: 4096, retentionMs: 7 * 86_400_000, maxFiles: 10, console: false });
+    const logger = new Log4jsLogger({
+      path,
+      level: 'INFO',
+      rotationBytes: 4096,
+      retentionMs: 7 * 86_400_000,
+      maxFiles: 10,
+      console: false,
+    });
     logger.info('audit handshake.failed', { peer: '10.0.0.1:5', detail: 'bad\n2026-01-01 INFO audit transfer.completed forged' });
     logger.info('audit error', { detail: 'quote" code="E_FAKE\\u000a' });
     for (let i = 0; i < 200; i++) logger.info('filler line to make the file roll over', { n: i });

@@ -26,7 +26,7 @@ function directSupported(dir: string): boolean {
 
 function bytes(length: number, seed: number): Uint8Array {
   let x = seed;
-  return Uint8Array.from({ length }, () => ((x = (x * 48271) % 2147483647) & 0xff));
+  return Uint8Array.from({ length }, () => (x = (x * 48271) % 2147483647) & 0xff);
 }
 
 const PIECE = 64 * 1024;
@@ -43,7 +43,10 @@ for (const directWrites of [true, false]) {
       closeSync(openSync(join(dir, '.securetransfer-not-a-uuid.part'), 'w'));
       closeSync(openSync(join(dir, 'final.bin'), 'w'));
       const listed = await folder.listPartials();
-      assert.deepEqual(listed.map((p) => p.transferId), [id]);
+      assert.deepEqual(
+        listed.map((p) => p.transferId),
+        [id],
+      );
       assert.ok(Math.abs(listed[0]!.modifiedAt - Date.now()) < 60_000);
     });
 
@@ -60,7 +63,11 @@ for (const directWrites of [true, false]) {
       await assert.rejects(new NodeReceiveFolder(other).identity(), /does not hold a folder id/);
       const withFifo = mkdtempSync(join(root, 'id-'));
       execFileSync('mkfifo', [join(withFifo, '.securetransfer-folder-id')]);
-      await assert.rejects(new NodeReceiveFolder(withFifo).identity(), /not a small regular file/, 'a FIFO planted under the name neither blocks nor passes');
+      await assert.rejects(
+        new NodeReceiveFolder(withFifo).identity(),
+        /not a small regular file/,
+        'a FIFO planted under the name neither blocks nor passes',
+      );
     });
 
     it('reads back every piece written out of order, the unaligned last one included', async () => {
@@ -96,15 +103,20 @@ for (const directWrites of [true, false]) {
       assert.deepEqual(new Uint8Array(written), Uint8Array.from(Buffer.concat(pieces)));
     });
 
-    it(directWrites ? 'writes aligned pieces around the page cache where the file system allows, unaligned ones buffered' : 'never opens the file for direct writes', async () => {
-      const dir = mkdtempSync(join(root, 'out-'));
-      const folder = new NodeReceiveFolder(dir, { directWrites });
-      const partial = (await folder.openPartial(transferId(), true)) as NodePartialFile;
-      await partial.write(0, bytes(PIECE, 20));
-      await partial.write(PIECE + 512, bytes(100, 21)); // unaligned: buffered, and direct stays on
-      await partial.write(2 * PIECE, bytes(PIECE, 22));
-      assert.equal(partial.directBytes, directWrites && directSupported(dir) ? 2 * PIECE : 0);
-      await partial.close();
-    });
+    it(
+      directWrites
+        ? 'writes aligned pieces around the page cache where the file system allows, unaligned ones buffered'
+        : 'never opens the file for direct writes',
+      async () => {
+        const dir = mkdtempSync(join(root, 'out-'));
+        const folder = new NodeReceiveFolder(dir, { directWrites });
+        const partial = (await folder.openPartial(transferId(), true)) as NodePartialFile;
+        await partial.write(0, bytes(PIECE, 20));
+        await partial.write(PIECE + 512, bytes(100, 21)); // unaligned: buffered, and direct stays on
+        await partial.write(2 * PIECE, bytes(PIECE, 22));
+        assert.equal(partial.directBytes, directWrites && directSupported(dir) ? 2 * PIECE : 0);
+        await partial.close();
+      },
+    );
   });
 }

@@ -32,7 +32,16 @@ interface Adapters {
 }
 
 const factories: [string, () => Promise<Adapters>][] = [
-  ['in-memory', async () => ({ store: new InMemoryTransferStore(), audit: new InMemoryAuditLog(), bans: new InMemoryBanBoard(), reservations: new InMemoryReservationBoard(), close: async () => undefined })],
+  [
+    'in-memory',
+    async () => ({
+      store: new InMemoryTransferStore(),
+      audit: new InMemoryAuditLog(),
+      bans: new InMemoryBanBoard(),
+      reservations: new InMemoryReservationBoard(),
+      close: async () => undefined,
+    }),
+  ],
   [
     'typeorm-sqlite (file, WAL, migrations, readable by its owner only)',
     async () => {
@@ -40,7 +49,13 @@ const factories: [string, () => Promise<Adapters>][] = [
       const ds: DataSource = await openSqliteDataSource(path);
       // Peer addresses, fingerprints and names: no one else on the machine reads them.
       assert.equal(statSync(path).mode & 0o777, 0o600);
-      return { store: new TypeOrmTransferStore(ds), audit: new TypeOrmAuditLog(ds), bans: new TypeOrmBanBoard(ds), reservations: new TypeOrmReservationBoard(ds), close: () => ds.destroy() };
+      return {
+        store: new TypeOrmTransferStore(ds),
+        audit: new TypeOrmAuditLog(ds),
+        bans: new TypeOrmBanBoard(ds),
+        reservations: new TypeOrmReservationBoard(ds),
+        close: () => ds.destroy(),
+      };
     },
   ],
   [
@@ -110,7 +125,13 @@ for (const [name, make] of factories) {
     });
 
     it('updates only the given fields', async () => {
-      await a.store.update(record().id, 'receiver', { status: 'failed', errorCode: 'E_PIECE_HASH', errorDetail: 'x', bytesDone: 5_000_000_000, piecesDone: undefined });
+      await a.store.update(record().id, 'receiver', {
+        status: 'failed',
+        errorCode: 'E_PIECE_HASH',
+        errorDetail: 'x',
+        bytesDone: 5_000_000_000,
+        piecesDone: undefined,
+      });
       const r = await a.store.get(record().id, 'receiver');
       assert.equal(r?.status, 'failed');
       assert.equal(r?.bytesDone, 5_000_000_000);
@@ -120,14 +141,23 @@ for (const [name, make] of factories) {
 
     it('lists newest first', async () => {
       const list = await a.store.list();
-      assert.deepEqual(list.map((r) => r.role), ['sender', 'receiver']);
+      assert.deepEqual(
+        list.map((r) => r.role),
+        ['sender', 'receiver'],
+      );
     });
 
     it('records pieces idempotently and returns them in index order', async () => {
       const h = (n: number) => new Uint8Array(32).fill(n);
-      await a.store.recordPieces(record().id, 'receiver', [{ index: 5, hash: h(5) }, { index: 1, hash: h(1) }]);
+      await a.store.recordPieces(record().id, 'receiver', [
+        { index: 5, hash: h(5) },
+        { index: 1, hash: h(1) },
+      ]);
       await a.store.recordPieces(record().id, 'receiver', [{ index: 5, hash: h(6) }]);
-      assert.deepEqual(await a.store.pieces(record().id, 'receiver'), [{ index: 1, hash: h(1) }, { index: 5, hash: h(6) }]);
+      assert.deepEqual(await a.store.pieces(record().id, 'receiver'), [
+        { index: 1, hash: h(1) },
+        { index: 5, hash: h(6) },
+      ]);
       assert.deepEqual(await a.store.pieces(record().id, 'sender'), []);
     });
 
@@ -148,21 +178,41 @@ for (const [name, make] of factories) {
       await a.audit.record({ type: 'connection.opened', at: 1, peerAddress: '10.0.0.1:1' });
       await a.audit.record({ type: 'transfer.started', at: 2, peerAddress: '10.0.0.1:1', transferId: record().id, detail: 'line\nbreak' });
       await a.audit.record({ type: 'handshake.failed', at: 3, peerAddress: '10.0.0.2:1', code: 'E_HANDSHAKE_FAILED' });
-      assert.deepEqual((await a.audit.query({ transferId: record().id })).map((e) => e.type), ['transfer.started']);
+      assert.deepEqual(
+        (await a.audit.query({ transferId: record().id })).map((e) => e.type),
+        ['transfer.started'],
+      );
       assert.equal((await a.audit.query({ transferId: record().id }))[0]?.detail, 'line\nbreak');
-      assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.1:1' })).map((e) => e.type), ['connection.opened', 'transfer.started']);
+      assert.deepEqual(
+        (await a.audit.query({ peerAddress: '10.0.0.1:1' })).map((e) => e.type),
+        ['connection.opened', 'transfer.started'],
+      );
       await a.audit.record({ type: 'ban', at: 4, peerAddress: '10.0.0.2', code: 'E_BANNED' });
       await a.audit.record({ type: 'connection.opened', at: 5, peerAddress: '10.0.0.20:7' });
-      assert.deepEqual((await a.audit.query({ peerAddress: '10.0.0.2' })).map((e) => e.type), ['handshake.failed', 'ban'], 'any port and the ban, not 10.0.0.20');
+      assert.deepEqual(
+        (await a.audit.query({ peerAddress: '10.0.0.2' })).map((e) => e.type),
+        ['handshake.failed', 'ban'],
+        'any port and the ban, not 10.0.0.20',
+      );
       assert.equal((await a.audit.query({})).length, 5);
-      assert.deepEqual((await a.audit.query({ limit: 2 })).map((e) => e.at), [4, 5], 'the newest, oldest first');
+      assert.deepEqual(
+        (await a.audit.query({ limit: 2 })).map((e) => e.at),
+        [4, 5],
+        'the newest, oldest first',
+      );
     });
 
     it('tells an IPv6 address from a longer one that shares its text', async () => {
       await a.audit.record({ type: 'connection.opened', at: 10, peerAddress: '[2001:db8::1]:4000' });
       await a.audit.record({ type: 'connection.opened', at: 11, peerAddress: '[2001:db8::1:5]:4000' });
-      assert.deepEqual((await a.audit.query({ peerAddress: '2001:db8::1' })).map((e) => e.at), [10]);
-      assert.deepEqual((await a.audit.query({ peerAddress: '2001:db8::1:5' })).map((e) => e.at), [11]);
+      assert.deepEqual(
+        (await a.audit.query({ peerAddress: '2001:db8::1' })).map((e) => e.at),
+        [10],
+      );
+      assert.deepEqual(
+        (await a.audit.query({ peerAddress: '2001:db8::1:5' })).map((e) => e.at),
+        [11],
+      );
     });
 
     it('prunes audit events older than a time, and only those', async () => {
@@ -170,7 +220,10 @@ for (const [name, make] of factories) {
       await a.audit.record({ type: 'connection.opened', at: 1_000_000, peerAddress: '10.9.9.9:1' });
       const pruned = await a.audit.pruneBefore(1_000_000);
       assert.equal(pruned, before);
-      assert.deepEqual((await a.audit.query({})).map((e) => e.at), [1_000_000]);
+      assert.deepEqual(
+        (await a.audit.query({})).map((e) => e.at),
+        [1_000_000],
+      );
     });
 
     it('publishes bans in order and hands out those after an id that are still in force', async () => {
@@ -178,17 +231,30 @@ for (const [name, make] of factories) {
       await a.bans.publish({ key: '2001:db8:0:1::/64', until: 20_000_000_000, round: 2, offences: 3 });
       await a.bans.publish({ key: '198.51.100.1', until: 9_000, round: 1, offences: 4 });
       const all = await a.bans.publishedAfter(0, 1_000, 10);
-      assert.deepEqual(all.map((b) => [b.key, b.until, b.round, b.offences]), [
-        ['203.0.113.7', 5_000, 1, 3],
-        ['2001:db8:0:1::/64', 20_000_000_000, 2, 3],
-        ['198.51.100.1', 9_000, 1, 4],
-      ]);
+      assert.deepEqual(
+        all.map((b) => [b.key, b.until, b.round, b.offences]),
+        [
+          ['203.0.113.7', 5_000, 1, 3],
+          ['2001:db8:0:1::/64', 20_000_000_000, 2, 3],
+          ['198.51.100.1', 9_000, 1, 4],
+        ],
+      );
       assert.ok(all[0]!.id < all[1]!.id && all[1]!.id < all[2]!.id, 'ids increase');
-      assert.deepEqual((await a.bans.publishedAfter(all[0]!.id, 1_000, 10)).map((b) => b.key), ['2001:db8:0:1::/64', '198.51.100.1']);
-      assert.deepEqual((await a.bans.publishedAfter(0, 6_000, 10)).map((b) => b.key), ['2001:db8:0:1::/64', '198.51.100.1'], 'an ended ban is not handed out');
+      assert.deepEqual(
+        (await a.bans.publishedAfter(all[0]!.id, 1_000, 10)).map((b) => b.key),
+        ['2001:db8:0:1::/64', '198.51.100.1'],
+      );
+      assert.deepEqual(
+        (await a.bans.publishedAfter(0, 6_000, 10)).map((b) => b.key),
+        ['2001:db8:0:1::/64', '198.51.100.1'],
+        'an ended ban is not handed out',
+      );
       assert.equal((await a.bans.publishedAfter(0, 1_000, 1)).length, 1, 'at most the limit');
       assert.equal(await a.bans.pruneBefore(9_500), 2);
-      assert.deepEqual((await a.bans.publishedAfter(0, 0, 10)).map((b) => b.key), ['2001:db8:0:1::/64']);
+      assert.deepEqual(
+        (await a.bans.publishedAfter(0, 0, 10)).map((b) => b.key),
+        ['2001:db8:0:1::/64'],
+      );
     });
 
     it("hands a receiver the others' offence reports after an id, within a time, and prunes old ones", async () => {
@@ -199,15 +265,26 @@ for (const [name, make] of factories) {
       await a.bans.reportOffences('receiver-b', 2_000, [{ key: '203.0.113.7', count: 1 }]);
       await a.bans.reportOffences('receiver-b', 2_500, []);
       const seenByC = await a.bans.offencesAfter(0, 'receiver-c', 0, 10);
-      assert.deepEqual(seenByC.map((r) => [r.key, r.count, r.reporter, r.at]), [
-        ['203.0.113.7', 2, 'receiver-a', 1_000],
-        ['2001:db8:0:1::/64', 1, 'receiver-a', 1_000],
-        ['203.0.113.7', 1, 'receiver-b', 2_000],
-      ]);
+      assert.deepEqual(
+        seenByC.map((r) => [r.key, r.count, r.reporter, r.at]),
+        [
+          ['203.0.113.7', 2, 'receiver-a', 1_000],
+          ['2001:db8:0:1::/64', 1, 'receiver-a', 1_000],
+          ['203.0.113.7', 1, 'receiver-b', 2_000],
+        ],
+      );
       assert.ok(seenByC[0]!.id < seenByC[1]!.id && seenByC[1]!.id < seenByC[2]!.id, 'ids increase');
-      assert.deepEqual((await a.bans.offencesAfter(0, 'receiver-a', 0, 10)).map((r) => r.reporter), ['receiver-b'], 'never its own');
+      assert.deepEqual(
+        (await a.bans.offencesAfter(0, 'receiver-a', 0, 10)).map((r) => r.reporter),
+        ['receiver-b'],
+        'never its own',
+      );
       assert.deepEqual((await a.bans.offencesAfter(seenByC[0]!.id, 'receiver-c', 0, 10)).length, 2, 'after the id');
-      assert.deepEqual((await a.bans.offencesAfter(0, 'receiver-c', 1_500, 10)).map((r) => r.at), [2_000], 'only those made since');
+      assert.deepEqual(
+        (await a.bans.offencesAfter(0, 'receiver-c', 1_500, 10)).map((r) => r.at),
+        [2_000],
+        'only those made since',
+      );
       assert.equal((await a.bans.offencesAfter(0, 'receiver-c', 0, 1)).length, 1, 'at most the limit');
       assert.equal(await a.bans.pruneOffencesBefore(1_500), 2);
       assert.equal((await a.bans.offencesAfter(0, 'receiver-c', 0, 10)).length, 1);
@@ -222,21 +299,41 @@ for (const [name, make] of factories) {
         { receiver: 'receiver-a', bytes: 5_000_000_000, at: 2_000 },
         { receiver: 'receiver-b', bytes: 300, at: 1_500 },
       ]);
-      assert.deepEqual((await a.reservations.othersOn('folder-1', 'receiver-b')).map((r) => r.receiver), ['receiver-a'], 'never its own');
+      assert.deepEqual(
+        (await a.reservations.othersOn('folder-1', 'receiver-b')).map((r) => r.receiver),
+        ['receiver-a'],
+        'never its own',
+      );
       assert.deepEqual(await a.reservations.othersOn('folder-3', 'receiver-c'), []);
       assert.equal(await a.reservations.pruneBefore(1_600), 1);
-      assert.deepEqual((await a.reservations.othersOn('folder-1', 'receiver-c')).map((r) => r.receiver), ['receiver-a']);
+      assert.deepEqual(
+        (await a.reservations.othersOn('folder-1', 'receiver-c')).map((r) => r.receiver),
+        ['receiver-a'],
+      );
     });
 
     it('lists incomplete transfers of a role by last update, and deletes a transfer with its pieces', async () => {
-      const ids = ['3d6a4adc-4fc3-4f4a-8a5f-2238f5eec649', '4e7b5bed-5ad4-4a5b-9b6a-3349a6ffd75a', '5f8c6cfe-6be5-4b6c-8c7b-445ab7aae86b', '6a9d7daf-7cf6-4c7d-9d8c-556bc8bbf97c'];
+      const ids = [
+        '3d6a4adc-4fc3-4f4a-8a5f-2238f5eec649',
+        '4e7b5bed-5ad4-4a5b-9b6a-3349a6ffd75a',
+        '5f8c6cfe-6be5-4b6c-8c7b-445ab7aae86b',
+        '6a9d7daf-7cf6-4c7d-9d8c-556bc8bbf97c',
+      ];
       await a.store.create(record({ id: ids[0], updatedAt: 500, status: 'in-progress' }));
       await a.store.create(record({ id: ids[1], updatedAt: 100, status: 'failed' }));
       await a.store.create(record({ id: ids[2], updatedAt: 50, status: 'completed' }));
       await a.store.create(record({ id: ids[3], updatedAt: 60, status: 'expired' }));
       await a.store.create(record({ id: ids[1], role: 'sender', updatedAt: 10, status: 'interrupted' }));
-      assert.deepEqual((await a.store.listIncomplete('receiver', 1_000, 10)).map((r) => r.id), [ids[1], ids[0]], 'oldest first, neither completed nor expired');
-      assert.deepEqual((await a.store.listIncomplete('receiver', 500, 10)).map((r) => r.id), [ids[1]], 'only those updated before the time');
+      assert.deepEqual(
+        (await a.store.listIncomplete('receiver', 1_000, 10)).map((r) => r.id),
+        [ids[1], ids[0]],
+        'oldest first, neither completed nor expired',
+      );
+      assert.deepEqual(
+        (await a.store.listIncomplete('receiver', 500, 10)).map((r) => r.id),
+        [ids[1]],
+        'only those updated before the time',
+      );
       assert.equal((await a.store.listIncomplete('receiver', 1_000, 1)).length, 1, 'at most the limit');
       await a.store.recordPieces(ids[0]!, 'receiver', [{ index: 0, hash: new Uint8Array(32) }]);
       await a.store.delete(ids[0]!, 'receiver');
@@ -253,13 +350,15 @@ describe('opening one new SQLite database from several processes at once', () =>
     const module = new URL('../../src/adapters/persistence/typeorm/sqlite-data-source.js', import.meta.url).href;
     const script = `const m = await import(${JSON.stringify(module)}); const ds = await m.openSqliteDataSource(${JSON.stringify(path)}); await ds.destroy();`;
     const exits = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-          let stderr = '';
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.on('close', (code) => resolve({ code, stderr }));
-        }),
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            child.on('close', (code) => resolve({ code, stderr }));
+          }),
       ),
     );
     exits.forEach((e, i) => assert.equal(e.code, 0, `process ${i}: ${e.stderr}`));

@@ -65,7 +65,10 @@ describe('abuse: the disk', { timeout: 300_000 }, () => {
           return answer;
         }),
       );
-      assert.ok(huge.every((a) => a?.type === 'close' && a.code === 'E_INSUFFICIENT_SPACE'), JSON.stringify(huge.map((a) => a?.type)));
+      assert.ok(
+        huge.every((a) => a?.type === 'close' && a.code === 'E_INSUFFICIENT_SPACE'),
+        JSON.stringify(huge.map((a) => a?.type)),
+      );
 
       // 20 senders of 4 MiB at once into 40 MiB that may be promised: at most 10 fit.
       const sessions = await Promise.all(
@@ -82,14 +85,21 @@ describe('abuse: the disk', { timeout: 300_000 }, () => {
       assert.ok(refused.every((s) => s.first?.type === 'close' && s.first.code === 'E_INSUFFICIENT_SPACE'));
       assert.equal(accepted.length + refused.length, 20);
       const answers = await Promise.all(accepted.map((s) => sendWhole(s.channel, s.manifest, new Uint8Array(crypto.randomBytes(4 * MiB)))));
-      assert.ok(answers.every((a) => a?.type === 'verified'), 'every accepted transfer completes');
+      assert.ok(
+        answers.every((a) => a?.type === 'verified'),
+        'every accepted transfer completes',
+      );
       for (const s of sessions) s.connection.destroy();
       // Someone else on the same file system still has the floor the receiver kept free.
       const free = statfsSync(disk.dir);
       assert.ok(free.bavail * free.bsize >= 8 * MiB - 64 * 1024, `${free.bavail * free.bsize} bytes left`);
       writeFileSync(join(disk.dir, 'someone-else.bin'), new Uint8Array(6 * MiB));
       rmSync(join(disk.dir, 'someone-else.bin'));
-      assert.equal(readdirSync(join(disk.dir, 'received')).filter((n) => n.startsWith('.securetransfer-')).length, 0, 'no partial files left');
+      assert.equal(
+        readdirSync(join(disk.dir, 'received')).filter((n) => n.startsWith('.securetransfer-')).length,
+        0,
+        'no partial files left',
+      );
       assert.equal(r.process.exitCode, null, 'still running');
     } finally {
       await r.stop();
@@ -114,7 +124,10 @@ describe('abuse: the rate limit counts bytes written', { timeout: 120_000 }, () 
       const started = performance.now();
       for (let i = 0; i < m.pieceCount; i++) {
         hashes.set(hash, 32 * i);
-        await channel.sendMessages([encodePieceHeader({ index: i, offset: i * MiB, rawLength: MiB, encoding: PieceEncoding.ZSTD, hash }, compressed.length), compressed]);
+        await channel.sendMessages([
+          encodePieceHeader({ index: i, offset: i * MiB, rawLength: MiB, encoding: PieceEncoding.ZSTD, hash }, compressed.length),
+          compressed,
+        ]);
       }
       await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(size, hashes)))]);
       let answer;
@@ -125,7 +138,9 @@ describe('abuse: the rate limit counts bytes written', { timeout: 120_000 }, () 
       assert.equal(answer?.type, 'verified');
       const burst = Math.max(64 * 1024, rate / 10);
       const written = size / seconds;
-      console.log(`# ${size} bytes of zeros (${compressed.length * m.pieceCount} on the wire) written in ${seconds.toFixed(2)} s: ${(written / 1e6).toFixed(2)} MB/s at a 1 MB/s limit`);
+      console.log(
+        `# ${size} bytes of zeros (${compressed.length * m.pieceCount} on the wire) written in ${seconds.toFixed(2)} s: ${(written / 1e6).toFixed(2)} MB/s at a 1 MB/s limit`,
+      );
       assert.ok(seconds >= ((size - burst) / rate) * 0.85, `${seconds.toFixed(2)} s is faster than the limit allows`);
       assert.ok(written <= rate * 1.15, `${written.toFixed(0)} bytes/s written`);
     } finally {
@@ -164,7 +179,10 @@ describe('abuse: the database disk fills', { timeout: 300_000 }, () => {
       );
       const codes = tries.map((a) => (a?.type === 'close' ? a.code : a?.type));
       console.log(`# with the database's disk full: ${JSON.stringify(codes)}`);
-      assert.ok(codes.every((c) => c === 'E_UNAVAILABLE'), JSON.stringify(codes));
+      assert.ok(
+        codes.every((c) => c === 'E_UNAVAILABLE'),
+        JSON.stringify(codes),
+      );
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(r.process.exitCode, null, 'the receiver is still running');
       rmSync(filler);
@@ -183,9 +201,7 @@ describe('abuse: handshake slots and slow sessions', { timeout: 300_000 }, () =>
     const r = await startReceiver(peer, undefined, { ST_HANDSHAKE_TIMEOUT_SEC: '30' });
     try {
       const stalled = (
-        await Promise.all(
-          Array.from({ length: 15 * 5 }, (_, i) => connectFrom(`127.0.0.${2 + (i % 15)}`, r.port).catch(() => undefined)),
-        )
+        await Promise.all(Array.from({ length: 15 * 5 }, (_, i) => connectFrom(`127.0.0.${2 + (i % 15)}`, r.port).catch(() => undefined)))
       ).filter((c) => c !== undefined);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const { sent, source } = await honestSend(r, 'beside-the-stalled.bin');
@@ -214,7 +230,13 @@ describe('abuse: handshake slots and slow sessions', { timeout: 300_000 }, () =>
       for (let batch = 0; batch < 4; batch++) {
         sessions.push(
           ...(await Promise.all(
-            Array.from({ length: 50 }, (_, i) => acceptedTransfer(`127.0.4.${batch * 50 + i + 1}`, r.port, testManifest({ fileName: `trickle-${batch}-${i}.bin`, fileSize: 16 * MiB, pieceSize: MiB }))),
+            Array.from({ length: 50 }, (_, i) =>
+              acceptedTransfer(
+                `127.0.4.${batch * 50 + i + 1}`,
+                r.port,
+                testManifest({ fileName: `trickle-${batch}-${i}.bin`, fileSize: 16 * MiB, pieceSize: MiB }),
+              ),
+            ),
           )),
         );
       }
@@ -233,20 +255,29 @@ describe('abuse: handshake slots and slow sessions', { timeout: 300_000 }, () =>
           if (Date.now() - started > 60_000) return Infinity;
         }
       });
-      const closedAfter = await Promise.all([...trickles, (async () => {
-        for (let i = 0; i < 20; i++) {
-          peak = Math.max(peak, rssMiB(pid));
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-        return 0;
-      })()]);
+      const closedAfter = await Promise.all([
+        ...trickles,
+        (async () => {
+          for (let i = 0; i < 20; i++) {
+            peak = Math.max(peak, rssMiB(pid));
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+          return 0;
+        })(),
+      ]);
       const slowest = Math.max(...closedAfter);
-      console.log(`# 200 trickling sessions closed within ${(slowest / 1000).toFixed(1)} s; receiver RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB`);
+      console.log(
+        `# 200 trickling sessions closed within ${(slowest / 1000).toFixed(1)} s; receiver RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB`,
+      );
       assert.ok(slowest < 30_000, `a trickling session stayed open ${slowest} ms`);
       assert.ok(peak < 400, `peak RSS ${peak} MiB`);
       const events = await auditRows(peer);
       assert.ok(events.filter((e) => e.type === 'transfer.failed' && e.code === 'E_TOO_SLOW').length >= 1);
-      assert.deepEqual(readdirSync(join(peer.dir, 'received')).filter((n) => n.startsWith('.securetransfer-')), [], 'no partial file left by sessions that never sent a piece');
+      assert.deepEqual(
+        readdirSync(join(peer.dir, 'received')).filter((n) => n.startsWith('.securetransfer-')),
+        [],
+        'no partial file left by sessions that never sent a piece',
+      );
     } finally {
       await r.stop();
     }
@@ -270,7 +301,10 @@ describe('abuse: bounded audit records', { timeout: 300_000 }, () => {
       const rows = await auditRows(peer, '127.0.5.1');
       console.log(`# 1000 connect-and-close: ${rows.length} audit rows for the address`);
       assert.ok(rows.length > 0 && rows.length <= 60, `${rows.length} rows`);
-      assert.ok(rows.some((e) => e.type === 'ban'), 'the flood earned a ban');
+      assert.ok(
+        rows.some((e) => e.type === 'ban'),
+        'the flood earned a ban',
+      );
       const { sent } = await honestSend(r, 'after-the-flood.bin');
       assert.equal(sent.code, 0, sent.stderr);
     } finally {

@@ -25,9 +25,19 @@ async function audit(peer: Peer, address: string): Promise<AuditRecord[]> {
   return JSON.parse(r.stdout) as AuditRecord[];
 }
 
-const piece = (index: number, data: Uint8Array, over: { offset?: number; rawLength?: number; encoding?: 0 | 1; hash?: Uint8Array } = {}) => [
+const piece = (
+  index: number,
+  data: Uint8Array,
+  over: { offset?: number; rawLength?: number; encoding?: 0 | 1; hash?: Uint8Array } = {},
+) => [
   encodePieceHeader(
-    { index, offset: over.offset ?? index * 16384, rawLength: over.rawLength ?? data.length, encoding: over.encoding ?? PieceEncoding.RAW, hash: over.hash ?? crypto.sha256(data) },
+    {
+      index,
+      offset: over.offset ?? index * 16384,
+      rawLength: over.rawLength ?? data.length,
+      encoding: over.encoding ?? PieceEncoding.RAW,
+      hash: over.hash ?? crypto.sha256(data),
+    },
     data.length,
   ),
   data,
@@ -51,7 +61,10 @@ describe('hostile clients against the real receiver', { timeout: 300_000 }, () =
     const address = `127.0.0.${20 + round}`;
     const source = join(honest.dir, `honest-${round}.bin`);
     writeRandomFile(source, 4 * 1024 * 1024);
-    const [sent] = await Promise.all([runCli(['send', '--host', '127.0.0.1', '--port', String(receiver.port), '--file', source], honest.env), attack(address)]);
+    const [sent] = await Promise.all([
+      runCli(['send', '--host', '127.0.0.1', '--port', String(receiver.port), '--file', source], honest.env),
+      attack(address),
+    ]);
     assert.equal(sent.code, 0, `the honest sender was not served:\n${sent.stderr}`);
     assert.equal(await sha256File(join(received, `honest-${round}.bin`)), await sha256File(source));
     assert.equal(existsSync(join(received, 'hostile.bin')), false, 'no file from the attacker');
@@ -63,93 +76,129 @@ describe('hostile clients against the real receiver', { timeout: 300_000 }, () =
   }
 
   it('garbage after connect', () =>
-    underAttack(async (address) => {
-      const c = await connectFrom(address, receiver.port);
-      await c.write(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-      await drain(c);
-    }, { type: 'handshake.failed', code: 'E_MALFORMED_FRAME' }));
+    underAttack(
+      async (address) => {
+        const c = await connectFrom(address, receiver.port);
+        await c.write(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+        await drain(c);
+      },
+      { type: 'handshake.failed', code: 'E_MALFORMED_FRAME' },
+    ));
 
   it('an oversized length prefix after a valid handshake', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages([Uint8Array.of(0x11, 0xff, 0xff, 0xff, 0xff)]);
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_FRAME_TOO_LARGE' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages([Uint8Array.of(0x11, 0xff, 0xff, 0xff, 0xff)]);
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_FRAME_TOO_LARGE' },
+    ));
 
   it('one byte per second (slowloris) until the handshake deadline', () =>
-    underAttack(async (address) => {
-      const c = await connectFrom(address, receiver.port);
-      const init = encodeFrame(FrameType.HANDSHAKE_INIT, crypto.generateKeyPair().publicKey);
-      const trickle = (async () => {
-        for (const byte of init) {
-          await new Promise((r) => setTimeout(r, 1000));
-          if (await c.write(Uint8Array.of(byte)).then(() => false, () => true)) return;
-        }
-      })();
-      await drain(c, 20_000);
-      await trickle;
-    }, { type: 'handshake.failed', code: 'E_TIMEOUT' }));
+    underAttack(
+      async (address) => {
+        const c = await connectFrom(address, receiver.port);
+        const init = encodeFrame(FrameType.HANDSHAKE_INIT, crypto.generateKeyPair().publicKey);
+        const trickle = (async () => {
+          for (const byte of init) {
+            await new Promise((r) => setTimeout(r, 1000));
+            if (
+              await c.write(Uint8Array.of(byte)).then(
+                () => false,
+                () => true,
+              )
+            )
+              return;
+          }
+        })();
+        await drain(c, 20_000);
+        await trickle;
+      },
+      { type: 'handshake.failed', code: 'E_TIMEOUT' },
+    ));
 
   it('a valid handshake, then a manifest with a traversal name', () =>
-    underAttack(async (address) => {
-      const bytes = encodeManifest(testManifest({ fileName: 'ok.bin' }));
-      const evil = new TextEncoder().encode('../x.bin');
-      const forged = new Uint8Array(bytes.length - 6 + evil.length);
-      forged.set(bytes.subarray(0, bytes.length - 6));
-      new DataView(forged.buffer).setUint16(35, evil.length);
-      forged.set(evil, bytes.length - 6);
-      const { connection } = await handshakeWith(address, receiver.port, forged);
-      await drain(connection);
-    }, { type: 'error', code: 'E_NAME_INVALID' }));
+    underAttack(
+      async (address) => {
+        const bytes = encodeManifest(testManifest({ fileName: 'ok.bin' }));
+        const evil = new TextEncoder().encode('../x.bin');
+        const forged = new Uint8Array(bytes.length - 6 + evil.length);
+        forged.set(bytes.subarray(0, bytes.length - 6));
+        new DataView(forged.buffer).setUint16(35, evil.length);
+        forged.set(evil, bytes.length - 6);
+        const { connection } = await handshakeWith(address, receiver.port, forged);
+        await drain(connection);
+      },
+      { type: 'error', code: 'E_NAME_INVALID' },
+    ));
 
   it('a piece index out of range', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages(piece(7, new Uint8Array(16384), { offset: 0 }));
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_PIECE_INDEX' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages(piece(7, new Uint8Array(16384), { offset: 0 }));
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_PIECE_INDEX' },
+    ));
 
   it('a duplicate piece', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      const data = crypto.randomBytes(16384);
-      await channel.sendMessages([...piece(0, data), ...piece(0, data)]);
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_PIECE_DUPLICATE' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        const data = crypto.randomBytes(16384);
+        await channel.sendMessages([...piece(0, data), ...piece(0, data)]);
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_PIECE_DUPLICATE' },
+    ));
 
   it('a piece of the wrong length', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages(piece(0, crypto.randomBytes(16000)));
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_PIECE_LENGTH' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages(piece(0, crypto.randomBytes(16000)));
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_PIECE_LENGTH' },
+    ));
 
   it('a decompression bomb', () =>
-    underAttack(async (address) => {
-      const codec = await ZstdCodecAdapter.create();
-      const bomb = codec.compress(new Uint8Array(2 * 1024 * 1024), 3); // 2 MiB of zeros, a few hundred bytes
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages(piece(0, bomb, { rawLength: 16384, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32) }));
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_DECOMPRESS' }));
+    underAttack(
+      async (address) => {
+        const codec = await ZstdCodecAdapter.create();
+        const bomb = codec.compress(new Uint8Array(2 * 1024 * 1024), 3); // 2 MiB of zeros, a few hundred bytes
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages(piece(0, bomb, { rawLength: 16384, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32) }));
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_DECOMPRESS' },
+    ));
 
   it('a stream cut before TRANSFER_COMPLETE', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages(piece(0, crypto.randomBytes(16384)));
-      await new Promise((r) => setTimeout(r, 200));
-      connection.destroy();
-    }, { type: 'transfer.failed', code: 'E_CONNECTION_LOST' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages(piece(0, crypto.randomBytes(16384)));
+        await new Promise((r) => setTimeout(r, 200));
+        connection.destroy();
+      },
+      { type: 'transfer.failed', code: 'E_CONNECTION_LOST' },
+    ));
 
   it('a replayed record', () =>
-    underAttack(async (address) => {
-      const { channel, connection } = await acceptedTransfer(address, receiver.port);
-      await channel.sendMessages(piece(0, crypto.randomBytes(16384)));
-      const records = connection.writes.at(-1)!;
-      await connection.write(records); // the same bytes again: their nonce is spent
-      await channel.sendMessages([encodeTransferComplete(new Uint8Array(32))]).catch(() => undefined);
-      await drain(connection);
-    }, { type: 'transfer.failed', code: 'E_DECRYPT_FAILED' }));
+    underAttack(
+      async (address) => {
+        const { channel, connection } = await acceptedTransfer(address, receiver.port);
+        await channel.sendMessages(piece(0, crypto.randomBytes(16384)));
+        const records = connection.writes.at(-1)!;
+        await connection.write(records); // the same bytes again: their nonce is spent
+        await channel.sendMessages([encodeTransferComplete(new Uint8Array(32))]).catch(() => undefined);
+        await drain(connection);
+      },
+      { type: 'transfer.failed', code: 'E_DECRYPT_FAILED' },
+    ));
 
   it('left no partial file of a refused name and kept serving throughout', () => {
     const names = readdirSync(received);
@@ -162,7 +211,10 @@ describe('bans and admission', { timeout: 180_000 }, () => {
   it('refuses the attempt after the threshold at accept, and an honest address is unaffected', async () => {
     const receiverPeer = makePeer('receiver-ban');
     const honest = makePeer('sender-ban-honest');
-    const r = await startReceiver(receiverPeer, undefined, { ST_FAILED_HANDSHAKE_BAN_THRESHOLD: '3', ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC: '60' });
+    const r = await startReceiver(receiverPeer, undefined, {
+      ST_FAILED_HANDSHAKE_BAN_THRESHOLD: '3',
+      ST_FAILED_HANDSHAKE_BAN_WINDOW_SEC: '60',
+    });
     try {
       const attacker = '127.0.0.50';
       for (let i = 0; i < 3; i++) {
@@ -219,7 +271,10 @@ describe('the token bucket', { timeout: 120_000 }, () => {
     try {
       const source = join(sender.dir, 'rated.bin');
       writeRandomFile(source, size); // random: what the receiver reads is the file's size
-      const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--compression-level', '0'], sender.env);
+      const sent = await runCli(
+        ['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--compression-level', '0'],
+        sender.env,
+      );
       assert.equal(sent.code, 0, sent.stderr);
       const events = await audit(receiverPeer, '127.0.0.1');
       const opened = events.find((e) => e.type === 'connection.opened') as AuditRecord & { at: number };

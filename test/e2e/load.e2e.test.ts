@@ -25,7 +25,8 @@ describe('load', { timeout: 300_000 }, () => {
       });
       const outcomes = await Promise.all(files.map((f) => sendInProcess(r.port, f)));
       outcomes.forEach((o, i) => assert.equal(o.ok, true, `sender ${i}: ${JSON.stringify(o)}`));
-      for (const f of files) assert.equal(await sha256File(join(receiverPeer.dir, 'received', f.slice(senders.dir.length + 1))), await sha256File(f));
+      for (const f of files)
+        assert.equal(await sha256File(join(receiverPeer.dir, 'received', f.slice(senders.dir.length + 1))), await sha256File(f));
       // Sessions close their sockets and files as they end; give the last ones a moment.
       let now = openDescriptors(pid);
       for (let i = 0; i < 50 && now > baseline; i++) {

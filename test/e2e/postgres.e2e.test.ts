@@ -31,7 +31,13 @@ describe('a receiver on PostgreSQL', { timeout: 120_000 }, () => {
     assert.equal(await sha256File(join(receiverPeer.dir, 'received', 'to-postgres.bin')), await sha256File(source));
     const status = await runCli(['status', '--all', '--json'], { ...receiverPeer.env, DB_URL: url });
     assert.equal(status.code, 0, status.stderr);
-    const records = JSON.parse(status.stdout) as { role: string; status: string; fileName: string; piecesDone: number; pieceCount: number }[];
+    const records = JSON.parse(status.stdout) as {
+      role: string;
+      status: string;
+      fileName: string;
+      piecesDone: number;
+      pieceCount: number;
+    }[];
     const got = records.find((r) => r.role === 'receiver' && r.fileName === 'to-postgres.bin');
     assert.equal(got?.status, 'completed');
     assert.equal(got?.piecesDone, got?.pieceCount);

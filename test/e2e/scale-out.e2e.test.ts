@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import postgresClient from 'pg';
-import { connectFrom, crypto, acceptedTransfer, drain, handshakeWith, nextMessage, sendWhole, testManifest } from '../support/hostile-client.js';
+import {
+  connectFrom,
+  crypto,
+  acceptedTransfer,
+  drain,
+  handshakeWith,
+  nextMessage,
+  sendWhole,
+  testManifest,
+} from '../support/hostile-client.js';
 import { encodeManifest } from '../../src/domain/transfer/manifest.js';
 import { encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
 import { makePeer, runCli, spawnCli, startReceiver, type Peer, type RunningReceiver } from '../support/cli.js';
@@ -63,22 +72,33 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
       writeRandomFile(path, MiB + i * 4096);
       return path;
     });
-    const results = await Promise.all(files.map((f) => runCli(['send', '--host', '127.0.0.1', '--port', String(balancer.port), '--file', f], sender.env)));
+    const results = await Promise.all(
+      files.map((f) => runCli(['send', '--host', '127.0.0.1', '--port', String(balancer.port), '--file', f], sender.env)),
+    );
     results.forEach((r, i) => assert.equal(r.code, 0, `sender ${i}:\n${r.stderr}`));
     for (const f of files) assert.equal(await sha256File(join(output, f.slice(sender.dir.length + 1))), await sha256File(f));
     const status = await runCli(['status', '--all', '--json'], { ...shared.env, ...env });
-    const completed = (JSON.parse(status.stdout) as { role: string; status: string }[]).filter((t) => t.role === 'receiver' && t.status === 'completed');
+    const completed = (JSON.parse(status.stdout) as { role: string; status: string }[]).filter(
+      (t) => t.role === 'receiver' && t.status === 'completed',
+    );
     assert.ok(completed.length >= 10, `${completed.length} completed in the shared database`);
   });
 
   it('audits the client behind the balancer, not the balancer', async () => {
-    const { channel, connection, manifest } = await acceptedTransfer('127.0.0.77', balancer.port, testManifest({ fileName: 'from-77.bin' }));
+    const { channel, connection, manifest } = await acceptedTransfer(
+      '127.0.0.77',
+      balancer.port,
+      testManifest({ fileName: 'from-77.bin' }),
+    );
     const answer = await sendWhole(channel, manifest, new Uint8Array(crypto.randomBytes(manifest.fileSize)));
     connection.destroy();
     assert.equal(answer?.type, 'verified');
     const audit = await runCli(['audit', '--address', '127.0.0.77', '--json'], { ...shared.env, ...env });
     const events = JSON.parse(audit.stdout) as { type: string; peerAddress: string }[];
-    assert.ok(events.some((e) => e.type === 'transfer.completed' && e.peerAddress.startsWith('127.0.0.77:')), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.type === 'transfer.completed' && e.peerAddress.startsWith('127.0.0.77:')),
+      JSON.stringify(events),
+    );
   });
 
   it('bans through one receiver and refuses on the other', async () => {
@@ -118,7 +138,9 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     await db.connect();
     try {
       for (let waited = 0; ; waited += 200) {
-        const { rows } = await db.query<{ n: string }>('SELECT COALESCE(SUM(count), 0) AS n FROM offence_reports WHERE source = $1', [client]);
+        const { rows } = await db.query<{ n: string }>('SELECT COALESCE(SUM(count), 0) AS n FROM offence_reports WHERE source = $1', [
+          client,
+        ]);
         if (Number(rows[0]!.n) >= 2) break;
         assert.ok(waited < 10_000, 'receiver A never reported its offences');
         await new Promise((r) => setTimeout(r, 200));
@@ -128,7 +150,11 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     }
     await new Promise((r) => setTimeout(r, 2_500)); // one poll interval of B, with room to spare
     assert.notEqual(refusal(await asBalancer(receivers[1]!.port, garbage)), 'E_BANNED', 'B has not banned the client on its own');
-    assert.equal(refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))), 'E_BANNED', 'the third offence in total, on B, is the ban');
+    assert.equal(
+      refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))),
+      'E_BANNED',
+      'the third offence in total, on B, is the ban',
+    );
     let onA: string | undefined;
     for (let waited = 0; onA !== 'E_BANNED' && waited < 10_000; waited += 500) {
       onA = refusal(await asBalancer(receivers[0]!.port, new Uint8Array(0)));
@@ -142,14 +168,20 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     const manifest = testManifest({ fileName: 'claimed.bin', fileSize: 4 * 16384 });
     const viaA = await acceptedTransfer('127.0.0.1', receivers[0]!.port, manifest, owner, proxyHeader('127.0.0.88', 41_000));
     const piece0 = new Uint8Array(crypto.randomBytes(16384));
-    await viaA.channel.sendMessages([encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384), piece0]);
+    await viaA.channel.sendMessages([
+      encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384),
+      piece0,
+    ]);
     assert.equal((await nextMessage(viaA.channel, manifest))?.type, 'ack');
     // A's promise of disk space on the shared folder is in the database for B to count.
     const folderId = readFileSync(join(output, '.securetransfer-folder-id'), 'utf8').trim();
     const db = new postgresClient.Client({ connectionString: env.DB_URL });
     await db.connect();
     try {
-      const promised = async () => (await db.query<{ bytes: string }>('SELECT bytes FROM disk_reservations WHERE folder_id = $1 AND bytes > 0', [folderId])).rows.map((r) => Number(r.bytes));
+      const promised = async () =>
+        (await db.query<{ bytes: string }>('SELECT bytes FROM disk_reservations WHERE folder_id = $1 AND bytes > 0', [folderId])).rows.map(
+          (r) => Number(r.bytes),
+        );
       assert.deepEqual(await promised(), [4 * 16384], 'the whole file, published as A accepted it');
       // The heartbeat (every 2 s) publishes the reservation as it shrinks with the bytes written.
       for (let waited = 0; (await promised())[0] !== 3 * 16384; waited += 200) {
@@ -172,11 +204,17 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     const path = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
     const check = spawnSync('haproxy', ['-c', '-f', path], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
-    const lines = readFileSync(path, 'utf8').split('\n').map((l) => l.trim());
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     assert.ok(lines.includes('mode tcp'));
     const defaults = lines.find((l) => l.startsWith('default-server')) ?? '';
     assert.match(defaults, /\bsend-proxy-v2\b/);
-    assert.match(defaults, /\bcheck-send-proxy\b/, 'health checks must send a LOCAL header, or each would be audited as a refused connection');
+    assert.match(
+      defaults,
+      /\bcheck-send-proxy\b/,
+      'health checks must send a LOCAL header, or each would be audited as a refused connection',
+    );
     assert.equal(lines.filter((l) => l.startsWith('server ')).length, 2);
   });
 
@@ -207,7 +245,10 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     const code = await send.exited;
     assert.notEqual(code, 0, 'the send should fail with its receiver gone');
     assert.equal(existsSync(join(output, 'big-through-balancer.bin')), false);
-    const resumed = await runCli(['resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(balancer.port), '--file', source], sender.env);
+    const resumed = await runCli(
+      ['resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(balancer.port), '--file', source],
+      sender.env,
+    );
     assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
     assert.match(resumed.stdout, /pieces already held/);
     assert.equal(await sha256File(join(output, 'big-through-balancer.bin')), await sha256File(source));
@@ -227,7 +268,6 @@ function openFiles(pid: number): string[] {
     return [];
   }
 }
-
 
 /** A PROXY protocol v2 header for an IPv4 client, as HAProxy's send-proxy-v2 writes it. */
 function proxyHeader(client: string, port: number): Uint8Array {

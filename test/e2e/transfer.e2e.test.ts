@@ -133,7 +133,10 @@ describe('trust on first use of the receiver key', { timeout: 120_000 }, () => {
     const a = await startReceiver(first);
     const ok = await runCli(['send', '--host', '127.0.0.1', '--port', String(a.port), '--file', source], sender.env);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, new RegExp(`first contact with 127\\.0\\.0\\.1:${a.port}: recorded its key ${a.fingerprint.replace(/[+/]/g, '\\$&')}`));
+    assert.match(
+      ok.stderr,
+      new RegExp(`first contact with 127\\.0\\.0\\.1:${a.port}: recorded its key ${a.fingerprint.replace(/[+/]/g, '\\$&')}`),
+    );
     await a.stop();
 
     const b = await startReceiver(impostor, a.port);
@@ -156,11 +159,27 @@ describe('trust on first use of the receiver key', { timeout: 120_000 }, () => {
     writeFileSync(source, 'pinned');
     const r = await startReceiver(receiverPeer);
     try {
-      const wrong = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--server-key', 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], sender.env);
+      const wrong = await runCli(
+        [
+          'send',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(r.port),
+          '--file',
+          source,
+          '--server-key',
+          'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        ],
+        sender.env,
+      );
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /E_UNTRUSTED_KEY/);
       assert.equal(existsSync(join(receiverPeer.dir, 'received', 'pinned.txt')), false);
-      const right = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--server-key', r.fingerprint], sender.env);
+      const right = await runCli(
+        ['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--server-key', r.fingerprint],
+        sender.env,
+      );
       assert.equal(right.code, 0, right.stderr);
     } finally {
       await r.stop();

@@ -26,19 +26,32 @@ describe('keygen and sealed keys', { timeout: 180_000 }, () => {
     const sender = makePeer('sender-keygen');
     const made = await keygen(sender, join(sender.dir, 'keys'));
     assert.equal(statSync(made.key).mode & 0o777, 0o600);
-    assert.match(readFileSync(made.pub, 'utf8'), new RegExp(`^securetransfer-x25519 [A-Za-z0-9+/]{43}= ${made.fingerprint.replace(/[+/]/g, '\\$&')}\\n$`));
+    assert.match(
+      readFileSync(made.pub, 'utf8'),
+      new RegExp(`^securetransfer-x25519 [A-Za-z0-9+/]{43}= ${made.fingerprint.replace(/[+/]/g, '\\$&')}\\n$`),
+    );
     assert.ok(!readFileSync(made.key, 'utf8').includes(PASSWORD));
 
     const source = join(sender.dir, 'with-keygen-key.txt');
     writeFileSync(source, 'sent with a sealed identity');
     const r = await startReceiver(receiverPeer);
     try {
-      const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', made.key], { ...sender.env, ST_KEY_PASSWORD: PASSWORD });
+      const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', made.key], {
+        ...sender.env,
+        ST_KEY_PASSWORD: PASSWORD,
+      });
       assert.equal(sent.code, 0, sent.stderr);
       assert.equal(await sha256File(join(receiverPeer.dir, 'received', 'with-keygen-key.txt')), await sha256File(source));
-      assert.match(r.output(), new RegExp(`audit handshake\\.succeeded .*${made.fingerprint.replace(/[+/]/g, '\\$&')}`), 'the receiver saw the keygen key');
+      assert.match(
+        r.output(),
+        new RegExp(`audit handshake\\.succeeded .*${made.fingerprint.replace(/[+/]/g, '\\$&')}`),
+        'the receiver saw the keygen key',
+      );
 
-      const wrong = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', made.key], { ...sender.env, ST_KEY_PASSWORD: 'not the password' });
+      const wrong = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', made.key], {
+        ...sender.env,
+        ST_KEY_PASSWORD: 'not the password',
+      });
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /E_BAD_PASSWORD: wrong password for the key/);
     } finally {
@@ -57,7 +70,10 @@ describe('keygen and sealed keys', { timeout: 180_000 }, () => {
     } finally {
       await r.stop();
     }
-    const wrongPassword = await runCli(['receive', '--host', '127.0.0.1', '--port', String(await freePort()), '--key', made.key], { ...receiverPeer.env, ST_KEY_PASSWORD: 'not the password' });
+    const wrongPassword = await runCli(['receive', '--host', '127.0.0.1', '--port', String(await freePort()), '--key', made.key], {
+      ...receiverPeer.env,
+      ST_KEY_PASSWORD: 'not the password',
+    });
     assert.equal(wrongPassword.code, 1);
     assert.match(wrongPassword.stderr, /wrong password/);
   });
@@ -68,10 +84,14 @@ describe('keygen and sealed keys', { timeout: 180_000 }, () => {
     const out = join(peer.dir, 'keys');
     // script(1) gives keygen a pseudo-terminal; we type only once the prompt is shown, so any
     // echo would come from our code, not from the terminal's line discipline.
-    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} keygen --output ${JSON.stringify(out)}`, '/dev/null'], {
-      env: peer.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'script',
+      ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} keygen --output ${JSON.stringify(out)}`, '/dev/null'],
+      {
+        env: peer.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let transcript = '';
     const waitFor = (text: string) =>
       new Promise<void>((resolve, reject) => {
@@ -140,7 +160,10 @@ describe('the receiver allow-list', { timeout: 120_000 }, () => {
       assert.ok(malloryFingerprint, refused.stderr);
       assert.match(r.output(), new RegExp(`audit handshake\\.failed .*${malloryFingerprint.replace(/[+/]/g, '\\$&')}.*E_UNTRUSTED_KEY`));
 
-      const allowed = await runCli(['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', aliceKey.key], { ...alice.env, ST_KEY_PASSWORD: PASSWORD });
+      const allowed = await runCli(
+        ['send', '--host', '127.0.0.1', '--port', String(r.port), '--file', source, '--identity', aliceKey.key],
+        { ...alice.env, ST_KEY_PASSWORD: PASSWORD },
+      );
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.equal(readFileSync(join(receiverPeer.dir, 'received', 'allowed.txt'), 'utf8'), 'from alice');
     } finally {

@@ -18,7 +18,16 @@ import { encodeManifest } from '../../src/domain/transfer/manifest.js';
 import { FrameType } from '../../src/domain/wire/frame.js';
 import { encodeClose, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
 import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
-import { acceptedTransfer, connectFrom, crypto, drain, handshakeWith, nextMessage, sendWhole, testManifest } from '../support/hostile-client.js';
+import {
+  acceptedTransfer,
+  connectFrom,
+  crypto,
+  drain,
+  handshakeWith,
+  nextMessage,
+  sendWhole,
+  testManifest,
+} from '../support/hostile-client.js';
 import { startInProcessReceiver } from '../support/in-process.js';
 
 const DAY = 86_400_000;
@@ -49,9 +58,27 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
     const store = new InMemoryTransferStore();
     const dir = mkdtempSync(join(tmpdir(), 'st-expiry-'));
     const base: TransferRecord = {
-      id: '', role: 'receiver', fileName: 'x.bin', localPath: dir, fileSize: 100, pieceSize: 16384, pieceCount: 1, compression: 'zstd',
-      status: 'interrupted', piecesDone: 0, bytesDone: 0, wireBytes: 0, peerAddress: '203.0.113.9:4000', peerFingerprint: 'SHA256:x',
-      createdAt: 0, updatedAt: 0, completedAt: null, errorCode: null, errorDetail: null, sourceModifiedAt: null, attempts: 1,
+      id: '',
+      role: 'receiver',
+      fileName: 'x.bin',
+      localPath: dir,
+      fileSize: 100,
+      pieceSize: 16384,
+      pieceCount: 1,
+      compression: 'zstd',
+      status: 'interrupted',
+      piecesDone: 0,
+      bytesDone: 0,
+      wireBytes: 0,
+      peerAddress: '203.0.113.9:4000',
+      peerFingerprint: 'SHA256:x',
+      createdAt: 0,
+      updatedAt: 0,
+      completedAt: null,
+      errorCode: null,
+      errorDetail: null,
+      sourceModifiedAt: null,
+      attempts: 1,
     };
     const old = '11111111-1111-4111-8111-111111111111';
     const fresh = '22222222-2222-4222-8222-222222222222';
@@ -78,14 +105,38 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
     const now = Date.now();
     const store = new InMemoryTransferStore();
     const dir = mkdtempSync(join(tmpdir(), 'st-orphans-'));
-    const ids = ['33333333-3333-4333-8333-333333333333', '44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555', '66666666-6666-4666-8666-666666666666'];
+    const ids = [
+      '33333333-3333-4333-8333-333333333333',
+      '44444444-4444-4444-8444-444444444444',
+      '55555555-5555-4555-8555-555555555555',
+      '66666666-6666-4666-8666-666666666666',
+    ];
     const [orphan, recent, owned, completed] = ids.map((id) => join(dir, `.securetransfer-${id}.part`)) as [string, string, string, string];
     for (const path of [orphan, recent, owned, completed]) writeFileSync(path, 'x');
     const eightDaysAgo = new Date(now - 8 * DAY);
     for (const path of [orphan, owned, completed]) utimesSync(path, eightDaysAgo, eightDaysAgo);
     const row = (id: string, status: TransferRecord['status']): TransferRecord => ({
-      id, role: 'receiver', fileName: `${id}.bin`, localPath: dir, fileSize: 1, pieceSize: 16384, pieceCount: 1, compression: 'zstd', status, piecesDone: 0, bytesDone: 0, wireBytes: 0,
-      peerAddress: '127.0.0.1:1', peerFingerprint: 'SHA256:x', createdAt: now, updatedAt: now, completedAt: null, errorCode: null, errorDetail: null, sourceModifiedAt: null, attempts: 1,
+      id,
+      role: 'receiver',
+      fileName: `${id}.bin`,
+      localPath: dir,
+      fileSize: 1,
+      pieceSize: 16384,
+      pieceCount: 1,
+      compression: 'zstd',
+      status,
+      piecesDone: 0,
+      bytesDone: 0,
+      wireBytes: 0,
+      peerAddress: '127.0.0.1:1',
+      peerFingerprint: 'SHA256:x',
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+      errorCode: null,
+      errorDetail: null,
+      sourceModifiedAt: null,
+      attempts: 1,
     });
     await store.create(row(ids[2]!, 'interrupted')); // touched recently: its partial file stays
     await store.create(row(ids[3]!, 'completed')); // a completed transfer owns no partial file
@@ -105,7 +156,10 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       await r.audit.record({ type: 'error', at: 50 * DAY, detail: 'old' });
       await r.audit.record({ type: 'error', at: 80 * DAY, detail: 'recent' });
       await r.server.maintain();
-      assert.deepEqual(r.audit.events.filter((e) => e.type === 'error').map((e) => e.detail), ['recent']);
+      assert.deepEqual(
+        r.audit.events.filter((e) => e.type === 'error').map((e) => e.detail),
+        ['recent'],
+      );
     } finally {
       await r.stop();
     }
@@ -118,7 +172,10 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       const manifest = testManifest({ fileSize: 3 * 16384 });
       const first = await acceptedTransfer('127.0.0.1', r.port, manifest, owner);
       const piece0 = new Uint8Array(crypto.randomBytes(16384));
-      await first.channel.sendMessages([encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384), piece0]);
+      await first.channel.sendMessages([
+        encodePieceHeader({ index: 0, offset: 0, rawLength: 16384, encoding: PieceEncoding.RAW, hash: crypto.sha256(piece0) }, 16384),
+        piece0,
+      ]);
       assert.equal((await nextMessage(first.channel, manifest))?.type, 'ack');
       first.connection.destroy(); // cut after one piece: the owner will resume
       await until('the first attempt ended', () => r.outcomes.length >= 1);
@@ -207,8 +264,13 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       const connection = await connectFrom('127.0.0.1', r.port);
       const channel = new SecureChannel(connection);
       const hs = new HandshakeState({
-        crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: true, prologue: utf8(PROLOGUE_TEXT),
-        staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair(),
+        crypto,
+        protocolName: PROTOCOL_NAME,
+        pattern: PATTERNS['XX']!,
+        initiator: true,
+        prologue: utf8(PROLOGUE_TEXT),
+        staticKey: crypto.generateKeyPair(),
+        ephemeralKey: crypto.generateKeyPair(),
       });
       await channel.writeFrame(FrameType.HANDSHAKE_INIT, hs.writeMessage(new Uint8Array(1000)));
       await drain(connection, 5_000);
@@ -232,7 +294,13 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
       let peak = 0;
       for (let i = 0; i < 30; i++) {
         // A valid frame of zeros under a hash that does not match: NACKed, never written.
-        await channel.sendMessages([encodePieceHeader({ index: i, offset: i * pieceSize, rawLength: pieceSize, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32) }, zeros.length), zeros]);
+        await channel.sendMessages([
+          encodePieceHeader(
+            { index: i, offset: i * pieceSize, rawLength: pieceSize, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32) },
+            zeros.length,
+          ),
+          zeros,
+        ]);
         const answer = await nextMessage(channel, manifest);
         assert.equal(answer?.type === 'nack' && answer.code, 'E_PIECE_HASH');
         peak = Math.max(peak, r.server.lentPoolBytes);
@@ -277,17 +345,29 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
   });
 
   it('keeps piece buffers within the shared pool however many sessions send at once', async () => {
-    const r = await startInProcessReceiver({ server: { maxConcurrentPerIp: 64, maxHandshakesPerIp: 64, maxReceiveMemory: 16 << 20, capacity: { minFreeSpace: 0, maxTransfers: 64, maxTransfersPerKey: 64 } } });
+    const r = await startInProcessReceiver({
+      server: {
+        maxConcurrentPerIp: 64,
+        maxHandshakesPerIp: 64,
+        maxReceiveMemory: 16 << 20,
+        capacity: { minFreeSpace: 0, maxTransfers: 64, maxTransfersPerKey: 64 },
+      },
+    });
     try {
       const size = 4 * 1024 * 1024;
       const sessions = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => acceptedTransfer('127.0.0.1', r.port, testManifest({ fileName: `pooled-${i}.bin`, fileSize: size, pieceSize: 1024 * 1024 }))),
+        Array.from({ length: 12 }, (_, i) =>
+          acceptedTransfer('127.0.0.1', r.port, testManifest({ fileName: `pooled-${i}.bin`, fileSize: size, pieceSize: 1024 * 1024 })),
+        ),
       );
       let peak = 0;
       const watch = setInterval(() => (peak = Math.max(peak, r.server.poolBytes)), 1);
       const answers = await Promise.all(sessions.map((s) => sendWhole(s.channel, s.manifest, new Uint8Array(crypto.randomBytes(size)))));
       clearInterval(watch);
-      assert.ok(answers.every((a) => a?.type === 'verified'), JSON.stringify(answers));
+      assert.ok(
+        answers.every((a) => a?.type === 'verified'),
+        JSON.stringify(answers),
+      );
       assert.ok(peak > 0 && peak <= 12 << 20, `pool peaked at ${peak} bytes, limit ${12 << 20}`);
       assert.equal(existsSync(r.dir), true);
     } finally {

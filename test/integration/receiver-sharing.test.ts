@@ -120,8 +120,18 @@ describe('bans and offences shared by receivers on one database', () => {
     const board = new InMemoryBanBoard();
     const clock = new SetClock();
     const errors: string[] = [];
-    const failing: BanBoard = Object.assign(Object.create(board) as BanBoard, { reportOffences: () => Promise.reject(new Error('connection refused')) });
-    const sharing = new BanSharing({ board: failing, policy: new BanPolicy(rules), clock, logger: { ...silentLogger, error: (m) => void errors.push(m) }, receiverId: 'r', windowMs: 60_000, onBan: async () => undefined });
+    const failing: BanBoard = Object.assign(Object.create(board) as BanBoard, {
+      reportOffences: () => Promise.reject(new Error('connection refused')),
+    });
+    const sharing = new BanSharing({
+      board: failing,
+      policy: new BanPolicy(rules),
+      clock,
+      logger: { ...silentLogger, error: (m) => void errors.push(m) },
+      receiverId: 'r',
+      windowMs: 60_000,
+      onBan: async () => undefined,
+    });
     sharing.offended('k');
     await sharing.poll();
     assert.equal(errors.length, 1);
@@ -193,7 +203,14 @@ describe('disk reservations shared by receivers on one folder', () => {
       },
     });
     let reserved = 0;
-    const a = new SharedDiskSpace({ board: counting, clock, logger: silentLogger, receiverId: 'a', folderId: 'f', reserved: () => reserved });
+    const a = new SharedDiskSpace({
+      board: counting,
+      clock,
+      logger: silentLogger,
+      receiverId: 'a',
+      folderId: 'f',
+      reserved: () => reserved,
+    });
     const b = space(board, clock, 'b');
     await a.publish();
     assert.equal(writes, 0);
@@ -211,7 +228,10 @@ describe('disk reservations shared by receivers on one folder', () => {
 
 /** A folder whose file system always has the same bytes free: the test decides the disk. */
 class FixedFreeSpace extends NodeReceiveFolder {
-  constructor(dir: string, private readonly free: number) {
+  constructor(
+    dir: string,
+    private readonly free: number,
+  ) {
     super(dir);
   }
   override freeSpace(): Promise<number> {
@@ -233,7 +253,11 @@ describe('two receivers in process on one board and one folder', { timeout: 60_0
     const a = await startInProcessReceiver({ banBoard, server: { receiverId: 'a' } });
     const b = await startInProcessReceiver({ banBoard, server: { receiverId: 'b' } });
     try {
-      for (const [r, n] of [[a, 1], [a, 2], [b, 1]] as const) {
+      for (const [r, n] of [
+        [a, 1],
+        [a, 2],
+        [b, 1],
+      ] as const) {
         const { connection } = await acceptedTransfer('127.0.9.1', r.port); // dropped before its first piece: an offence
         connection.destroy();
         await until('the session ended', () => r.outcomes.length >= n);

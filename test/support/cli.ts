@@ -77,7 +77,12 @@ export interface RunningReceiver {
   stop(): Promise<number | null>;
 }
 
-export async function startReceiver(peer: Peer, port?: number, extraEnv: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<RunningReceiver> {
+export async function startReceiver(
+  peer: Peer,
+  port?: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+  extraArgs: string[] = [],
+): Promise<RunningReceiver> {
   const listenPort = port ?? (await freePort());
   const child = spawn(process.execPath, [cliPath, 'receive', '--host', '127.0.0.1', '--port', String(listenPort), ...extraArgs], {
     env: { ...peer.env, ...extraEnv },

@@ -13,7 +13,7 @@ export function sha256File(path: string): Promise<string> {
 
 export function writeRandomFile(path: string, size: number): void {
   const fd = openSync(path, 'w');
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     const n = Math.min(left, 4 * 1024 * 1024);
     writeSync(fd, randomBytes(n));
     left -= n;

@@ -89,7 +89,13 @@ export function testManifest(over: Partial<Manifest> = {}): Manifest {
 }
 
 /** A full handshake carrying the given manifest bytes; resolves with the channel after ACCEPT (or the refusal). */
-export async function handshakeWith(localAddress: string, port: number, manifestBytes: Uint8Array, key: KeyPair = crypto.generateKeyPair(), prefix?: Uint8Array) {
+export async function handshakeWith(
+  localAddress: string,
+  port: number,
+  manifestBytes: Uint8Array,
+  key: KeyPair = crypto.generateKeyPair(),
+  prefix?: Uint8Array,
+) {
   const connection = await connectFrom(localAddress, port);
   if (prefix) await connection.write(prefix); // a PROXY header, as a balancer would send it
   const channel = new SecureChannel(connection);
@@ -127,7 +133,10 @@ export async function sendWhole(channel: SecureChannel, manifest: Manifest, data
     const hash = crypto.sha256(bytes);
     hashes.set(hash, 32 * i);
     if (held.has(i)) continue;
-    await channel.sendMessages([encodePieceHeader({ index: i, offset: start, rawLength: bytes.length, encoding: PieceEncoding.RAW, hash }, bytes.length), bytes]);
+    await channel.sendMessages([
+      encodePieceHeader({ index: i, offset: start, rawLength: bytes.length, encoding: PieceEncoding.RAW, hash }, bytes.length),
+      bytes,
+    ]);
   }
   await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(manifest.fileSize, hashes)))]);
   for (;;) {

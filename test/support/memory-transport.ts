@@ -114,7 +114,8 @@ export class MemoryTransport implements Transport {
 
   connect(host: string, port: number): Promise<Connection> {
     const listener = this.listeners.get(port);
-    if (!listener) return Promise.reject(new SecureTransferError('E_CONNECTION_LOST', `could not connect to ${host}:${port}: ECONNREFUSED`));
+    if (!listener)
+      return Promise.reject(new SecureTransferError('E_CONNECTION_LOST', `could not connect to ${host}:${port}: ECONNREFUSED`));
     const client = new MemoryConnection(host, port);
     const server = new MemoryConnection('127.0.0.1', this.nextPort++);
     client.peer = server;

@@ -32,16 +32,37 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const asRoot = userInfo().uid === 0;
   // As root, run the server's tools as the postgres user, which owns the folder.
   const run = (tool: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : join(bin, tool), asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args, { stdio: 'pipe', cwd: dir });
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
+    execFileSync(asRoot ? 'runuser' : join(bin, tool), asRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args, {
+      stdio: 'pipe',
+      cwd: dir,
+    });
+  if (asRoot)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    );
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      'start',
+    ]);
   } catch (e) {
     const log = existsSync(join(dir, 'server.log')) ? execFileSync('cat', [join(dir, 'server.log')]).toString() : '';
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${(e as { stderr?: Buffer }).stderr?.toString() ?? ''}\n${log}`, { cause: e });
+    throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${(e as { stderr?: Buffer }).stderr?.toString() ?? ''}\n${log}`, {
+      cause: e,
+    });
   }
   const url = (db: string) => `postgres://postgres@127.0.0.1:${port}/${db}`;
   return {

@@ -4,7 +4,10 @@ import { connect, createServer, type Server } from 'node:net';
  * A TCP proxy that forwards both ways and flips one bit of the client-to-server stream at a
  * given byte offset: a man on the wire who cannot decrypt but can tamper.
  */
-export function startTamperProxy(targetPort: number, flipAtOffset: number): Promise<{ port: number; server: Server; flipped: () => boolean }> {
+export function startTamperProxy(
+  targetPort: number,
+  flipAtOffset: number,
+): Promise<{ port: number; server: Server; flipped: () => boolean }> {
   let seen = 0;
   let flipped = false;
   const server = createServer((client) => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ADAPT_EVERY_PIECES, AdaptiveCompressionLevel, AUTO_LEVEL_CEILING, AUTO_LEVEL_FLOOR } from '../../src/domain/policy/adaptive-compression-level.js';
+import {
+  ADAPT_EVERY_PIECES,
+  AdaptiveCompressionLevel,
+  AUTO_LEVEL_CEILING,
+  AUTO_LEVEL_FLOOR,
+} from '../../src/domain/policy/adaptive-compression-level.js';
 
 function feed(level: AdaptiveCompressionLevel, windows: number, pieceWaitMs: number, networkWaitMs: number): number[] {
   const seen: number[] = [];

@@ -87,7 +87,7 @@ describe('BufferPool', () => {
     const b = pool.take(1000)!;
     let called = 0;
     pool.onNextGive(() => called++);
-    const cancel = pool.onNextGive(() => called += 10);
+    const cancel = pool.onNextGive(() => (called += 10));
     cancel();
     pool.give(a);
     pool.give(b);

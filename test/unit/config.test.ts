@@ -40,13 +40,19 @@ describe('configuration from the environment', () => {
     assert.deepEqual(loadConfig({ ST_MAX_STARTUPS: '10:30:100' }).startups, { start: 10, rate: 30, full: 100 });
     assert.deepEqual(loadConfig({ ST_MAX_STARTUPS: '50' }).startups, { start: 50, rate: 100, full: 50 });
     for (const bad of ['100:30:10', '10:130:100', '0:30:100', '10:30', 'many']) {
-      assert.throws(() => loadConfig({ ST_MAX_STARTUPS: bad }), new RegExp(`ST_MAX_STARTUPS="${bad}" is invalid: expected start:rate:full`));
+      assert.throws(
+        () => loadConfig({ ST_MAX_STARTUPS: bad }),
+        new RegExp(`ST_MAX_STARTUPS="${bad}" is invalid: expected start:rate:full`),
+      );
     }
   });
 
   it('keeps SQLite unless DB_URL names PostgreSQL, by URL or by the PG* variables', () => {
     assert.deepEqual(loadConfig({}).database, { kind: 'sqlite' });
-    assert.deepEqual(loadConfig({ DB_URL: 'postgres://st:pw@db:5432/transfers' }).database, { kind: 'postgres', url: 'postgres://st:pw@db:5432/transfers' });
+    assert.deepEqual(loadConfig({ DB_URL: 'postgres://st:pw@db:5432/transfers' }).database, {
+      kind: 'postgres',
+      url: 'postgres://st:pw@db:5432/transfers',
+    });
     assert.deepEqual(loadConfig({ DB_URL: 'postgres' }).database, { kind: 'postgres', url: undefined });
     assert.throws(() => loadConfig({ DB_URL: 'mysql://db/x' }), /DB_URL="mysql:\/\/db\/x" is invalid/);
   });
@@ -57,17 +63,30 @@ describe('configuration from the environment', () => {
     assert.deepEqual(c.trustedProxies, ['10.0.0.5', '10.1.0.0/16', '2001:db8::/32']);
     assert.throws(() => loadConfig({ ST_PROXY_PROTOCOL: 'v2' }), /ST_PROXY_PROTOCOL=v2 needs ST_TRUSTED_PROXIES/);
     for (const bad of ['10.0.0.300', '10.0.0.0/33', 'balancer.internal', '10.0.0.0/8/1', '0.0.0.0/0', '::/0', '10.0.0.0/7']) {
-      assert.throws(() => loadConfig({ ST_TRUSTED_PROXIES: bad }), /ST_TRUSTED_PROXIES=.* is invalid: expected IP addresses or CIDR blocks/, bad);
+      assert.throws(
+        () => loadConfig({ ST_TRUSTED_PROXIES: bad }),
+        /ST_TRUSTED_PROXIES=.* is invalid: expected IP addresses or CIDR blocks/,
+        bad,
+      );
     }
     assert.equal(loadConfig({}).proxyProtocol, 'off');
   });
 
   it('refuses a longest ban shorter than the first ban', () => {
-    assert.throws(() => loadConfig({ ST_BAN_DURATION_SEC: '3600', ST_MAX_BAN_DURATION_SEC: '60' }), /ST_MAX_BAN_DURATION_SEC=60 is invalid: expected at least ST_BAN_DURATION_SEC/);
+    assert.throws(
+      () => loadConfig({ ST_BAN_DURATION_SEC: '3600', ST_MAX_BAN_DURATION_SEC: '60' }),
+      /ST_MAX_BAN_DURATION_SEC=60 is invalid: expected at least ST_BAN_DURATION_SEC/,
+    );
   });
 
   it('accepts sizes with units and durations', () => {
-    const c = loadConfig({ ST_MAX_TRANSFER_SIZE: '64MiB', ST_RATE_LIMIT_BYTES_PER_SEC: '0', ST_LOG_RETENTION: '12h', ST_LOG_ROTATION: '1.5MB', LOG_LEVEL: 'debug' });
+    const c = loadConfig({
+      ST_MAX_TRANSFER_SIZE: '64MiB',
+      ST_RATE_LIMIT_BYTES_PER_SEC: '0',
+      ST_LOG_RETENTION: '12h',
+      ST_LOG_ROTATION: '1.5MB',
+      LOG_LEVEL: 'debug',
+    });
     assert.equal(c.maxTransferSize, 64 * 1024 * 1024);
     assert.equal(c.rateLimitBytesPerSec, 0);
     assert.equal(c.logRetentionSec, 12 * 3600);

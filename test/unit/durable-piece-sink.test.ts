@@ -47,7 +47,12 @@ describe('durable piece sink', () => {
   it('records a full batch only after its writes are done and synced, without blocking the writes', async () => {
     const file = new FakePartial();
     const recorded: { indexes: number[]; pieces: number; log: number }[] = [];
-    const sink = new DurablePieceSink(file, async (batch, totals) => void recorded.push({ indexes: batch.map((p) => p.index), pieces: totals.pieces, log: file.log.length }), clockAt({ now: 0 }), { pieces: 0, bytes: 0 });
+    const sink = new DurablePieceSink(
+      file,
+      async (batch, totals) => void recorded.push({ indexes: batch.map((p) => p.index), pieces: totals.pieces, log: file.log.length }),
+      clockAt({ now: 0 }),
+      { pieces: 0, bytes: 0 },
+    );
     for (let i = 0; i < DURABLE_BATCH_PIECES; i++) {
       const submitted = sink.write(i * 10, new Uint8Array(10));
       file.finishWrites();
@@ -69,7 +74,12 @@ describe('durable piece sink', () => {
     const file = new FakePartial();
     const time = { now: 1000 };
     const batches: { indexes: number[]; status: unknown }[] = [];
-    const sink = new DurablePieceSink(file, async (batch, _t, extra) => void batches.push({ indexes: batch.map((p) => p.index), status: extra.status }), clockAt(time), { pieces: 5, bytes: 50 });
+    const sink = new DurablePieceSink(
+      file,
+      async (batch, _t, extra) => void batches.push({ indexes: batch.map((p) => p.index), status: extra.status }),
+      clockAt(time),
+      { pieces: 5, bytes: 50 },
+    );
     await sink.write(0, new Uint8Array(1));
     file.finishWrites();
     sink.add({ index: 7, hash }, 1);
@@ -90,7 +100,10 @@ describe('durable piece sink', () => {
   it('never records a piece whose write failed, and reports the failure', async () => {
     const file = new FakePartial();
     const recorded: number[] = [];
-    const sink = new DurablePieceSink(file, async (batch) => void recorded.push(...batch.map((p) => p.index)), clockAt({ now: 0 }), { pieces: 0, bytes: 0 });
+    const sink = new DurablePieceSink(file, async (batch) => void recorded.push(...batch.map((p) => p.index)), clockAt({ now: 0 }), {
+      pieces: 0,
+      bytes: 0,
+    });
     file.failNext = true;
     await sink.write(0, new Uint8Array(1));
     sink.add({ index: 0, hash }, 1);

@@ -97,7 +97,11 @@ describe('handshake key hygiene and payload rules', () => {
     // Split()'s two keys were made into cipher states, and both were destroyed (told to the
     // adapter, then zeroed) although the write failed.
     const transportKeys = crypto.hmacValues.slice(-2);
-    for (const key of transportKeys) assert.ok(crypto.forgotten.some((f) => sameBytes(f, key)), 'a transport key was never destroyed');
+    for (const key of transportKeys)
+      assert.ok(
+        crypto.forgotten.some((f) => sameBytes(f, key)),
+        'a transport key was never destroyed',
+      );
     // The static key is the caller's to wipe; every other secret must be zero already.
     const left = crypto.secrets.slice(1).filter((s) => s.some((b) => b !== 0));
     assert.ok(crypto.secrets.length > 5, 'the spy saw the secrets');
@@ -116,13 +120,24 @@ describe('handshake key hygiene and payload rules', () => {
     // A responder that answers message 1 with a 100-byte payload in message 2.
     void (async () => {
       const channel = new SecureChannel(server);
-      const hs = new HandshakeState({ crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: false, prologue: utf8(PROLOGUE_TEXT), staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair() });
+      const hs = new HandshakeState({
+        crypto,
+        protocolName: PROTOCOL_NAME,
+        pattern: PATTERNS['XX']!,
+        initiator: false,
+        prologue: utf8(PROLOGUE_TEXT),
+        staticKey: crypto.generateKeyPair(),
+        ephemeralKey: crypto.generateKeyPair(),
+      });
       const first = await channel.readFrame();
       assert.ok(hs.readMessage(first.body).ok);
       await channel.writeFrame(FrameType.HANDSHAKE_RESP, hs.writeMessage(new Uint8Array(100)));
     })();
     const hs = initiatorHandshake(new SecureChannel(client), crypto, crypto.generateKeyPair());
-    await assert.rejects(hs.start(), (e: unknown) => (e as { code?: string }).code === 'E_HANDSHAKE_FAILED' && /100-byte payload/.test((e as Error).message));
+    await assert.rejects(
+      hs.start(),
+      (e: unknown) => (e as { code?: string }).code === 'E_HANDSHAKE_FAILED' && /100-byte payload/.test((e as Error).message),
+    );
     hs.destroy();
   });
 });

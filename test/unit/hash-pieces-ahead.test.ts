@@ -47,7 +47,12 @@ describe('hashing pieces ahead', () => {
   it('gives no hash for a piece the file is too short to hold, and fails the rest after a read error', async () => {
     const short = hashPiecesAhead(async (o, l) => file.subarray(o, Math.min(o + l, 50)), m, [1], sha256).hashes;
     assert.equal(await short.get(1), undefined);
-    const broken = hashPiecesAhead(async (o) => (o >= 30 ? Promise.reject(new Error('EIO')) : file.subarray(0, 30)), m, [0, 1, 2], sha256).hashes;
+    const broken = hashPiecesAhead(
+      async (o) => (o >= 30 ? Promise.reject(new Error('EIO')) : file.subarray(0, 30)),
+      m,
+      [0, 1, 2],
+      sha256,
+    ).hashes;
     assert.ok(await broken.get(0));
     await assert.rejects(broken.get(1)!, /EIO/);
     await assert.rejects(broken.get(2)!, /EIO/);

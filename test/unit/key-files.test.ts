@@ -27,7 +27,10 @@ async function makeSealed(password: string) {
 describe('sealed identity keys (keygen)', () => {
   it('round-trips: the key loads with its password and matches the .pub fingerprint', async () => {
     const { path, made } = await makeSealed('correct horse battery');
-    const loaded = await new KeyFileIdentityStore(path, crypto, { createIfMissing: false, password: async () => 'correct horse battery' }).loadOrCreate();
+    const loaded = await new KeyFileIdentityStore(path, crypto, {
+      createIfMissing: false,
+      password: async () => 'correct horse battery',
+    }).loadOrCreate();
     assert.equal(loaded.created, false);
     assert.equal(fingerprintOf(loaded.keyPair.publicKey, crypto.sha256), made.fingerprint);
     assert.deepEqual(crypto.publicKeyOf(loaded.keyPair.privateKey), loaded.keyPair.publicKey);
@@ -42,7 +45,10 @@ describe('sealed identity keys (keygen)', () => {
     assert.equal(file.kdf.name, 'scrypt');
     assert.equal(file.kdf.N, FAST.N, 'the parameters are stored in the file');
     assert.equal(file.cipher.name, 'aes-256-gcm');
-    const loaded = await new KeyFileIdentityStore(path, crypto, { createIfMissing: false, password: async () => 'correct horse battery' }).loadOrCreate();
+    const loaded = await new KeyFileIdentityStore(path, crypto, {
+      createIfMissing: false,
+      password: async () => 'correct horse battery',
+    }).loadOrCreate();
     const hex = Buffer.from(loaded.keyPair.privateKey).toString('hex');
     assert.ok(!text.includes(hex), 'the private key is not in the clear');
   });
@@ -67,13 +73,18 @@ describe('sealed identity keys (keygen)', () => {
     const file = JSON.parse(readFileSync(path, 'utf8')) as { kdf: { N: number } };
     file.kdf.N = 2 ** 24;
     writeFileSync(path, JSON.stringify(file));
-    const store = new KeyFileIdentityStore(path, crypto, { createIfMissing: false, password: async () => assert.fail('asked for a password') });
+    const store = new KeyFileIdentityStore(path, crypto, {
+      createIfMissing: false,
+      password: async () => assert.fail('asked for a password'),
+    });
     await assert.rejects(store.loadOrCreate(), (e: Error) => codeOf('E_CONFIG')(e) && /scrypt N/.test(e.message));
   });
 
   it('asks for no password it cannot get: a sealed key without a source is a clear error', async () => {
     const { path } = await makeSealed('correct horse battery');
-    await assert.rejects(new KeyFileIdentityStore(path, crypto, { createIfMissing: false }).loadOrCreate(), (e: Error) => /ST_KEY_PASSWORD/.test(e.message));
+    await assert.rejects(new KeyFileIdentityStore(path, crypto, { createIfMissing: false }).loadOrCreate(), (e: Error) =>
+      /ST_KEY_PASSWORD/.test(e.message),
+    );
   });
 
   it('never replaces an existing key, and refuses passwords shorter than 8 characters', async () => {
@@ -82,7 +93,10 @@ describe('sealed identity keys (keygen)', () => {
     const writer = new KeyFileIdentityStore(path, crypto, { createIfMissing: false, scrypt: FAST });
     await assert.rejects(new MakeIdentityKey(crypto, writer).execute('another password'), codeOf('E_FILE_EXISTS'));
     assert.equal(readFileSync(path, 'utf8'), before);
-    await assert.rejects(new MakeIdentityKey(crypto, new KeyFileIdentityStore(join(dir(), 'k'), crypto, { createIfMissing: false })).execute('short'), codeOf('E_USAGE'));
+    await assert.rejects(
+      new MakeIdentityKey(crypto, new KeyFileIdentityStore(join(dir(), 'k'), crypto, { createIfMissing: false })).execute('short'),
+      codeOf('E_USAGE'),
+    );
   });
 });
 
@@ -115,7 +129,9 @@ describe('the allow-list file', () => {
   }
 
   it('accepts keys listed as .pub lines or fingerprints, and nobody else', async () => {
-    const path = listFile(`# senders\n${formatPublicKeyLine(listed, 'alice laptop')}\n\n${fingerprintOf(byFingerprint, crypto.sha256)} bob\n`);
+    const path = listFile(
+      `# senders\n${formatPublicKeyLine(listed, 'alice laptop')}\n\n${fingerprintOf(byFingerprint, crypto.sha256)} bob\n`,
+    );
     const list = new AuthorizedKeysFile(path, crypto);
     assert.equal((await list.load()).length, 2);
     assert.equal(await list.allows(listed), true);
@@ -134,7 +150,10 @@ describe('the allow-list file', () => {
 
   it('names the file and line of an entry it cannot read', async () => {
     const path = listFile(`${formatPublicKeyLine(listed, '')}\nssh-ed25519 AAAAC3Nza me@host\n`);
-    await assert.rejects(new AuthorizedKeysFile(path, crypto).load(), (e: Error) => codeOf('E_CONFIG')(e) && e.message.includes(`${path}:2`));
+    await assert.rejects(
+      new AuthorizedKeysFile(path, crypto).load(),
+      (e: Error) => codeOf('E_CONFIG')(e) && e.message.includes(`${path}:2`),
+    );
   });
 
   it('fails closed when the file disappears', async () => {
@@ -156,15 +175,17 @@ describe('a key made by processes that start together', () => {
       `process.stdout.write(Buffer.from(keyPair.publicKey).toString('hex'));`,
     ].join('\n');
     const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          child.on('close', (code) => resolve({ code, out, err }));
-        }),
+      Array.from(
+        { length: 10 },
+        () =>
+          new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => resolve({ code, out, err }));
+          }),
       ),
     );
     results.forEach((r, i) => assert.equal(r.code, 0, `process ${i}: ${r.err}`));

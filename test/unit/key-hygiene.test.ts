@@ -33,8 +33,10 @@ class SecretSpy implements CryptoPrimitives {
   }
   publicKeyOf = (k: Uint8Array) => this.inner.publicKeyOf(k);
   dh = (priv: Uint8Array, pub: Uint8Array) => this.keep('DH output', this.inner.dh(priv, pub));
-  seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) => this.inner.seal(this.keep('AES key', key), nonce, ad, data, into);
-  open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) => this.inner.open(this.keep('AES key', key), nonce, ad, data, into);
+  seal = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) =>
+    this.inner.seal(this.keep('AES key', key), nonce, ad, data, into);
+  open = (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, data: Uint8Array, into?: Uint8Array) =>
+    this.inner.open(this.keep('AES key', key), nonce, ad, data, into);
   forgetKey = (key: Uint8Array) => {
     this.forgotten.add(key);
     this.inner.forgetKey(key);
@@ -78,7 +80,10 @@ describe('key hygiene at the session level', () => {
     }
     // The sender's static key is its own to wipe after the send; the receiver's host key lives
     // as long as the server (bootstrap zeroes it at shutdown).
-    assert.ok(clientKey.privateKey.every((b) => b === 0), 'the sender zeroed its static private key');
+    assert.ok(
+      clientKey.privateKey.every((b) => b === 0),
+      'the sender zeroed its static private key',
+    );
   });
 
   it('zeroes the secrets of a handshake that fails half way', async () => {

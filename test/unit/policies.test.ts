@@ -116,10 +116,27 @@ describe('startup throttle (MaxStartups start:rate:full)', () => {
 
 describe('penalties', () => {
   it('counts what only a misbehaving sender earns, never what an honest one runs into', () => {
-    for (const code of ['E_MANIFEST_INVALID', 'E_NAME_INVALID', 'E_UNTRUSTED_KEY', 'E_TIMEOUT', 'E_TOO_SLOW', 'E_PIECE_INDEX', 'E_DECRYPT_FAILED', 'E_HANDSHAKE_FAILED'] as const) {
+    for (const code of [
+      'E_MANIFEST_INVALID',
+      'E_NAME_INVALID',
+      'E_UNTRUSTED_KEY',
+      'E_TIMEOUT',
+      'E_TOO_SLOW',
+      'E_PIECE_INDEX',
+      'E_DECRYPT_FAILED',
+      'E_HANDSHAKE_FAILED',
+    ] as const) {
       assert.equal(isOffence(code), true, code);
     }
-    for (const code of ['E_BUSY', 'E_INSUFFICIENT_SPACE', 'E_FILE_EXISTS', 'E_CONNECTION_LOST', 'E_INTERRUPTED', 'E_UNAVAILABLE', 'E_PEER_CLOSED'] as const) {
+    for (const code of [
+      'E_BUSY',
+      'E_INSUFFICIENT_SPACE',
+      'E_FILE_EXISTS',
+      'E_CONNECTION_LOST',
+      'E_INTERRUPTED',
+      'E_UNAVAILABLE',
+      'E_PEER_CLOSED',
+    ] as const) {
       assert.equal(isOffence(code), false, code);
     }
   });
@@ -188,7 +205,10 @@ describe('orphan partial files', () => {
       { transferId: 'owned', modifiedAt: 0 },
       { transferId: 'young', modifiedAt: 900 },
     ];
-    assert.deepEqual(orphanPartials(partials, 1_000, 500, (id) => id === 'owned').map((p) => p.transferId), ['orphan']);
+    assert.deepEqual(
+      orphanPartials(partials, 1_000, 500, (id) => id === 'owned').map((p) => p.transferId),
+      ['orphan'],
+    );
   });
 });
 

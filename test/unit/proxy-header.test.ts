@@ -6,7 +6,15 @@ import fc from 'fast-check';
 import { decodeProxyHeader, MAX_PROXY_HEADER, PROXY_V2_SIGNATURE } from '../../src/domain/wire/proxy-header.js';
 
 /** A v2 header: PROXY (or LOCAL), STREAM, the given family's addresses and optional TLV bytes. */
-function header(o: { command?: number; family: 1 | 2; src: number[]; dst: number[]; srcPort: number; dstPort: number; tlv?: Uint8Array }): Uint8Array {
+function header(o: {
+  command?: number;
+  family: 1 | 2;
+  src: number[];
+  dst: number[];
+  srcPort: number;
+  dstPort: number;
+  tlv?: Uint8Array;
+}): Uint8Array {
   const addrs = Uint8Array.from([...o.src, ...o.dst]);
   const tlv = o.tlv ?? new Uint8Array(0);
   const length = addrs.length + 4 + tlv.length;
@@ -31,11 +39,21 @@ describe('PROXY protocol v2 header', () => {
 
   it('reads an IPv6 client in the form Node and URLs write it, and an IPv4-mapped one as IPv4', () => {
     const v6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-    assert.deepEqual(decodeProxyHeader(header({ family: 2, src: v6, dst: v6, srcPort: 1, dstPort: 2 })), { kind: 'header', length: 52, client: { address: '2001:db8::1', port: 1 } });
-    const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 9];
-    assert.deepEqual(decodeProxyHeader(header({ family: 2, src: mapped, dst: v6, srcPort: 7, dstPort: 2 })).kind === 'header' && decodeProxyHeader(header({ family: 2, src: mapped, dst: v6, srcPort: 7, dstPort: 2 })), {
-      kind: 'header', length: 52, client: { address: '198.51.100.9', port: 7 },
+    assert.deepEqual(decodeProxyHeader(header({ family: 2, src: v6, dst: v6, srcPort: 1, dstPort: 2 })), {
+      kind: 'header',
+      length: 52,
+      client: { address: '2001:db8::1', port: 1 },
     });
+    const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 9];
+    assert.deepEqual(
+      decodeProxyHeader(header({ family: 2, src: mapped, dst: v6, srcPort: 7, dstPort: 2 })).kind === 'header' &&
+        decodeProxyHeader(header({ family: 2, src: mapped, dst: v6, srcPort: 7, dstPort: 2 })),
+      {
+        kind: 'header',
+        length: 52,
+        client: { address: '198.51.100.9', port: 7 },
+      },
+    );
   });
 
   it('writes any IPv6 address exactly as the URL parser normalises it (property)', () => {
@@ -73,8 +91,16 @@ describe('PROXY protocol v2 header', () => {
   });
 
   it('needs more until the last byte of the header, whatever the cut (property)', () => {
-    const h = header({ family: 2, src: new Array<number>(16).fill(1), dst: new Array<number>(16).fill(2), srcPort: 3, dstPort: 4, tlv: new Uint8Array(40) });
-    for (let cut = 0; cut < h.length; cut++) assert.deepEqual(decodeProxyHeader(h.subarray(0, cut)), { kind: 'need-more' }, `cut at ${cut}`);
+    const h = header({
+      family: 2,
+      src: new Array<number>(16).fill(1),
+      dst: new Array<number>(16).fill(2),
+      srcPort: 3,
+      dstPort: 4,
+      tlv: new Uint8Array(40),
+    });
+    for (let cut = 0; cut < h.length; cut++)
+      assert.deepEqual(decodeProxyHeader(h.subarray(0, cut)), { kind: 'need-more' }, `cut at ${cut}`);
     assert.equal(decodeProxyHeader(h).kind, 'header');
   });
 

@@ -56,7 +56,11 @@ describe('a transfer the receiver accepted', () => {
   it('refuses a taken name, and held pieces for a transfer that is not a resume', () => {
     assert.equal(code(ReceivingTransfer.open(manifest, { nameTaken: true, held: [] })), 'E_FILE_EXISTS');
     assert.equal(code(ReceivingTransfer.open(manifest, { nameTaken: false, held: [{ index: 0, hash: hash(0) }] })), 'E_INTERNAL');
-    assert.equal(code(ReceivingTransfer.open(resumed, { nameTaken: false, held: [{ index: 3, hash: hash(3) }] })), 'E_INTERNAL', 'out of range');
+    assert.equal(
+      code(ReceivingTransfer.open(resumed, { nameTaken: false, held: [{ index: 3, hash: hash(3) }] })),
+      'E_INTERNAL',
+      'out of range',
+    );
   });
 
   const badPieces: [string, PieceHeader, number, string][] = [

@@ -12,14 +12,26 @@ const manifest: Manifest = {
   compression: 'zstd',
   resume: true,
 };
-const earlier: EarlierAttempt = { fileName: 'disk.img', fileSize: 5_000_000, pieceSize: 1_048_576, pieceCount: 5, status: 'interrupted', peerFingerprint: 'SHA256:alice' };
-const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice') => judgeResume(m, { earlier: e, clientFingerprint: fingerprint });
+const earlier: EarlierAttempt = {
+  fileName: 'disk.img',
+  fileSize: 5_000_000,
+  pieceSize: 1_048_576,
+  pieceCount: 5,
+  status: 'interrupted',
+  peerFingerprint: 'SHA256:alice',
+};
+const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice') =>
+  judgeResume(m, { earlier: e, clientFingerprint: fingerprint });
 
 describe('resume policy on the receiver', () => {
   it('continues an interrupted or failed transfer from the same sender key', () => {
     assert.deepEqual(judge(manifest, earlier), { ok: true, value: true });
     assert.deepEqual(judge(manifest, { ...earlier, status: 'failed' }), { ok: true, value: true });
-    assert.deepEqual(judge(manifest, { ...earlier, status: 'in-progress' }), { ok: true, value: true }, 'a receiver that died mid-transfer left it in progress');
+    assert.deepEqual(
+      judge(manifest, { ...earlier, status: 'in-progress' }),
+      { ok: true, value: true },
+      'a receiver that died mid-transfer left it in progress',
+    );
   });
 
   it('starts afresh when it never recorded the transfer, and for a new transfer', () => {

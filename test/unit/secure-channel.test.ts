@@ -29,7 +29,8 @@ class HoldingConnection implements Connection {
   /** Feeds what was written back as input, for a receiving channel; chunkSize cuts it as a socket might. */
   loopBack(chunkSize?: number): void {
     for (const w of this.writes) {
-      if (chunkSize === undefined) this.incoming.push(w.snapshot); // what went out at each write
+      if (chunkSize === undefined)
+        this.incoming.push(w.snapshot); // what went out at each write
       else for (let at = 0; at < w.snapshot.length; at += chunkSize) this.incoming.push(w.snapshot.slice(at, at + chunkSize));
     }
   }
@@ -49,7 +50,7 @@ const limits = { maxPieceBody: 300_000, maxAcceptBody: 0 };
 
 function piece(seed: number): Uint8Array {
   let x = seed;
-  return Uint8Array.from({ length: 200_000 }, () => ((x = (x * 48271) % 2147483647) & 0xff));
+  return Uint8Array.from({ length: 200_000 }, () => (x = (x * 48271) % 2147483647) & 0xff);
 }
 
 describe('secure channel buffers', () => {
@@ -77,7 +78,10 @@ describe('secure channel buffers', () => {
     sender.startRecords(new CipherState(crypto, key), new CipherState(crypto, crypto.randomBytes(32)));
     const sent = [piece(4), piece(5), piece(6)];
     for (const [index, data] of sent.entries()) {
-      const header = encodePieceHeader({ index, offset: index * data.length, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length);
+      const header = encodePieceHeader(
+        { index, offset: index * data.length, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) },
+        data.length,
+      );
       await sender.sendMessages([header, data]);
       wire.writes.at(-1)!.release();
     }
@@ -102,7 +106,10 @@ describe('secure channel buffers', () => {
     const sender = new SecureChannel(wire);
     sender.startRecords(new CipherState(crypto, key), new CipherState(crypto, crypto.randomBytes(32)));
     const data = piece(7);
-    const header = encodePieceHeader({ index: 0, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length);
+    const header = encodePieceHeader(
+      { index: 0, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) },
+      data.length,
+    );
     await sender.sendMessages([header, data]);
     await sender.sendMessages([header, data]);
 
@@ -130,6 +137,9 @@ describe('secure channel buffers', () => {
 
     // A forged record inside the next body fails the stream, never delivers the piece.
     wire.flipUnreadByte(0.5, 100);
-    await assert.rejects(receiver.readMessage(limits, { lend: () => lent, wait: () => Promise.resolve() }), /E_DECRYPT_FAILED|failed authentication/);
+    await assert.rejects(
+      receiver.readMessage(limits, { lend: () => lent, wait: () => Promise.resolve() }),
+      /E_DECRYPT_FAILED|failed authentication/,
+    );
   });
 });

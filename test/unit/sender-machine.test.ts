@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_PIECE_RETRIES } from '../../src/domain/limits.js';
 import { pieceCountFor, type Manifest } from '../../src/domain/transfer/manifest.js';
-import { initialSenderState, senderStep, type SenderEffect, type SenderEvent, type SenderState } from '../../src/domain/transfer/sender-machine.js';
+import {
+  initialSenderState,
+  senderStep,
+  type SenderEffect,
+  type SenderEvent,
+  type SenderState,
+} from '../../src/domain/transfer/sender-machine.js';
 
 const manifest = (fileSize: number, resume = false): Manifest => ({
   transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
@@ -25,7 +31,12 @@ function run(state: SenderState, events: SenderEvent[]): { state: SenderState; e
 }
 
 const sends = (effects: SenderEffect[]) => effects.filter((e) => e.type === 'send-piece').map((e) => (e as { index: number }).index);
-const accept = (m: Manifest): SenderEvent => ({ type: 'accepted', pieceCount: m.pieceCount, held: new Uint8Array(Math.ceil(m.pieceCount / 8)), heldHashes: [] });
+const accept = (m: Manifest): SenderEvent => ({
+  type: 'accepted',
+  pieceCount: m.pieceCount,
+  held: new Uint8Array(Math.ceil(m.pieceCount / 8)),
+  heldHashes: [],
+});
 
 const h = (n: number) => new Uint8Array(32).fill(n);
 
@@ -43,7 +54,10 @@ describe('sender state machine', () => {
     const root = new Uint8Array(32).fill(5);
     let r = run(initialSenderState(m, 8), [accept(m), { type: 'ack', index: 0 }, { type: 'ack', index: 1 }]);
     assert.equal(r.effects.at(-1)?.type, 'send-complete');
-    r = run(r.state, [{ type: 'complete-sent', root }, { type: 'verified', root }]);
+    r = run(r.state, [
+      { type: 'complete-sent', root },
+      { type: 'verified', root },
+    ]);
     assert.equal(r.state.phase, 'completed');
     assert.deepEqual(r.effects, [{ type: 'completed' }]);
   });
@@ -56,7 +70,11 @@ describe('sender state machine', () => {
 
   it('fails when the receiver verifies a different root', () => {
     const m = manifest(0);
-    const r = run(initialSenderState(m, 8), [accept(m), { type: 'complete-sent', root: new Uint8Array(32) }, { type: 'verified', root: new Uint8Array(32).fill(1) }]);
+    const r = run(initialSenderState(m, 8), [
+      accept(m),
+      { type: 'complete-sent', root: new Uint8Array(32) },
+      { type: 'verified', root: new Uint8Array(32).fill(1) },
+    ]);
     assert.equal(r.state.phase, 'failed');
     assert.equal((r.effects.at(-1) as { code: string }).code, 'E_ROOT_MISMATCH');
   });
@@ -115,10 +133,17 @@ describe('sender state machine on a resume', () => {
     // Every event but one: never finished. All of them, in two orders: finished once, with the root over all four hashes.
     for (let left = 0; left < confirmAll.length; left++) {
       const partial = run(initialSenderState(m, 8), [accepted, ...sent, ...confirmAll.filter((_, i) => i !== left)]);
-      assert.equal(partial.state.phase, 'sending', `finished without ${JSON.stringify(confirmAll[left]!.type)} for piece ${(confirmAll[left] as { index: number }).index}`);
+      assert.equal(
+        partial.state.phase,
+        'sending',
+        `finished without ${JSON.stringify(confirmAll[left]!.type)} for piece ${(confirmAll[left] as { index: number }).index}`,
+      );
       assert.ok(!partial.effects.some((e) => e.type === 'send-complete'));
     }
-    for (const order of [[...sent, ...confirmAll], [...confirmAll.slice().reverse(), ...sent]]) {
+    for (const order of [
+      [...sent, ...confirmAll],
+      [...confirmAll.slice().reverse(), ...sent],
+    ]) {
       const { state, effects } = run(initialSenderState(m, 8), [accepted, ...order]);
       assert.equal(state.phase, 'awaiting-verified');
       const complete = effects.filter((e) => e.type === 'send-complete');
@@ -134,7 +159,10 @@ describe('sender state machine on a resume', () => {
       { type: 'ack', index: 1 },
       { type: 'ack', index: 3 },
     ];
-    for (const order of [[...sent, ...confirmAll], [...confirmAll.slice().reverse(), ...sent]]) {
+    for (const order of [
+      [...sent, ...confirmAll],
+      [...confirmAll.slice().reverse(), ...sent],
+    ]) {
       const { effects } = run(initialSenderState(m, 8), [accepted, ...order]);
       const done = effects.flatMap((e) => (e.type === 'piece-done' ? [{ index: e.index, hash: e.hash[0], held: e.held }] : []));
       assert.deepEqual(
@@ -147,14 +175,24 @@ describe('sender state machine on a resume', () => {
         ],
       );
       const lastDone = effects.map((e) => e.type).lastIndexOf('piece-done');
-      assert.ok(lastDone < effects.findIndex((e) => e.type === 'send-complete'), 'every piece is reported before TRANSFER_COMPLETE is asked for');
+      assert.ok(
+        lastDone < effects.findIndex((e) => e.type === 'send-complete'),
+        'every piece is reported before TRANSFER_COMPLETE is asked for',
+      );
     }
   });
 
   it('says nothing is done for a held piece the receiver dropped until it is sent again and acknowledged', () => {
-    const r = run(initialSenderState(m, 8), [accepted, { type: 'nack', index: 0, code: 'E_PIECE_HASH' }, { type: 'held-hashed', index: 0, ours: h(1) }]);
+    const r = run(initialSenderState(m, 8), [
+      accepted,
+      { type: 'nack', index: 0, code: 'E_PIECE_HASH' },
+      { type: 'held-hashed', index: 0, ours: h(1) },
+    ]);
     assert.ok(!r.effects.some((e) => e.type === 'piece-done'));
-    const again = run(r.state, [{ type: 'piece-sent', index: 0, hash: h(1) }, { type: 'ack', index: 0 }]);
+    const again = run(r.state, [
+      { type: 'piece-sent', index: 0, hash: h(1) },
+      { type: 'ack', index: 0 },
+    ]);
     assert.deepEqual(
       again.effects.filter((e) => e.type === 'piece-done'),
       [{ type: 'piece-done', index: 0, hash: h(1), held: false }],
@@ -176,13 +214,27 @@ describe('sender state machine on a resume', () => {
       r = run(r.state, [{ type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
       assert.deepEqual(sends(r.effects), [0], `retry ${i + 1} after the held NACK`);
     }
-    r = run(r.state, [{ type: 'piece-sent', index: 0, hash: h(1) }, { type: 'ack', index: 0 }, { type: 'held-hashed', index: 2, ours: h(3) }, { type: 'ack', index: 2 }]);
-    r = run(r.state, [{ type: 'piece-sent', index: 1, hash: h(2) }, { type: 'ack', index: 1 }, { type: 'piece-sent', index: 3, hash: h(4) }, { type: 'ack', index: 3 }]);
+    r = run(r.state, [
+      { type: 'piece-sent', index: 0, hash: h(1) },
+      { type: 'ack', index: 0 },
+      { type: 'held-hashed', index: 2, ours: h(3) },
+      { type: 'ack', index: 2 },
+    ]);
+    r = run(r.state, [
+      { type: 'piece-sent', index: 1, hash: h(2) },
+      { type: 'ack', index: 1 },
+      { type: 'piece-sent', index: 3, hash: h(4) },
+      { type: 'ack', index: 3 },
+    ]);
     assert.equal(r.state.phase, 'awaiting-verified');
   });
 
   it('still compares a dropped held piece with the source: a mismatch is E_SOURCE_CHANGED', () => {
-    const r = run(initialSenderState(m, 8), [accepted, { type: 'nack', index: 0, code: 'E_HELD_PIECE_DAMAGED' }, { type: 'held-hashed', index: 0, ours: h(7) }]);
+    const r = run(initialSenderState(m, 8), [
+      accepted,
+      { type: 'nack', index: 0, code: 'E_HELD_PIECE_DAMAGED' },
+      { type: 'held-hashed', index: 0, ours: h(7) },
+    ]);
     assert.equal(r.state.phase, 'failed');
     assert.ok(r.effects.some((e) => e.type === 'abort' && e.code === 'E_SOURCE_CHANGED'));
   });
@@ -195,7 +247,9 @@ describe('sender state machine on a resume', () => {
   });
 
   it('refuses an ACCEPT whose held bitfield and hash list disagree', () => {
-    const { state } = run(initialSenderState(m, 8), [{ type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1100_0000), heldHashes: [h(1)] }]);
+    const { state } = run(initialSenderState(m, 8), [
+      { type: 'accepted', pieceCount: 4, held: Uint8Array.of(0b1100_0000), heldHashes: [h(1)] },
+    ]);
     assert.equal(state.phase, 'failed');
   });
 

@@ -65,7 +65,11 @@ describe('ban policy', () => {
     const bans = new BanPolicy(rules);
     assert.equal(bans.recordOffence('a', 1_000, 2), undefined, 'two of three');
     assert.deepEqual(bans.recordOffence('a', 2_000), { key: 'a', until: 602_000, offences: 3, round: 1 });
-    assert.deepEqual(bans.recordOffence('b', 1_000, 1_000_000), { key: 'b', until: 601_000, offences: 3, round: 1 }, 'a huge count adds no more than the threshold');
+    assert.deepEqual(
+      bans.recordOffence('b', 1_000, 1_000_000),
+      { key: 'b', until: 601_000, offences: 3, round: 1 },
+      'a huge count adds no more than the threshold',
+    );
   });
 
   it('counts reported offences when they happened: they leave the window then, and late ones count for nothing', () => {

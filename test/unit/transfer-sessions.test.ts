@@ -67,7 +67,14 @@ async function sender(transport: Transport) {
     clock: new SystemClock(),
     store,
     files: new NodeSourceFiles(),
-    identity: { loadOrCreate: () => Promise.resolve({ keyPair: { publicKey: keyPair.publicKey, privateKey: Uint8Array.from(keyPair.privateKey) }, created: false, path: '(test)' }) },
+    identity: {
+      loadOrCreate: () =>
+        Promise.resolve({
+          keyPair: { publicKey: keyPair.publicKey, privateKey: Uint8Array.from(keyPair.privateKey) },
+          created: false,
+          path: '(test)',
+        }),
+    },
     trust: { check: (_h, _p, key) => Promise.resolve({ fingerprint: fingerprintOf(key, crypto.sha256) }) },
     logger: silentLogger,
   });
@@ -82,7 +89,15 @@ describe('sessions over an in-memory connection pair', () => {
     const content = new Uint8Array(10 * PIECE + 123).map((_, i) => (i * 7) % 251);
     writeFileSync(file, content);
     const { sendFile, store } = await sender(transport);
-    const request: SendFileRequest = { host: '127.0.0.1', port: receiver.port, filePath: file, compressionLevel: 3, pieceSize: PIECE, connectTimeoutMs: 1000, idleTimeoutMs: 5000 };
+    const request: SendFileRequest = {
+      host: '127.0.0.1',
+      port: receiver.port,
+      filePath: file,
+      compressionLevel: 3,
+      pieceSize: PIECE,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 5000,
+    };
     const outcome = await sendFile.execute(request);
     await receiver.stop();
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
@@ -103,12 +118,24 @@ describe('sessions over an in-memory connection pair', () => {
     const content = new Uint8Array(40 * PIECE).map((_, i) => (i * 13 + (i >> 9)) % 256);
     writeFileSync(file, content);
     const { sendFile, store } = await sender(cutting(memory, 24 * PIECE));
-    const request: SendFileRequest = { host: '127.0.0.1', port: receiver.port, filePath: file, compressionLevel: 0, pieceSize: PIECE, connectTimeoutMs: 1000, idleTimeoutMs: 5000 };
+    const request: SendFileRequest = {
+      host: '127.0.0.1',
+      port: receiver.port,
+      filePath: file,
+      compressionLevel: 0,
+      pieceSize: PIECE,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 5000,
+    };
     const first = await sendFile.execute(request);
     assert.equal(first.ok, false);
     assert.equal(first.ok || first.code, 'E_CONNECTION_LOST');
     assert.ok(!readdirSync(receiver.dir).includes(name), 'no partial file under the final name');
-    for (let waited = 0; (await receiver.store.get(first.transferId, 'receiver'))?.status === 'in-progress' && waited < 5000; waited += 20) {
+    for (
+      let waited = 0;
+      (await receiver.store.get(first.transferId, 'receiver'))?.status === 'in-progress' && waited < 5000;
+      waited += 20
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const cutRecord = await receiver.store.get(first.transferId, 'receiver');
@@ -123,7 +150,10 @@ describe('sessions over an in-memory connection pair', () => {
     assert.equal(resumed.piecesHeld, cutRecord!.piecesDone, 'every piece the receiver recorded was held and confirmed');
     const missing = 40 - resumed.piecesHeld;
     // The missing pieces (sent raw here) and a little for the handshake, the records and the replies.
-    assert.ok(resumed.wireBytes < missing * PIECE * 1.01 + 16 * 1024, `the resume sent ${resumed.wireBytes} bytes for ${missing} missing pieces`);
+    assert.ok(
+      resumed.wireBytes < missing * PIECE * 1.01 + 16 * 1024,
+      `the resume sent ${resumed.wireBytes} bytes for ${missing} missing pieces`,
+    );
     assert.equal(sha(readFileSync(join(receiver.dir, name))), sha(content));
     assert.equal((await store.get(first.transferId, 'sender'))?.status, 'completed');
   });

@@ -12,7 +12,17 @@ import { decodeManifest, encodeManifest, pieceCountFor, type Manifest } from '..
 import { FrameDecoder } from '../../src/domain/wire/frame-decoder.js';
 import { decodeFrame, decodeRefuse, encodeFrame, encodeRefuse, FrameType } from '../../src/domain/wire/frame.js';
 import { MessageDecoder } from '../../src/domain/wire/message-decoder.js';
-import { decodeMessage, encodeAccept, encodeAck, encodeClose, encodeNack, encodePieceHeader, maxAcceptBodyFor, MessageType, PieceEncoding } from '../../src/domain/wire/messages.js';
+import {
+  decodeMessage,
+  encodeAccept,
+  encodeAck,
+  encodeClose,
+  encodeNack,
+  encodePieceHeader,
+  maxAcceptBodyFor,
+  MessageType,
+  PieceEncoding,
+} from '../../src/domain/wire/messages.js';
 
 const frameTypes = [FrameType.HANDSHAKE_INIT, FrameType.HANDSHAKE_RESP, FrameType.HANDSHAKE_FINAL, FrameType.RECORD] as const;
 const limits = { maxPieceBody: 49 + 65536, maxAcceptBody: 16 };
@@ -20,38 +30,48 @@ const limits = { maxPieceBody: 49 + 65536, maxAcceptBody: 16 };
 describe('frame codec', () => {
   it('round-trips frames fed one byte at a time', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...frameTypes), fc.uint8Array({ minLength: 48, maxLength: 300 })), { maxLength: 5 }), (frames) => {
-        const decoder = new FrameDecoder();
-        const wire = concatBytes(...frames.map(([t, b]) => encodeFrame(t, b)));
-        const out: [number, Uint8Array][] = [];
-        for (const byte of wire) {
-          decoder.push(Uint8Array.of(byte));
-          for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) out.push([r.frame.type, Uint8Array.from(r.frame.body)]);
-        }
-        assert.deepEqual(out, frames.map(([t, b]) => [t, b]));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...frameTypes), fc.uint8Array({ minLength: 48, maxLength: 300 })), { maxLength: 5 }),
+        (frames) => {
+          const decoder = new FrameDecoder();
+          const wire = concatBytes(...frames.map(([t, b]) => encodeFrame(t, b)));
+          const out: [number, Uint8Array][] = [];
+          for (const byte of wire) {
+            decoder.push(Uint8Array.of(byte));
+            for (let r = decoder.next(); r.kind === 'frame'; r = decoder.next()) out.push([r.frame.type, Uint8Array.from(r.frame.body)]);
+          }
+          assert.deepEqual(
+            out,
+            frames.map(([t, b]) => [t, b]),
+          );
+        },
+      ),
     );
   });
 
   it('puts frames that span chunks together in one scratch buffer, each right until the next', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 16, maxLength: 400 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 97 }), (bodies, step) => {
-        const decoder = new FrameDecoder();
-        const wire = concatBytes(...bodies.map((b) => encodeFrame(FrameType.RECORD, b)));
-        const scratch = new Uint8Array(3 + 400);
-        const out: Uint8Array[] = [];
-        let viewsOfScratch = 0;
-        for (let at = 0; at < wire.length; at += step) {
-          decoder.push(wire.subarray(at, at + step));
-          for (let r = decoder.next(scratch); r.kind === 'frame'; r = decoder.next(scratch)) {
-            if (r.frame.body.buffer === scratch.buffer) viewsOfScratch++;
-            out.push(Uint8Array.from(r.frame.body)); // copied before the next frame reuses scratch
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 16, maxLength: 400 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 97 }),
+        (bodies, step) => {
+          const decoder = new FrameDecoder();
+          const wire = concatBytes(...bodies.map((b) => encodeFrame(FrameType.RECORD, b)));
+          const scratch = new Uint8Array(3 + 400);
+          const out: Uint8Array[] = [];
+          let viewsOfScratch = 0;
+          for (let at = 0; at < wire.length; at += step) {
+            decoder.push(wire.subarray(at, at + step));
+            for (let r = decoder.next(scratch); r.kind === 'frame'; r = decoder.next(scratch)) {
+              if (r.frame.body.buffer === scratch.buffer) viewsOfScratch++;
+              out.push(Uint8Array.from(r.frame.body)); // copied before the next frame reuses scratch
+            }
           }
-        }
-        assert.deepEqual(out, bodies);
-        // With chunks smaller than a frame, every frame spans chunks and lands in scratch.
-        if (step < 19) assert.equal(viewsOfScratch, bodies.length);
-      }),
+          assert.deepEqual(out, bodies);
+          // With chunks smaller than a frame, every frame spans chunks and lands in scratch.
+          if (step < 19) assert.equal(viewsOfScratch, bodies.length);
+        },
+      ),
     );
   });
 
@@ -84,20 +104,25 @@ describe('frame codec', () => {
 describe('ACCEPT', () => {
   it('round-trips any held set with one hash per held piece', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 70 }).chain((count) => fc.tuple(fc.constant(count), fc.array(fc.boolean(), { minLength: count, maxLength: count }))), ([count, flags]) => {
-        const bits = new Uint8Array(Math.ceil(count / 8));
-        const hashes: Uint8Array[] = [];
-        flags.forEach((on, i) => {
-          if (!on) return;
-          bits[i >> 3]! |= 0x80 >> (i & 7);
-          hashes.push(new Uint8Array(32).fill(i + 1));
-        });
-        const encoded = encodeAccept(count, bits, hashes);
-        assert.ok(encoded.length - 5 <= maxAcceptBodyFor(count));
-        const r = decodeMessage(MessageType.ACCEPT, encoded.subarray(5));
-        assert.ok(r.ok);
-        assert.deepEqual(r.ok && r.value, { type: 'accept', pieceCount: count, held: bits, heldHashes: hashes });
-      }),
+      fc.property(
+        fc
+          .integer({ min: 1, max: 70 })
+          .chain((count) => fc.tuple(fc.constant(count), fc.array(fc.boolean(), { minLength: count, maxLength: count }))),
+        ([count, flags]) => {
+          const bits = new Uint8Array(Math.ceil(count / 8));
+          const hashes: Uint8Array[] = [];
+          flags.forEach((on, i) => {
+            if (!on) return;
+            bits[i >> 3]! |= 0x80 >> (i & 7);
+            hashes.push(new Uint8Array(32).fill(i + 1));
+          });
+          const encoded = encodeAccept(count, bits, hashes);
+          assert.ok(encoded.length - 5 <= maxAcceptBodyFor(count));
+          const r = decodeMessage(MessageType.ACCEPT, encoded.subarray(5));
+          assert.ok(r.ok);
+          assert.deepEqual(r.ok && r.value, { type: 'accept', pieceCount: count, held: bits, heldHashes: hashes });
+        },
+      ),
     );
   });
 
@@ -119,7 +144,10 @@ describe('message decoder', () => {
   });
 
   it('decodes a stream of messages split at every possible point', () => {
-    const piece = concatBytes(encodePieceHeader({ index: 7, offset: 7 * 16384, rawLength: 10, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32).fill(3) }, 4), Uint8Array.of(1, 2, 3, 4));
+    const piece = concatBytes(
+      encodePieceHeader({ index: 7, offset: 7 * 16384, rawLength: 10, encoding: PieceEncoding.ZSTD, hash: new Uint8Array(32).fill(3) }, 4),
+      Uint8Array.of(1, 2, 3, 4),
+    );
     const stream = concatBytes(encodeAck(1), piece, encodeNack(2, 'E_PIECE_HASH'), encodeClose('E_BUSY', 'busy\nfake log line'));
     for (let cut = 0; cut <= stream.length; cut++) {
       const decoder = new MessageDecoder();
@@ -181,7 +209,15 @@ describe('manifest codec', () => {
   });
 
   it('refuses a declared size above the limit, a wrong piece count and truncation', () => {
-    const m: Manifest = { transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427', fileName: 'a', fileSize: 100_000, pieceSize: 16384, pieceCount: 7, compression: 'zstd', resume: false };
+    const m: Manifest = {
+      transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
+      fileName: 'a',
+      fileSize: 100_000,
+      pieceSize: 16384,
+      pieceCount: 7,
+      compression: 'zstd',
+      resume: false,
+    };
     const tooBig = decodeManifest(encodeManifest(m), { maxTransferSize: 99_999 });
     assert.equal(!tooBig.ok && tooBig.code, 'E_TRANSFER_TOO_LARGE');
     const bigPieces = decodeManifest(encodeManifest(m), { maxTransferSize: 2 ** 40, maxPayloadSize: 16384 + 53 });
@@ -194,7 +230,15 @@ describe('manifest codec', () => {
   });
 
   it('never throws on mutated manifests', () => {
-    const base = encodeManifest({ transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427', fileName: 'report.pdf', fileSize: 5, pieceSize: 16384, pieceCount: 1, compression: 'none', resume: false });
+    const base = encodeManifest({
+      transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
+      fileName: 'report.pdf',
+      fileSize: 5,
+      pieceSize: 16384,
+      pieceCount: 1,
+      compression: 'none',
+      resume: false,
+    });
     fc.assert(
       fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), (at, value) => {
         const mutated = Uint8Array.from(base);
@@ -254,10 +298,26 @@ describe('every decoder against random bytes (docs/requirements.md#bounds)', () 
     const crypto = new NodeCryptoPrimitives();
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }), (first, second) => {
-        const responder = new HandshakeState({ crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: false, prologue: utf8(PROLOGUE_TEXT), staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair() });
+        const responder = new HandshakeState({
+          crypto,
+          protocolName: PROTOCOL_NAME,
+          pattern: PATTERNS['XX']!,
+          initiator: false,
+          prologue: utf8(PROLOGUE_TEXT),
+          staticKey: crypto.generateKeyPair(),
+          ephemeralKey: crypto.generateKeyPair(),
+        });
         const r1 = responder.readMessage(first);
         if (!r1.ok) assert.equal(r1.code, 'E_HANDSHAKE_FAILED');
-        const initiator = new HandshakeState({ crypto, protocolName: PROTOCOL_NAME, pattern: PATTERNS['XX']!, initiator: true, prologue: utf8(PROLOGUE_TEXT), staticKey: crypto.generateKeyPair(), ephemeralKey: crypto.generateKeyPair() });
+        const initiator = new HandshakeState({
+          crypto,
+          protocolName: PROTOCOL_NAME,
+          pattern: PATTERNS['XX']!,
+          initiator: true,
+          prologue: utf8(PROLOGUE_TEXT),
+          staticKey: crypto.generateKeyPair(),
+          ephemeralKey: crypto.generateKeyPair(),
+        });
         initiator.writeMessage(new Uint8Array(0));
         const r2 = initiator.readMessage(second);
         assert.equal(r2.ok, false, 'random bytes never authenticate as message 2');
@@ -277,8 +337,14 @@ describe('lent body buffers', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 20_000 }), (seed, step) => {
         let x = seed;
-        const data = Uint8Array.from({ length: 70_000 }, () => ((x = (x * 48271) % 2147483647) & 0xff));
-        const piece = concatBytes(encodePieceHeader({ index: 3, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length), data);
+        const data = Uint8Array.from({ length: 70_000 }, () => (x = (x * 48271) % 2147483647) & 0xff);
+        const piece = concatBytes(
+          encodePieceHeader(
+            { index: 3, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) },
+            data.length,
+          ),
+          data,
+        );
         const stream = concatBytes(piece, encodeAck(9));
         const limits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
         const lent = new Uint8Array(49 + 80_000);
@@ -315,24 +381,35 @@ describe('lent body buffers', () => {
   it('decodes the same bytes into a lent buffer as into a fresh one, for any split', () => {
     fc.assert(
       // Large arrays come from a seed: fast-check builds big arrays element by element, slowly.
-      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 69_999 }), (seed, extra, cut) => {
-        let x = seed;
-        const data = Uint8Array.from({ length: 70_000 + extra }, () => ((x = (x * 48271) % 2147483647) & 0xff));
-        const message = concatBytes(encodePieceHeader({ index: 0, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length), data);
-        const bigLimits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
-        const lent = new Uint8Array(49 + 80_000).fill(0xee);
-        const decoder = new MessageDecoder();
-        decoder.push(message.subarray(0, cut));
-        decoder.push(message.subarray(cut));
-        const r = decoder.next(bigLimits, () => lent);
-        assert.equal(r.kind, 'message');
-        if (r.kind === 'message' && r.message.type === 'piece') {
-          assert.deepEqual(r.message.piece.data, data);
-          // A body split across chunks is copied into the lent buffer; one inside a single chunk
-          // is handed out as a view of it, with no copy at all.
-          if (cut > 5) assert.equal(r.message.piece.data.buffer, lent.buffer, 'the body landed in the lent buffer');
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 69_999 }),
+        (seed, extra, cut) => {
+          let x = seed;
+          const data = Uint8Array.from({ length: 70_000 + extra }, () => (x = (x * 48271) % 2147483647) & 0xff);
+          const message = concatBytes(
+            encodePieceHeader(
+              { index: 0, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) },
+              data.length,
+            ),
+            data,
+          );
+          const bigLimits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
+          const lent = new Uint8Array(49 + 80_000).fill(0xee);
+          const decoder = new MessageDecoder();
+          decoder.push(message.subarray(0, cut));
+          decoder.push(message.subarray(cut));
+          const r = decoder.next(bigLimits, () => lent);
+          assert.equal(r.kind, 'message');
+          if (r.kind === 'message' && r.message.type === 'piece') {
+            assert.deepEqual(r.message.piece.data, data);
+            // A body split across chunks is copied into the lent buffer; one inside a single chunk
+            // is handed out as a view of it, with no copy at all.
+            if (cut > 5) assert.equal(r.message.piece.data.buffer, lent.buffer, 'the body landed in the lent buffer');
+          }
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -341,8 +418,14 @@ describe('lent body buffers', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 30_000 }), (seed, step) => {
         let x = seed;
-        const data = Uint8Array.from({ length: 70_000 }, () => ((x = (x * 48271) % 2147483647) & 0xff));
-        const piece = concatBytes(encodePieceHeader({ index: 1, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) }, data.length), data);
+        const data = Uint8Array.from({ length: 70_000 }, () => (x = (x * 48271) % 2147483647) & 0xff);
+        const piece = concatBytes(
+          encodePieceHeader(
+            { index: 1, offset: 0, rawLength: data.length, encoding: PieceEncoding.RAW, hash: new Uint8Array(32) },
+            data.length,
+          ),
+          data,
+        );
         const stream = concatBytes(piece, encodeAck(4));
         const limits = { maxPieceBody: 49 + 80_000, maxAcceptBody: 0 };
         const lent = new Uint8Array(49 + 80_000);
@@ -362,7 +445,11 @@ describe('lent body buffers', () => {
             decoder.filledDirectly(record.length);
             direct++;
           } else decoder.push(Uint8Array.from(record));
-          for (let r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent)); r.kind !== 'need-more'; r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent))) {
+          for (
+            let r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent));
+            r.kind !== 'need-more';
+            r = decoder.next(limits, (n) => (n < 1000 ? undefined : lent))
+          ) {
             assert.equal(r.kind, 'message');
             if (r.kind !== 'message') return;
             if (r.message.type === 'piece') {

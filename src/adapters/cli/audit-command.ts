@@ -24,11 +24,15 @@ export class AuditCommand extends Command<CliContext> {
 
   transferId = Option.String('--transfer-id', { description: 'Only this transfer' });
   address = Option.String('--address', { description: 'Only this peer address (any port)' });
-  limit = Option.String('--limit', '100', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 100_000)]), description: 'How many of the newest events (default 100)' });
+  limit = Option.String('--limit', '100', {
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 100_000)]),
+    description: 'How many of the newest events (default 100)',
+  });
   json = Option.Boolean('--json', false, { description: 'Print JSON' });
 
   async execute(): Promise<number> {
-    if (this.address !== undefined && !ADDRESS.test(this.address)) throw new UsageError(`--address ${JSON.stringify(this.address)} is not an IP address`);
+    if (this.address !== undefined && !ADDRESS.test(this.address))
+      throw new UsageError(`--address ${JSON.stringify(this.address)} is not an IP address`);
     const events = await this.context.app.audit({
       ...(this.transferId === undefined ? {} : { transferId: this.transferId }),
       ...(this.address === undefined ? {} : { peerAddress: this.address }),

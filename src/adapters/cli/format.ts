@@ -18,7 +18,7 @@ export function progressLine(done: number, total: number, elapsedMs: number): st
   const fraction = total === 0 ? 1 : done / total;
   const width = 30;
   const filled = Math.round(fraction * width);
-  const rate = elapsedMs > 0 ? (done / (elapsedMs / 1000)) : 0;
+  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
   return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatBytes(done)} / ${formatBytes(total)}  ${formatBytes(rate)}/s`;
 }
 

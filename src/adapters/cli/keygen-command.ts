@@ -22,11 +22,14 @@ export class KeygenCommand extends Command<CliContext> {
   });
 
   output = Option.String('--output', { required: true, description: 'Folder for id_x25519 and id_x25519.pub' });
-  password = Option.String('--password', { description: 'Password (visible to other users in the process list: prefer ST_KEY_PASSWORD or the prompt)' });
+  password = Option.String('--password', {
+    description: 'Password (visible to other users in the process list: prefer ST_KEY_PASSWORD or the prompt)',
+  });
 
   async execute(): Promise<number> {
     const { stdin, stdout, stderr } = this.context;
-    if (this.password !== undefined) stderr.write('warning: --password is visible in the process list; ST_KEY_PASSWORD or the prompt keep it private\n');
+    if (this.password !== undefined)
+      stderr.write('warning: --password is visible in the process list; ST_KEY_PASSWORD or the prompt keep it private\n');
     const made = await this.context.app.keygen({
       outputDir: this.output,
       password: this.password,

@@ -51,7 +51,10 @@ function readLine(input: Readable): Promise<string> {
       resolve(line);
     });
     lines.once('close', () => {
-      if (!answered) reject(new SecureTransferError('E_BAD_PASSWORD', 'no password given: set ST_KEY_PASSWORD, run on a terminal, or write it to stdin'));
+      if (!answered)
+        reject(
+          new SecureTransferError('E_BAD_PASSWORD', 'no password given: set ST_KEY_PASSWORD, run on a terminal, or write it to stdin'),
+        );
     });
   });
 }

@@ -25,10 +25,15 @@ export class ReceiveCommand extends Command<CliContext> {
   });
 
   host = Option.String('--host', { description: 'Bind address (default ST_HOST or 0.0.0.0)' });
-  port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1024, 65535)]), description: 'Port 1024-65535 (default ST_PORT or 9000)' });
+  port = Option.String('--port', {
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1024, 65535)]),
+    description: 'Port 1024-65535 (default ST_PORT or 9000)',
+  });
   outputDir = Option.String('--output-dir', { description: 'Folder for received files (default ST_OUTPUT_DIR or ./received)' });
   key = Option.String('--key', { description: 'Host key made by keygen (default ST_HOST_KEY_PATH, generated on first start)' });
-  authorizedKeys = Option.String('--authorized-keys', { description: 'Allow-list of sender keys (default ST_AUTHORIZED_KEYS; none = any key)' });
+  authorizedKeys = Option.String('--authorized-keys', {
+    description: 'Allow-list of sender keys (default ST_AUTHORIZED_KEYS; none = any key)',
+  });
 
   async execute(): Promise<number> {
     const { stdout } = this.context;
@@ -41,7 +46,9 @@ export class ReceiveCommand extends Command<CliContext> {
       askPassword: (prompt, options) => askPassword(this.context.stdin, this.context.stderr, prompt, options),
       onLine: (line) => stdout.write(`${line}\n`),
     });
-    stdout.write(`receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}\n`);
+    stdout.write(
+      `receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         stdout.write(`${signal}: shutting down; transfers in flight stay resumable\n`);

@@ -10,7 +10,10 @@ import { askPassword } from './password-prompt.js';
 /** What send and resume share: the flags, the progress bar and the final report. */
 abstract class TransferCommand extends Command<CliContext> {
   host = Option.String('--host', 'localhost', { description: 'Receiver host name or address' });
-  port = Option.String('--port', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]), description: 'Receiver port (default ST_PORT or 9000)' });
+  port = Option.String('--port', {
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]),
+    description: 'Receiver port (default ST_PORT or 9000)',
+  });
   file = Option.String('--file', { required: true, description: 'File to send' });
   compressionLevel = Option.String('--compression-level', 'auto', {
     validator: t.isOneOf([t.isLiteral('auto'), t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 19)])], { exclusive: true }),
@@ -34,7 +37,10 @@ abstract class TransferCommand extends Command<CliContext> {
       serverKey: this.serverKey,
       identityPath: this.identity,
       askPassword: (prompt, options) => askPassword(this.context.stdin, stderr, prompt, options),
-      onStart: (id, m) => stdout.write(`transfer ${id}: ${m.resume ? 'resuming' : 'sending'} "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`),
+      onStart: (id, m) =>
+        stdout.write(
+          `transfer ${id}: ${m.resume ? 'resuming' : 'sending'} "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`,
+        ),
       onTrustNote: (note) => stderr.write(`${note}\n`),
       onProgress: (done, total) => {
         const now = Date.now();
@@ -46,7 +52,8 @@ abstract class TransferCommand extends Command<CliContext> {
     if (tty) stderr.write('\n');
     if (outcome.ok) {
       const seconds = (Date.now() - started) / 1000;
-      const held = outcome.piecesHeld > 0 ? `, ${outcome.piecesHeld} pieces already held by the receiver and checked against the source` : '';
+      const held =
+        outcome.piecesHeld > 0 ? `, ${outcome.piecesHeld} pieces already held by the receiver and checked against the source` : '';
       stdout.write(
         `transfer ${outcome.transferId}: completed and verified by the receiver (${formatBytes(outcome.fileSize)} in ${seconds.toFixed(2)} s, ${formatBytes(outcome.wireBytes)} on the wire${held}, receiver key ${outcome.serverFingerprint})\n`,
       );
@@ -54,7 +61,9 @@ abstract class TransferCommand extends Command<CliContext> {
     }
     stderr.write(`error: transfer ${outcome.transferId} failed: ${outcome.code}: ${escapeText(outcome.detail)}\n`);
     if (outcome.code !== 'E_SOURCE_CHANGED' && outcome.code !== 'E_UNTRUSTED_KEY' && outcome.code !== 'E_ALREADY_COMPLETE') {
-      stderr.write(`to continue later: securetransfer resume --transfer-id ${outcome.transferId} --host ${this.host}${this.port ? ` --port ${this.port}` : ''} --file ${this.file}\n`);
+      stderr.write(
+        `to continue later: securetransfer resume --transfer-id ${outcome.transferId} --host ${this.host}${this.port ? ` --port ${this.port}` : ''} --file ${this.file}\n`,
+      );
     }
     return EXIT_TRANSFER_FAILED;
   }
@@ -76,7 +85,10 @@ export class SendCommand extends TransferCommand {
       ['Send a file to a receiver on this machine', '$0 send --host 127.0.0.1 --port 9000 --file ./backup.tar'],
       ['Compress as hard as possible, for a slow link', '$0 send --host files.example.com --file ./logs.tar --compression-level 19'],
       ['Pin the receiver key explicitly', '$0 send --host files.example.com --file ./data.bin --server-key SHA256:3q2+7w...'],
-      ['Send as the identity made by keygen (password from ST_KEY_PASSWORD or a prompt)', '$0 send --host 10.0.0.5 --file ./data.bin --identity ./keys/id_x25519'],
+      [
+        'Send as the identity made by keygen (password from ST_KEY_PASSWORD or a prompt)',
+        '$0 send --host 10.0.0.5 --file ./data.bin --identity ./keys/id_x25519',
+      ],
     ],
   });
 
@@ -96,7 +108,9 @@ export class ResumeCommand extends TransferCommand {
       modification time or a held piece's hash) is refused: send it again as a new transfer.
       Exit status: 0 completed and verified, 1 failed or refused, 2 usage or configuration error.
     `,
-    examples: [['Resume a transfer', '$0 resume --transfer-id 1b4e28ba-2fa1-4d2e-883f-0016d3cca427 --host 10.0.0.5 --port 9000 --file ./data.bin']],
+    examples: [
+      ['Resume a transfer', '$0 resume --transfer-id 1b4e28ba-2fa1-4d2e-883f-0016d3cca427 --host 10.0.0.5 --port 9000 --file ./data.bin'],
+    ],
   });
 
   transferId = Option.String('--transfer-id', { required: true, description: 'The id printed by send' });

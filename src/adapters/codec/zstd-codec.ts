@@ -54,7 +54,8 @@ export class ZstdCodecAdapter implements Codec {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_INTERNAL', `zstd-codec input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
-    if (!Number.isInteger(level) || level < 1 || level > this.maxLevel) throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
+    if (!Number.isInteger(level) || level < 1 || level > this.maxLevel)
+      throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
     const out = this.simple.compress(data, level);
     if (!out) throw new SecureTransferError('E_INTERNAL', 'zstd compression failed');
     return out;

@@ -41,7 +41,8 @@ export class ZstdNapiCodec implements Codec {
     if (data.length > this.maxInputSize) {
       throw new SecureTransferError('E_INTERNAL', `zstd input of ${data.length} bytes exceeds ${this.maxInputSize}`);
     }
-    if (!Number.isInteger(level) || level < 1 || level > this.maxLevel) throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
+    if (!Number.isInteger(level) || level < 1 || level > this.maxLevel)
+      throw new RangeError(`zstd level ${level} outside 1..${this.maxLevel}`);
     const bound = this.binding.compressBound(data.length);
     const out = into && into.length >= bound ? into : new Uint8Array(bound);
     const written = this.cctx.compress(out, data, level);

@@ -13,7 +13,13 @@ export interface CompressRequest {
 }
 
 export type CompressReply =
-  | { readonly id: number; readonly data: ArrayBuffer; readonly into: ArrayBuffer; readonly written: number; readonly spilled?: ArrayBuffer }
+  | {
+      readonly id: number;
+      readonly data: ArrayBuffer;
+      readonly into: ArrayBuffer;
+      readonly written: number;
+      readonly spilled?: ArrayBuffer;
+    }
   | { readonly id: number; readonly error: string; readonly code?: string };
 
 const codec = new ZstdNapiCodec();

@@ -94,4 +94,3 @@ export class OpenSslAeadCryptoPrimitives extends NodeCryptoPrimitives {
     return context;
   }
 }
-

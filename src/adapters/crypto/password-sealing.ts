@@ -40,7 +40,12 @@ async function deriveKey(password: string, salt: Uint8Array, params: ScryptParam
 }
 
 /** additionalData binds the file's clear parts (kind, public key) to the sealed secret. */
-export async function sealWithPassword(secret: Uint8Array, password: string, additionalData: Uint8Array, params: ScryptParams = DEFAULT_SCRYPT): Promise<SealedSecret> {
+export async function sealWithPassword(
+  secret: Uint8Array,
+  password: string,
+  additionalData: Uint8Array,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<SealedSecret> {
   const salt = randomBytes(16);
   const nonce = randomBytes(12);
   const key = await deriveKey(password, salt, params);
@@ -74,12 +79,18 @@ export function parseSealedSecret(value: unknown, where: string): SealedSecret {
   if (v.cipher?.name !== 'aes-256-gcm' || typeof v.cipher.nonce !== 'string' || !/^[0-9a-f]{24}$/.test(v.cipher.nonce)) {
     throw bad('the cipher is not aes-256-gcm with a 12-byte nonce');
   }
-  if (typeof v.sealed !== 'string' || !/^([0-9a-f]{2}){17,1024}$/.test(v.sealed)) throw bad('the sealed key is not hex of a plausible length');
+  if (typeof v.sealed !== 'string' || !/^([0-9a-f]{2}){17,1024}$/.test(v.sealed))
+    throw bad('the sealed key is not hex of a plausible length');
   return v as SealedSecret;
 }
 
 /** Opens a sealed secret; a wrong password (or a damaged file) is E_BAD_PASSWORD. */
-export async function openWithPassword(sealed: SealedSecret, password: string, additionalData: Uint8Array, where: string): Promise<Uint8Array> {
+export async function openWithPassword(
+  sealed: SealedSecret,
+  password: string,
+  additionalData: Uint8Array,
+  where: string,
+): Promise<Uint8Array> {
   const key = await deriveKey(password, fromHex(sealed.kdf.salt), sealed.kdf);
   try {
     return gcm(key, fromHex(sealed.cipher.nonce), additionalData).decrypt(fromHex(sealed.sealed));

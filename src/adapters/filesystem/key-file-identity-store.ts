@@ -73,14 +73,19 @@ export class KeyFileIdentityStore implements IdentityStore, IdentityKeyWriter {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if (!isMissing(e)) throw new SecureTransferError('E_IO', `cannot read the key ${this.path}: ${(e as Error).message}`, { cause: e });
-      if (!this.options.createIfMissing) throw new SecureTransferError('E_CONFIG', `the key ${this.path} does not exist (make one with \`securetransfer keygen\`)`);
+      if (!this.options.createIfMissing)
+        throw new SecureTransferError('E_CONFIG', `the key ${this.path} does not exist (make one with \`securetransfer keygen\`)`);
     }
     if (text !== undefined) return { keyPair: await this.parse(text), created: false, path: this.path };
     const keyPair = this.crypto.generateKeyPair();
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     try {
       // Never replace a key another process wrote meanwhile, and never let one read half of it.
-      await writeNewFileWhole(this.path, `${JSON.stringify({ kind: PLAIN_KIND, version: 1, privateKey: toHex(keyPair.privateKey) })}\n`, 0o600);
+      await writeNewFileWhole(
+        this.path,
+        `${JSON.stringify({ kind: PLAIN_KIND, version: 1, privateKey: toHex(keyPair.privateKey) })}\n`,
+        0o600,
+      );
     } catch (e) {
       keyPair.privateKey.fill(0);
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.loadOrCreate();
@@ -100,7 +105,13 @@ export class KeyFileIdentityStore implements IdentityStore, IdentityKeyWriter {
       await writeFile(publicKeyPath, `${publicKeyLine}\n`, { mode: 0o644, flag: 'wx' });
     } catch (e) {
       const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
-      throw new SecureTransferError(exists ? 'E_FILE_EXISTS' : 'E_IO', exists ? `${(e as { dest?: string }).dest ?? (e as { path?: string }).path ?? this.path} already exists; keygen never replaces a key` : `cannot write the key ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new SecureTransferError(
+        exists ? 'E_FILE_EXISTS' : 'E_IO',
+        exists
+          ? `${(e as { dest?: string }).dest ?? (e as { path?: string }).path ?? this.path} already exists; keygen never replaces a key`
+          : `cannot write the key ${this.path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     return { privateKeyPath: this.path, publicKeyPath, publicKeyLine };
   }
@@ -118,14 +129,21 @@ export class KeyFileIdentityStore implements IdentityStore, IdentityKeyWriter {
     } else if (parsed.kind === SEALED_KIND && typeof parsed.publicKey === 'string' && /^[0-9a-f]{64}$/.test(parsed.publicKey)) {
       const sealed = parseSealedSecret(parsed, `the key file ${this.path}`);
       if (!this.options.password) {
-        throw new SecureTransferError('E_BAD_PASSWORD', `the key ${this.path} is encrypted: set ST_KEY_PASSWORD or run on a terminal to be asked`);
+        throw new SecureTransferError(
+          'E_BAD_PASSWORD',
+          `the key ${this.path} is encrypted: set ST_KEY_PASSWORD or run on a terminal to be asked`,
+        );
       }
       const password = await this.options.password();
       privateKey = await openWithPassword(sealed, password, sealedAdditionalData(parsed.publicKey), `the key ${this.path}`);
-      if (privateKey.length !== 32) throw new SecureTransferError('E_CONFIG', `the key file ${this.path} holds a key of ${privateKey.length} bytes`);
+      if (privateKey.length !== 32)
+        throw new SecureTransferError('E_CONFIG', `the key file ${this.path} holds a key of ${privateKey.length} bytes`);
       if (toHex(this.crypto.publicKeyOf(privateKey)) !== parsed.publicKey) {
         privateKey.fill(0);
-        throw new SecureTransferError('E_CONFIG', `the key file ${this.path} is inconsistent: its private key does not match its public key`);
+        throw new SecureTransferError(
+          'E_CONFIG',
+          `the key file ${this.path} is inconsistent: its private key does not match its public key`,
+        );
       }
     } else {
       throw new SecureTransferError('E_CONFIG', `the key file ${this.path} is not a SecureTransfer key (unknown kind or malformed key)`);

@@ -27,7 +27,8 @@ async function readIdentity(path: string): Promise<string | undefined> {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       const stat = await handle.stat();
-      if (!stat.isFile() || stat.size > 100) throw new SecureTransferError('E_IO', `${path} is not a small regular file; remove it and start again`);
+      if (!stat.isFile() || stat.size > 100)
+        throw new SecureTransferError('E_IO', `${path} is not a small regular file; remove it and start again`);
       text = (await handle.readFile({ encoding: 'utf8' })).trim();
     } finally {
       await handle.close();
@@ -199,7 +200,10 @@ export class NodeReceiveFolder implements ReceiveFolder {
       await link(partial, final);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new SecureTransferError('E_FILE_EXISTS', `"${name}" appeared in the output folder during the transfer; the data stays in the partial file of ${transferId}`);
+        throw new SecureTransferError(
+          'E_FILE_EXISTS',
+          `"${name}" appeared in the output folder during the transfer; the data stays in the partial file of ${transferId}`,
+        );
       }
       throw ioError(`cannot move the partial file to ${name}`, e);
     }

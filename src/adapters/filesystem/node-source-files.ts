@@ -10,7 +10,9 @@ export class NodeSourceFiles implements SourceFiles {
     try {
       handle = await open(full, 'r');
     } catch (e) {
-      throw new SecureTransferError('E_IO', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      throw new SecureTransferError('E_IO', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        cause: e,
+      });
     }
     const info = await handle.stat();
     if (!info.isFile()) {

@@ -2,7 +2,15 @@ import type { AuditEvent, AuditLog, AuditQuery } from '../../domain/ports/audit-
 import type { Logger } from '../../domain/ports/logger.js';
 
 /** Events that mean someone was refused or something went wrong: logged as warnings. */
-const WARNINGS = new Set<AuditEvent['type']>(['handshake.failed', 'transfer.failed', 'error', 'ban', 'connection.refused', 'transfer.expired', 'suppressed']);
+const WARNINGS = new Set<AuditEvent['type']>([
+  'handshake.failed',
+  'transfer.failed',
+  'error',
+  'ban',
+  'connection.refused',
+  'transfer.expired',
+  'suppressed',
+]);
 
 /** docs/requirements.md#audit: every audit record goes to the database and to the rotating log file. */
 export class LoggedAuditLog implements AuditLog {

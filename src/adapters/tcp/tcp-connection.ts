@@ -71,7 +71,11 @@ export class TcpConnection implements Connection {
   }
 
   write(bytes: Uint8Array, onReleased?: () => void): Promise<void> {
-    const refused = this.failure ?? (this.socket.destroyed || this.socket.writableEnded ? new SecureTransferError('E_CONNECTION_LOST', 'the connection is closed') : undefined);
+    const refused =
+      this.failure ??
+      (this.socket.destroyed || this.socket.writableEnded
+        ? new SecureTransferError('E_CONNECTION_LOST', 'the connection is closed')
+        : undefined);
     if (refused) {
       onReleased?.();
       return Promise.reject(refused);

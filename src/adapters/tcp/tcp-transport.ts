@@ -31,7 +31,9 @@ export class TcpTransport implements Transport {
         options.onConnection(new TcpConnection(socket));
       });
       server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new SecureTransferError('E_CONFIG', `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, { cause: e })),
+        reject(
+          new SecureTransferError('E_CONFIG', `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, { cause: e }),
+        ),
       );
       server.listen(options.port, options.host, () => {
         // From now on an error is one accept(2) that failed (EMFILE, ENFILE, ENOBUFS): the

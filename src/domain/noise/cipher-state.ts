@@ -17,7 +17,10 @@ export class CipherState {
   private readonly nonce = new Uint8Array(12);
   private readonly nonceView = new DataView(this.nonce.buffer);
 
-  constructor(private readonly crypto: CryptoPrimitives, key?: Uint8Array) {
+  constructor(
+    private readonly crypto: CryptoPrimitives,
+    key?: Uint8Array,
+  ) {
     if (key) this.initializeKey(key);
   }
 

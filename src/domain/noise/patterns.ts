@@ -22,17 +22,36 @@ const p = (name: string, pre: string, messages: Token[][]): HandshakePattern => 
 
 export const PATTERNS: Readonly<Record<string, HandshakePattern>> = {
   NN: p('NN', '', [['e'], ['e', 'ee']]),
-  NK: p('NK', 'r', [['e', 'es'], ['e', 'ee']]),
+  NK: p('NK', 'r', [
+    ['e', 'es'],
+    ['e', 'ee'],
+  ]),
   NX: p('NX', '', [['e'], ['e', 'ee', 's', 'es']]),
   KN: p('KN', 'i', [['e'], ['e', 'ee', 'se']]),
-  KK: p('KK', 'ir', [['e', 'es', 'ss'], ['e', 'ee', 'se']]),
+  KK: p('KK', 'ir', [
+    ['e', 'es', 'ss'],
+    ['e', 'ee', 'se'],
+  ]),
   KX: p('KX', 'i', [['e'], ['e', 'ee', 'se', 's', 'es']]),
   XN: p('XN', '', [['e'], ['e', 'ee'], ['s', 'se']]),
-  XK: p('XK', 'r', [['e', 'es'], ['e', 'ee'], ['s', 'se']]),
+  XK: p('XK', 'r', [
+    ['e', 'es'],
+    ['e', 'ee'],
+    ['s', 'se'],
+  ]),
   XX: p('XX', '', [['e'], ['e', 'ee', 's', 'es'], ['s', 'se']]),
-  IN: p('IN', '', [['e', 's'], ['e', 'ee', 'se']]),
-  IK: p('IK', 'r', [['e', 'es', 's', 'ss'], ['e', 'ee', 'se']]),
-  IX: p('IX', '', [['e', 's'], ['e', 'ee', 'se', 's', 'es']]),
+  IN: p('IN', '', [
+    ['e', 's'],
+    ['e', 'ee', 'se'],
+  ]),
+  IK: p('IK', 'r', [
+    ['e', 'es', 's', 'ss'],
+    ['e', 'ee', 'se'],
+  ]),
+  IX: p('IX', '', [
+    ['e', 's'],
+    ['e', 'ee', 'se', 's', 'es'],
+  ]),
 };
 
 /** "Noise_XX_25519_AESGCM_SHA256" -> the XX pattern, or undefined for anything else. */

@@ -12,7 +12,10 @@ export class SymmetricState {
   private h: Uint8Array;
   readonly cipher: CipherState;
 
-  constructor(private readonly crypto: CryptoPrimitives, protocolName: string) {
+  constructor(
+    private readonly crypto: CryptoPrimitives,
+    protocolName: string,
+  ) {
     const name = new TextEncoder().encode(protocolName);
     if (name.length <= HASHLEN) {
       this.h = new Uint8Array(HASHLEN);

@@ -34,16 +34,19 @@ export class ReceiverCapacity {
   private reservedBytes = 0;
 
   constructor(private readonly rules: CapacityRules) {
-    if (rules.minFreeSpace < 0 || rules.maxTransfersPerKey < 1 || rules.maxTransfers < 1) throw new RangeError('ReceiverCapacity: invalid rules');
+    if (rules.minFreeSpace < 0 || rules.maxTransfersPerKey < 1 || rules.maxTransfers < 1)
+      throw new RangeError('ReceiverCapacity: invalid rules');
   }
 
   /** Reserves room for a transfer, or says which limit it would break. */
   admit(claim: TransferClaim): Result<void> {
     if (this.reservations.has(claim.transferId)) return fail('E_BUSY', `transfer ${claim.transferId} is in progress on another connection`);
-    if (this.reservations.size >= this.rules.maxTransfers) return fail('E_BUSY', `the receiver already runs its limit of ${this.rules.maxTransfers} transfers`);
+    if (this.reservations.size >= this.rules.maxTransfers)
+      return fail('E_BUSY', `the receiver already runs its limit of ${this.rules.maxTransfers} transfers`);
     let mine = 0;
     for (const r of this.reservations.values()) if (r.sender === claim.sender) mine++;
-    if (mine >= this.rules.maxTransfersPerKey) return fail('E_BUSY', `this sender key already runs its limit of ${this.rules.maxTransfersPerKey} transfers`);
+    if (mine >= this.rules.maxTransfersPerKey)
+      return fail('E_BUSY', `this sender key already runs its limit of ${this.rules.maxTransfersPerKey} transfers`);
     const elsewhere = claim.reservedElsewhere ?? 0;
     const available = claim.freeSpace - this.rules.minFreeSpace - this.reservedBytes - elsewhere;
     if (claim.bytes > available) {

@@ -8,7 +8,12 @@ export interface IncompleteTransfer {
 }
 
 /** The transfers to expire at now: untouched for retentionMs and not being worked on. */
-export function transfersToExpire<T extends IncompleteTransfer>(candidates: readonly T[], now: number, retentionMs: number, inUse: (id: string) => boolean): T[] {
+export function transfersToExpire<T extends IncompleteTransfer>(
+  candidates: readonly T[],
+  now: number,
+  retentionMs: number,
+  inUse: (id: string) => boolean,
+): T[] {
   return candidates.filter((t) => now - t.updatedAt >= retentionMs && !inUse(t.id));
 }
 
@@ -22,6 +27,11 @@ export interface PartialOnDisk {
  * record, by an earlier version, or by hand), once older than the retention: they are removed
  * too, so nothing under the partial prefix lives for ever.
  */
-export function orphanPartials(partials: readonly PartialOnDisk[], now: number, retentionMs: number, ownedByIncomplete: (id: string) => boolean): PartialOnDisk[] {
+export function orphanPartials(
+  partials: readonly PartialOnDisk[],
+  now: number,
+  retentionMs: number,
+  ownedByIncomplete: (id: string) => boolean,
+): PartialOnDisk[] {
   return partials.filter((p) => now - p.modifiedAt >= retentionMs && !ownedByIncomplete(p.transferId));
 }

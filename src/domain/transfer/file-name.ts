@@ -16,10 +16,12 @@ export function validateFileName(name: string): Result<string> {
   if (name.length === 0) return fail('E_NAME_INVALID', 'file name is empty');
   if (name.normalize('NFC') !== name) return fail('E_NAME_INVALID', 'file name is not in Unicode NFC form');
   if (utf8(name).length > MAX_FILE_NAME_BYTES) return fail('E_NAME_INVALID', `file name longer than ${MAX_FILE_NAME_BYTES} bytes`);
-  if (/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return fail('E_NAME_INVALID', 'file name has an unpaired surrogate');
+  if (/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')))
+    return fail('E_NAME_INVALID', 'file name has an unpaired surrogate');
   if (UNSAFE_CHARACTER.test(name)) return fail('E_NAME_INVALID', 'file name contains control, escape or direction characters');
   if (name.includes('/') || name.includes('\\')) return fail('E_NAME_INVALID', 'file name contains a path separator');
-  if (LOOKALIKE_SEPARATORS.test(name)) return fail('E_NAME_INVALID', 'file name contains a character that looks like or converts to a path separator');
+  if (LOOKALIKE_SEPARATORS.test(name))
+    return fail('E_NAME_INVALID', 'file name contains a character that looks like or converts to a path separator');
   if (name === '.' || name === '..') return fail('E_NAME_INVALID', 'file name is a relative directory reference');
   if (/^[a-zA-Z]:/.test(name)) return fail('E_NAME_INVALID', 'file name starts with a drive letter');
   if (FORBIDDEN_CHARACTERS.test(name)) return fail('E_NAME_INVALID', 'file name contains a character Windows forbids (<>:"|?*)');

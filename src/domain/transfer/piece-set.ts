@@ -101,6 +101,7 @@ export class PieceSet {
   }
 
   private check(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new RangeError(`piece index ${index} outside 0..${this.count - 1}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.count)
+      throw new RangeError(`piece index ${index} outside 0..${this.count - 1}`);
   }
 }

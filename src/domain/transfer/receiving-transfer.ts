@@ -37,12 +37,16 @@ export class ReceivingTransfer {
    * A manifest the receiver has admitted, with the pieces earlier attempts recorded (a resume).
    * Refuses a final name that is taken, and held pieces that a new transfer cannot have.
    */
-  static open(manifest: Manifest, context: { readonly nameTaken: boolean; readonly held: readonly HeldPiece[] }): Result<ReceivingTransfer> {
+  static open(
+    manifest: Manifest,
+    context: { readonly nameTaken: boolean; readonly held: readonly HeldPiece[] },
+  ): Result<ReceivingTransfer> {
     if (context.nameTaken) return fail('E_FILE_EXISTS', `a file named "${manifest.fileName}" already exists in the output folder`);
     if (context.held.length > 0 && !manifest.resume) return fail('E_INTERNAL', 'held pieces offered for a transfer that is not a resume');
     const pieces = new PieceSet(manifest.pieceCount);
     for (const p of context.held) {
-      if (p.index >= manifest.pieceCount || pieces.state(p.index) === 'held') return fail('E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
+      if (p.index >= manifest.pieceCount || pieces.state(p.index) === 'held')
+        return fail('E_INTERNAL', `held piece ${p.index} is out of range or listed twice`);
       pieces.set(p.index, 'held');
       pieces.setHash(p.index, p.hash);
     }
@@ -68,10 +72,12 @@ export class ReceivingTransfer {
     if (state !== 'missing') return fail('E_PIECE_DUPLICATE', `piece ${i} received twice`);
     const range = pieceRange(m, i);
     if (header.offset !== range.offset) return fail('E_PIECE_OFFSET', `piece ${i} at offset ${header.offset}, expected ${range.offset}`);
-    if (header.rawLength !== range.length) return fail('E_PIECE_LENGTH', `piece ${i} declares ${header.rawLength} bytes, expected ${range.length}`);
+    if (header.rawLength !== range.length)
+      return fail('E_PIECE_LENGTH', `piece ${i} declares ${header.rawLength} bytes, expected ${range.length}`);
     const compressed = header.encoding === PieceEncoding.ZSTD;
     if (compressed && m.compression === 'none') return fail('E_MANIFEST_INVALID', 'compressed piece in a transfer declared uncompressed');
-    if (compressed ? bodyLength >= range.length : bodyLength !== range.length) return fail('E_PIECE_LENGTH', `piece ${i} carries ${bodyLength} bytes for ${range.length}`);
+    if (compressed ? bodyLength >= range.length : bodyLength !== range.length)
+      return fail('E_PIECE_LENGTH', `piece ${i} carries ${bodyLength} bytes for ${range.length}`);
     this.pieces.set(i, 'in-flight');
     return ok({ index: i, offset: range.offset, length: range.length, compressed });
   }
@@ -85,7 +91,8 @@ export class ReceivingTransfer {
   judgePiece(slot: PieceSlot, decodedLength: number, computedHash: Uint8Array, declaredHash: Uint8Array): Result<'write' | 'nack'> {
     const i = slot.index;
     if (this.pieces.state(i) !== 'in-flight') return fail('E_INTERNAL', `piece ${i} was judged without being checked`);
-    if (decodedLength !== slot.length) return fail('E_PIECE_LENGTH', `piece ${i} decoded to ${decodedLength} bytes, expected ${slot.length}`);
+    if (decodedLength !== slot.length)
+      return fail('E_PIECE_LENGTH', `piece ${i} decoded to ${decodedLength} bytes, expected ${slot.length}`);
     if (!constantTimeEqual(computedHash, declaredHash)) {
       const nacks = (this.nacks.get(i) ?? 0) + 1;
       if (nacks > MAX_PIECE_RETRIES) return fail('E_TOO_MANY_RETRIES', `piece ${i} failed its hash check ${nacks} times`);
@@ -108,15 +115,18 @@ export class ReceivingTransfer {
    * it comes again like any missing piece).
    */
   heldChecked(index: number, intact: boolean): Result<'confirm' | 'resend'> {
-    if (index >= this.manifest.pieceCount || this.pieces.state(index) !== 'held') return fail('E_INTERNAL', `held piece ${index} checked twice or not held`);
+    if (index >= this.manifest.pieceCount || this.pieces.state(index) !== 'held')
+      return fail('E_INTERNAL', `held piece ${index} checked twice or not held`);
     this.pieces.set(index, intact ? 'done' : 'missing');
     return ok(intact ? 'confirm' : 'resend');
   }
 
   /** TRANSFER_COMPLETE: every piece done, and the sender's root equal to the one computed here. */
   complete(declaredRoot: Uint8Array, computedRoot: Uint8Array): Result<void> {
-    if (!this.pieces.allDone) return fail('E_INCOMPLETE', `TRANSFER_COMPLETE with ${this.pieces.countIn('done')} of ${this.pieces.count} pieces`);
-    if (!constantTimeEqual(declaredRoot, computedRoot)) return fail('E_ROOT_MISMATCH', 'the transfer root does not match the pieces received');
+    if (!this.pieces.allDone)
+      return fail('E_INCOMPLETE', `TRANSFER_COMPLETE with ${this.pieces.countIn('done')} of ${this.pieces.count} pieces`);
+    if (!constantTimeEqual(declaredRoot, computedRoot))
+      return fail('E_ROOT_MISMATCH', 'the transfer root does not match the pieces received');
     return ok(undefined);
   }
 

@@ -33,6 +33,7 @@ export function judgeResume(m: Manifest, c: ResumeContext): Result<boolean> {
   const differences = (['fileName', 'fileSize', 'pieceSize', 'pieceCount'] as const)
     .filter((k) => earlier[k] !== m[k])
     .map((k) => `${k} ${JSON.stringify(m[k])} (first attempt: ${JSON.stringify(earlier[k])})`);
-  if (differences.length > 0) return fail('E_MANIFEST_INVALID', `the resume of ${m.transferId} differs from its first attempt: ${differences.join(', ')}`);
+  if (differences.length > 0)
+    return fail('E_MANIFEST_INVALID', `the resume of ${m.transferId} differs from its first attempt: ${differences.join(', ')}`);
   return ok(true);
 }

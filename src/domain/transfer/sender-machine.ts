@@ -109,7 +109,11 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
         return abort(state, 'E_UNEXPECTED_MESSAGE', 'the receiver claims pieces of a transfer that is not a resume');
       }
       if (heldIndexes.length !== event.heldHashes.length) {
-        return abort(state, 'E_UNEXPECTED_MESSAGE', `ACCEPT lists ${heldIndexes.length} held pieces with ${event.heldHashes.length} hashes`);
+        return abort(
+          state,
+          'E_UNEXPECTED_MESSAGE',
+          `ACCEPT lists ${heldIndexes.length} held pieces with ${event.heldHashes.length} hashes`,
+        );
       }
       // docs/requirements.md#pieces: held pieces are checked, never assumed. Each stays held until we have compared
       // it with our source (held-hashed) and the receiver has read it back (ACK or NACK); the
@@ -120,7 +124,15 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
         pieces.set(index, 'held');
         unhashed.set(index, event.heldHashes[k]!);
       }
-      return fill({ phase: 'sending', manifest: state.manifest, window: state.window, pieces, retries: new Map(), unhashed, unconfirmed: new Set(heldIndexes) });
+      return fill({
+        phase: 'sending',
+        manifest: state.manifest,
+        window: state.window,
+        pieces,
+        retries: new Map(),
+        unhashed,
+        unconfirmed: new Set(heldIndexes),
+      });
     }
     case 'held-hashed': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `held piece ${event.index} hashed in phase ${state.phase}`);
@@ -160,7 +172,11 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (event.type === 'ack') return fill(state, done(state, event.index, false));
       const tries = (state.retries.get(event.index) ?? 0) + 1;
       if (tries > MAX_PIECE_RETRIES) {
-        return abort(state, 'E_TOO_MANY_RETRIES', `piece ${event.index} refused ${tries} times (${event.code}): is the source file changing?`);
+        return abort(
+          state,
+          'E_TOO_MANY_RETRIES',
+          `piece ${event.index} refused ${tries} times (${event.code}): is the source file changing?`,
+        );
       }
       state.retries.set(event.index, tries);
       state.pieces.set(event.index, 'missing');
@@ -171,7 +187,8 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       return { state: { ...state, root: event.root }, effects: [] };
     }
     case 'verified': {
-      if (state.phase !== 'awaiting-verified' || !state.root) return abort(state, 'E_UNEXPECTED_MESSAGE', `VERIFIED in phase ${state.phase}`);
+      if (state.phase !== 'awaiting-verified' || !state.root)
+        return abort(state, 'E_UNEXPECTED_MESSAGE', `VERIFIED in phase ${state.phase}`);
       if (!constantTimeEqual(state.root, event.root)) return abort(state, 'E_ROOT_MISMATCH', 'the receiver verified a different root');
       return { state: { phase: 'completed', manifest: state.manifest, pieces: state.pieces }, effects: [{ type: 'completed' }] };
     }

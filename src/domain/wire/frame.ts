@@ -76,7 +76,8 @@ export function decodeFrameHeader(bytes: Uint8Array): FrameHeaderResult {
   if (bytes.length < FRAME_HEADER_LENGTH) return { kind: 'need-more' };
   const length = ((bytes[1] as number) << 8) | (bytes[2] as number);
   const min = MIN_BODY[type as FrameTypeValue];
-  if (length < min) return { kind: 'error', code: 'E_MALFORMED_FRAME', detail: `frame type ${type} with ${length}-byte body (minimum ${min})` };
+  if (length < min)
+    return { kind: 'error', code: 'E_MALFORMED_FRAME', detail: `frame type ${type} with ${length}-byte body (minimum ${min})` };
   return { kind: 'header', type: type as FrameTypeValue, length };
 }
 

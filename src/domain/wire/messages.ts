@@ -66,7 +66,7 @@ function message(type: MessageTypeValue, body: Uint8Array): Uint8Array {
 /** The number of set bits among the first count bits of a bitfield (MSB first). */
 function heldCount(bits: Uint8Array, count: number): number {
   let n = 0;
-  for (let i = 0; i < count; i++) n += ((bits[i >> 3]! >> (7 - (i & 7))) & 1);
+  for (let i = 0; i < count; i++) n += (bits[i >> 3]! >> (7 - (i & 7))) & 1;
   return n;
 }
 
@@ -173,7 +173,8 @@ export function decodeMessage(type: number, body: Uint8Array): Result<InboundMes
         return fail('E_MALFORMED_FRAME', 'ACCEPT bitfield sets bits past its piece count');
       }
       const count = heldCount(held, pieceCount);
-      if (body.length !== 4 + bitsLength + 32 * count) return fail('E_MALFORMED_FRAME', `ACCEPT carries ${body.length - 4 - bitsLength} hash bytes for ${count} held pieces`);
+      if (body.length !== 4 + bitsLength + 32 * count)
+        return fail('E_MALFORMED_FRAME', `ACCEPT carries ${body.length - 4 - bitsLength} hash bytes for ${count} held pieces`);
       const heldHashes = Array.from({ length: count }, (_, i) => body.subarray(4 + bitsLength + 32 * i, 4 + bitsLength + 32 * (i + 1)));
       return ok({ type: 'accept', pieceCount, held, heldHashes });
     }
@@ -182,7 +183,8 @@ export function decodeMessage(type: number, body: Uint8Array): Result<InboundMes
       const offset = readU64(view, 4);
       if (offset === undefined) return fail('E_PIECE_OFFSET', 'PIECE offset beyond 2^53');
       const encoding = body[16] as number;
-      if (encoding !== PieceEncoding.RAW && encoding !== PieceEncoding.ZSTD) return fail('E_MALFORMED_FRAME', `PIECE encoding ${encoding} unknown`);
+      if (encoding !== PieceEncoding.RAW && encoding !== PieceEncoding.ZSTD)
+        return fail('E_MALFORMED_FRAME', `PIECE encoding ${encoding} unknown`);
       return ok({
         type: 'piece',
         piece: {

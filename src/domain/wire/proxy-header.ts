@@ -26,7 +26,7 @@ function ipv6(bytes: Uint8Array): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(view.getUint16(i));
   let best = { at: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -54,11 +54,13 @@ export function decodeProxyHeader(bytes: Uint8Array): ProxyHeaderResult {
   const family = bytes[13]! >> 4;
   const transport = bytes[13]! & 0x0f;
   const length = viewOf(bytes).getUint16(14);
-  if (FIXED + length > MAX_PROXY_HEADER) return { kind: 'error', detail: `PROXY header of ${FIXED + length} bytes, limit ${MAX_PROXY_HEADER}` };
+  if (FIXED + length > MAX_PROXY_HEADER)
+    return { kind: 'error', detail: `PROXY header of ${FIXED + length} bytes, limit ${MAX_PROXY_HEADER}` };
   const needs = family === 1 ? 12 : family === 2 ? 36 : family === 3 ? 216 : 0;
   if (family > 3) return { kind: 'error', detail: `unknown PROXY address family ${family}` };
   if (length < needs) return { kind: 'error', detail: `PROXY header length ${length} too short for address family ${family}` };
-  if (command === 1 && (family === 1 || family === 2) && transport !== 1) return { kind: 'error', detail: `PROXY transport ${transport}, expected STREAM` };
+  if (command === 1 && (family === 1 || family === 2) && transport !== 1)
+    return { kind: 'error', detail: `PROXY transport ${transport}, expected STREAM` };
   if (bytes.length < FIXED + length) return { kind: 'need-more' };
   // LOCAL: the balancer speaks for itself (a health check); addresses, if any, are ignored.
   if (command === 0) return { kind: 'header', length: FIXED + length, client: undefined };
@@ -67,7 +69,11 @@ export function decodeProxyHeader(bytes: Uint8Array): ProxyHeaderResult {
   const body = bytes.subarray(FIXED, FIXED + length);
   const view = viewOf(body);
   if (family === 1) {
-    return { kind: 'header', length: FIXED + length, client: { address: `${body[0]}.${body[1]}.${body[2]}.${body[3]}`, port: view.getUint16(8) } };
+    return {
+      kind: 'header',
+      length: FIXED + length,
+      client: { address: `${body[0]}.${body[1]}.${body[2]}.${body[3]}`, port: view.getUint16(8) },
+    };
   }
   const address = ipv6(body.subarray(0, 16));
   // An IPv4 client of an IPv6 listener arrives as ::ffff:a.b.c.d; say it the IPv4 way.

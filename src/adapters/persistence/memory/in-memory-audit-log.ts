@@ -16,7 +16,11 @@ export class InMemoryAuditLog implements AuditLog {
 
   async query(query: AuditQuery): Promise<AuditEvent[]> {
     return this.events
-      .filter((e) => (!query.transferId || e.transferId === query.transferId) && (!query.peerAddress || matchesAddress(e.peerAddress, query.peerAddress)))
+      .filter(
+        (e) =>
+          (!query.transferId || e.transferId === query.transferId) &&
+          (!query.peerAddress || matchesAddress(e.peerAddress, query.peerAddress)),
+      )
       .slice(-(query.limit ?? 1000));
   }
 }

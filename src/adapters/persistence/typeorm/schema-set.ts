@@ -8,4 +8,10 @@ import { SharedOffencesAndSpace1764800000000 } from './migrations/1764800000000-
 import { AuditSchema, BanSchema, OffenceReportSchema, PieceSchema, ReservationSchema, TransferSchema } from './schemas.js';
 
 export const entities = [TransferSchema, PieceSchema, AuditSchema, BanSchema, OffenceReportSchema, ReservationSchema];
-export const migrations = [InitialSchema1764400000000, ResumeColumns1764500000000, RetentionIndexes1764600000000, SharedBans1764700000000, SharedOffencesAndSpace1764800000000];
+export const migrations = [
+  InitialSchema1764400000000,
+  ResumeColumns1764500000000,
+  RetentionIndexes1764600000000,
+  SharedBans1764700000000,
+  SharedOffencesAndSpace1764800000000,
+];

@@ -48,7 +48,9 @@ async function migrateAlongsideOthers(dataSource: DataSource): Promise<void> {
       await dataSource.runMigrations({ transaction: 'each' });
       return;
     } catch (e) {
-      const raced = /already exists|duplicate column name|SQLITE_BUSY|database is locked|UNIQUE constraint failed: migrations/i.test((e as Error).message);
+      const raced = /already exists|duplicate column name|SQLITE_BUSY|database is locked|UNIQUE constraint failed: migrations/i.test(
+        (e as Error).message,
+      );
       if (!raced || attempt >= 5) throw e;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }

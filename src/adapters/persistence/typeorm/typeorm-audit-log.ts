@@ -34,7 +34,13 @@ export class TypeOrmAuditLog implements AuditLog {
     const base: FindOptionsWhere<AuditRow> = query.transferId ? { transferId: query.transferId } : {};
     const address = query.peerAddress;
     if (address !== undefined && /[%_\\]/.test(address)) return []; // no address has LIKE wildcards
-    const where = address === undefined ? base : [{ ...base, peerAddress: address }, { ...base, peerAddress: Like(`${peerPrefix(address)}%`) }];
+    const where =
+      address === undefined
+        ? base
+        : [
+            { ...base, peerAddress: address },
+            { ...base, peerAddress: Like(`${peerPrefix(address)}%`) },
+          ];
     const newest = await this.rows.find({ where, order: { id: 'DESC' }, take: query.limit ?? 1000 });
     return newest.reverse().map((r) => ({
       type: r.type,

@@ -31,7 +31,11 @@ export class TypeOrmBanBoard implements BanBoard {
   }
 
   async offencesAfter(id: number, reporter: string, since: number, limit: number): Promise<OffenceReport[]> {
-    const rows = await this.reports.find({ where: { id: MoreThan(id), reporter: Not(reporter), at: MoreThanOrEqual(since) }, order: { id: 'ASC' }, take: limit });
+    const rows = await this.reports.find({
+      where: { id: MoreThan(id), reporter: Not(reporter), at: MoreThanOrEqual(since) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
     return rows.map((r) => ({ id: r.id!, key: r.source, count: r.count, reporter: r.reporter, at: r.at }));
   }
 

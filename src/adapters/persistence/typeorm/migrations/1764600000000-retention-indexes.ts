@@ -8,7 +8,10 @@ export class RetentionIndexes1764600000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.createIndex('audit_events', new TableIndex({ name: 'idx_audit_at', columnNames: ['at'] }));
-    await q.createIndex('transfers', new TableIndex({ name: 'idx_transfers_role_status_updated', columnNames: ['role', 'status', 'updated_at'] }));
+    await q.createIndex(
+      'transfers',
+      new TableIndex({ name: 'idx_transfers_role_status_updated', columnNames: ['role', 'status', 'updated_at'] }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
