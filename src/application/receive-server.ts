@@ -7,10 +7,9 @@
 import type { ErrorCode } from '../domain/errors.js';
 import { formatPeer } from '../domain/peer-address.js';
 import { addressKey } from '../domain/policy/address-key.js';
-import { BanPolicy, type Ban, type BanRules } from '../domain/policy/ban-policy.js';
+import { BanPolicy, type BanRules } from '../domain/policy/ban-policy.js';
 import { ReceiverCapacity, type CapacityRules } from '../domain/policy/capacity.js';
 import { MemoryBudget } from '../domain/policy/memory-budget.js';
-import { isOffence } from '../domain/policy/penalties.js';
 import type { BanBoard } from '../domain/ports/ban-board.js';
 import type { ReservationBoard } from '../domain/ports/reservation-board.js';
 import type { TransferClaims } from '../domain/ports/transfer-claims.js';
@@ -25,6 +24,7 @@ import { ReceiverMaintenance, type MaintenanceRules } from './receiver-maintenan
 import { ServerAudit } from './server-audit.js';
 import { ServerSessionHost, type SharedBudgets } from './server-session-host.js';
 import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionOutcome } from './session-host.js';
+import { countsAsOffence, SessionOffences } from './session-offences.js';
 import { SharedDiskSpace } from './shared-disk-space.js';
 
 export interface ReceiveServerOptions extends ReceiveSessionLimits, GateRules, MaintenanceRules {
@@ -82,6 +82,7 @@ export class ReceiveServer {
   private readonly budgets: SharedBudgets;
   private readonly maintenance: ReceiverMaintenance;
   private readonly banSharing: BanSharing | undefined;
+  private readonly offences: SessionOffences;
   /** Disk reservations shared on the output folder; the sharing itself starts with the server. */
   private readonly reservations: ReservationBoard | undefined;
   /** Set at start, once the output folder's id is known. */
@@ -105,6 +106,7 @@ export class ReceiveServer {
     // Idle piece buffers keep at most a quarter: the rest of the budget is for sessions.
     this.pool = new BufferPool(poolBytes, { spareLimit: Math.floor(poolBytes * POOL_SPARE_SHARE) });
     this.audit = new ServerAudit(deps.audit, deps.logger, deps.clock);
+    this.offences = new SessionOffences(this.bans, () => this.banSharing, this.audit, deps.clock, options.ban.windowMs);
     this.deps = { ...deps, audit: this.audit, pool: this.pool };
     this.budgets = {
       gate: this.gate,
@@ -125,7 +127,7 @@ export class ReceiveServer {
         logger: deps.logger,
         receiverId: this.receiverId,
         windowMs: options.ban.windowMs,
-        onBan: (ban) => this.banned(ban, 'offences reported by other receivers'),
+        onBan: (ban) => this.offences.banned(ban, 'offences reported by other receivers'),
       });
     this.maintenance = new ReceiverMaintenance(
       {
@@ -246,7 +248,7 @@ export class ReceiveServer {
       })
       .then(async (outcome) => {
         host.handshakeEnded();
-        if (this.countsAsOffence(outcome)) await this.recordOffence(key, outcome.code);
+        if (countsAsOffence(outcome)) await this.offences.record(key, outcome.code);
         this.onSession(outcome);
         return outcome;
       })
@@ -260,35 +262,6 @@ export class ReceiveServer {
         host.releaseAll();
       });
     this.running.add(run);
-  }
-
-  private countsAsOffence(outcome: SessionOutcome): outcome is Exclude<SessionOutcome, { kind: 'completed' }> {
-    if (outcome.kind === 'completed') return false;
-    if (outcome.kind === 'handshake-failed') return outcome.code !== 'E_INTERRUPTED';
-    // A sender that ended the session with its own CLOSE says why; that is no offence.
-    if (outcome.closedByPeer) return false;
-    // Taking an ACCEPT (a reservation, a record, audit rows) and dropping the connection before
-    // the first piece is what a flood of cheap sessions looks like: it counts.
-    if (outcome.kind === 'failed' && outcome.nothingWritten && outcome.code === 'E_CONNECTION_LOST') return true;
-    return isOffence(outcome.code);
-  }
-
-  private async recordOffence(key: string, code: ErrorCode): Promise<void> {
-    const ban = this.bans.recordOffence(key, this.deps.clock.now());
-    if (ban) await this.banned(ban, `the last ${code}`);
-    else this.banSharing?.offended(key);
-  }
-
-  /** A ban decided here, from offences here or reported by the others: shared and audited. */
-  private async banned(ban: Ban, cause: string): Promise<void> {
-    await this.banSharing?.banned(ban);
-    await this.audit.record({
-      type: 'ban',
-      at: this.deps.clock.now(),
-      peerAddress: ban.key,
-      code: 'E_BANNED',
-      detail: `${ban.offences} offences within ${this.options.ban.windowMs / 1000} s (${cause}): ban ${ban.round}, refused until ${new Date(ban.until).toISOString()}`,
-    });
   }
 
   /**

@@ -3,32 +3,27 @@
 // ends as a CLOSE with a reason, a failed transfer record and an audit event; nothing it sends
 // reaches the final name unverified, and what it may take of the receiver is bounded
 // (docs/defences.md).
-import { failureOf, ok, type ErrorCode, type Result } from '../domain/errors.js';
+import { failureOf, type ErrorCode } from '../domain/errors.js';
 import { ACK_BATCH, ACK_DELAY_MS } from '../domain/limits.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import { formatPeer } from '../domain/peer-address.js';
 import { defaultBurst } from '../domain/policy/token-bucket.js';
-import type { PartialFile } from '../domain/ports/files.js';
 import type { Connection } from '../domain/ports/transport.js';
 import type { ReceivingTransfer } from '../domain/transfer/receiving-transfer.js';
-import { encodeAccept, encodeAck, encodeVerified, PIECE_HEADER_LENGTH } from '../domain/wire/messages.js';
+import { encodeAck, encodeVerified, PIECE_HEADER_LENGTH } from '../domain/wire/messages.js';
 import { AckBatcher } from './ack-batcher.js';
 import { responderHandshakeWithin } from './handshake.js';
-import { verifyHeldPieces, type HeldPieceCheck } from './held-piece-check.js';
-import { intakeFor, type IntakeParts } from './piece-intake.js';
 import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
 import { closeWithReason } from './session-close.js';
+import { SessionTransfer, type Accepted } from './session-transfer.js';
 import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionHost, SessionOutcome } from './session-host.js';
-import { authorizeClient, openPartialFile, TransferAdmission } from './transfer-admission.js';
+import { authorizeClient, TransferAdmission } from './transfer-admission.js';
 import { completeTransfer } from './transfer-completion.js';
 import { TransferRecords } from './transfer-records.js';
 
 /** Codes that mean the connection is gone: there is nobody to send a CLOSE to. */
 const CONNECTION_GONE: readonly ErrorCode[] = ['E_CONNECTION_LOST', 'E_INTERRUPTED', 'E_TIMEOUT', 'E_TOO_SLOW'];
-
-/** What exists once a transfer is accepted: its piece path, its record and its partial file. */
-type Accepted = IntakeParts & { readonly transfer: ReceivingTransfer; readonly records: TransferRecords; readonly partial: PartialFile };
 
 export class ReceiveSession {
   private readonly channel: SecureChannel;
@@ -47,14 +42,8 @@ export class ReceiveSession {
   private outcome: SessionOutcome | undefined;
   /** The sender ended the session with its own CLOSE: its reason is no offence. */
   private closedByPeer = false;
-  /** Set once the transfer has a record, a partial file and its ACCEPT on the way. */
-  private accepted: Accepted | undefined;
-  /** A record this session made, until ACCEPT: removed again if the transfer gets no piece. */
-  private records: TransferRecords | undefined;
-  private partial: PartialFile | undefined;
-  /** The partial file was created by this session for a new transfer, so it is this session's to remove. */
-  private partialCreated = false;
-  private heldCheck: { readonly check: HeldPieceCheck; readonly done: Promise<void> } | undefined;
+  /** The transfer, once admitted: its record, partial file and piece path. */
+  private readonly transfer: SessionTransfer;
 
   constructor(
     connection: Connection,
@@ -77,6 +66,18 @@ export class ReceiveSession {
       (e) => deps.logger.debug('could not send ACKs', { peer: this.peer, reason: (e as Error).message }),
     );
     this.admission = new TransferAdmission(deps, limits, host);
+    this.transfer = new SessionTransfer({
+      deps,
+      limits,
+      host,
+      channel: this.channel,
+      limiter: this.limiter,
+      moved: () => this.raw.bytesRead + this.raw.bytesWritten,
+      ack: (transfer, index) => this.ack(transfer, index),
+      nack: (message) => this.replies.flush([message]),
+      stop: (code, detail) => this.stop(code, detail),
+      ended: () => this.outcome !== undefined || this.stopped !== undefined,
+    });
   }
 
   /** Ends the session from outside (shutdown): the transfer is left resumable, marked interrupted. */
@@ -90,16 +91,11 @@ export class ReceiveSession {
     try {
       return await this.runProtocol();
     } finally {
-      this.accepted?.progress.stop();
       // The held-piece check reads the partial file and may still queue an ACK: it stops first.
-      await this.heldCheck?.check.stop();
-      await this.heldCheck?.done;
+      await this.transfer.stopWork();
       this.replies.discard();
       this.channel.destroyKeys();
-      await this.accepted?.sink.settled();
-      await this.partial?.close().catch(() => undefined);
-      await this.forgetIfEmpty();
-      this.accepted?.buffers.giveBackAll();
+      await this.transfer.release(this.outcome?.kind === 'completed');
       this.admission.release();
       this.connection.destroy();
       await audit.record({
@@ -166,8 +162,7 @@ export class ReceiveSession {
       });
       return { kind: 'refused', code: admitted.code, detail: admitted.detail };
     }
-    const { transfer, earlier } = admitted.value;
-    this.partial = admitted.value.partial;
+    const { transfer, earlier, partial } = admitted.value;
     const records = new TransferRecords(
       this.deps,
       transfer.manifest,
@@ -176,58 +171,9 @@ export class ReceiveSession {
       earlier,
       () => this.connection.bytesRead + this.connection.bytesWritten,
     );
-    const accepted = await this.accept(transfer, records);
+    const accepted = await this.transfer.accept(transfer, records, partial);
     if (!accepted.ok) return this.end(accepted.code, accepted.detail, fingerprint, transfer);
     return this.receive(accepted.value, fingerprint);
-  }
-
-  /** The record first, then the partial file, then ACCEPT: a database that cannot write refuses before any file exists. */
-  private async accept(transfer: ReceivingTransfer, records: TransferRecords): Promise<Result<Accepted>> {
-    const { crypto, folder } = this.deps;
-    const m = transfer.manifest;
-    const heldCount = transfer.pieces.countIn('held');
-    const held = { pieces: heldCount, bytes: m.fileSize - transfer.missingBytes() };
-    const opened = await records.open(folder.path, held);
-    if (!opened.ok) return opened;
-    this.records = records;
-    if (!this.partial) {
-      const created = await openPartialFile(folder, m.transferId, records.isResume);
-      if (!created.ok) return created;
-      this.partial = created.value;
-      this.partialCreated = !records.isResume;
-    }
-    const partial = this.partial;
-    const replies = { ack: (index: number) => this.ack(transfer, index), nack: (message: Uint8Array) => this.replies.flush([message]) };
-    const parts = intakeFor({
-      transfer,
-      partial,
-      records,
-      held,
-      deps: this.deps,
-      progressRules: this.limits.progress,
-      limiter: this.limiter,
-      moved: () => this.raw.bytesRead + this.raw.bytesWritten,
-      tooSlow: (detail) => this.stop('E_TOO_SLOW', detail),
-      ...replies,
-      wrote: (bytes) => this.host.wrote(m.transferId, bytes),
-    });
-    await records.started(heldCount);
-    this.accepted = { transfer, records, partial, ...parts };
-    const offer = transfer.accepted();
-    await this.channel.sendMessages([encodeAccept(m.pieceCount, offer.held, offer.heldHashes)]);
-    this.heldCheck = verifyHeldPieces({
-      transfer,
-      partial,
-      sink: parts.sink,
-      records,
-      sha256: crypto.sha256,
-      logger: this.deps.logger,
-      ended: () => this.outcome !== undefined || this.stopped !== undefined,
-      ...replies,
-      stop: (code, detail) => this.stop(code, detail),
-    });
-    parts.progress.start();
-    return ok(this.accepted);
   }
 
   /** Pieces until TRANSFER_COMPLETE, the sender's CLOSE, or the end of the connection. */
@@ -265,7 +211,7 @@ export class ReceiveSession {
   /** TRANSFER_COMPLETE: the whole-file check and the final name (transfer-completion.ts), then VERIFIED. */
   private async finish(a: Accepted, declaredRoot: Uint8Array, fingerprint: string): Promise<SessionOutcome> {
     const done = await completeTransfer(a, declaredRoot, { folder: this.deps.folder, sha256: this.deps.crypto.sha256 });
-    this.partial = undefined; // the completion closed it, whatever its outcome
+    this.transfer.partialClosed();
     if (!done.ok) return this.end(done.code, done.detail, fingerprint, a.transfer);
     await this.replies.flush([encodeVerified(done.value.root)]).catch(() => undefined);
     await this.connection.end().catch(() => undefined);
@@ -281,7 +227,7 @@ export class ReceiveSession {
     if (this.outcome) return this.outcome;
     const { audit, clock } = this.deps;
     if (!this.closedByPeer && !CONNECTION_GONE.includes(code)) await this.close(code, detail);
-    const a = this.accepted;
+    const a = this.transfer.accepted;
     if (a) {
       await a.records.failed(code, detail, a.sink);
       this.outcome = {
@@ -290,7 +236,7 @@ export class ReceiveSession {
         code,
         detail,
         closedByPeer: this.closedByPeer,
-        nothingWritten: this.startedWithoutPieces(),
+        nothingWritten: this.transfer.startedWithoutPieces(),
       };
     } else {
       await audit.record({
@@ -326,19 +272,5 @@ export class ReceiveSession {
       code,
       detail,
     );
-  }
-
-  /** This session made the transfer's record and wrote none of its pieces. */
-  private startedWithoutPieces(): boolean {
-    return (this.records?.madeHere ?? false) && (this.accepted?.intake.written ?? 0) === 0;
-  }
-
-  /**
-   * A transfer this session started that never got a piece leaves nothing behind: no partial
-   * file and no record, so refused or abandoned sessions cannot pile them up.
-   */
-  private async forgetIfEmpty(): Promise<void> {
-    if (!this.records || !this.startedWithoutPieces() || this.outcome?.kind === 'completed') return;
-    await this.records.forget(this.partialCreated ? this.deps.folder : undefined);
   }
 }
