@@ -103,8 +103,10 @@ async function connectAndSend(
       );
     }
     await store.update(id, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
+    request.onReceiverKey?.(trusted.fingerprint);
     await handshake.finish(encodeManifest(manifest));
     let piecesHeld = 0;
+    let piecesDone = 0;
     const result = await runSenderTransfer({
       channel,
       manifest,
@@ -119,7 +121,7 @@ async function connectAndSend(
       onDone: (piece, bytesDone, held) => {
         if (held) piecesHeld++;
         batches.add(piece, pieceRange(manifest, piece.index).length);
-        request.onProgress?.(bytesDone, manifest.fileSize);
+        request.onProgress?.(bytesDone, manifest.fileSize, ++piecesDone);
       },
     });
     if (!result.ok) {

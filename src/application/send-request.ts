@@ -35,7 +35,10 @@ export interface SendFileRequest {
   readonly window?: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Called as pieces are done (sent and acknowledged, or held and confirmed), with the running totals. */
+  readonly onProgress?: (bytesDone: number, bytesTotal: number, piecesDone: number) => void;
+  /** Called once the receiver's key passed the trust check, before the manifest is sent. */
+  readonly onReceiverKey?: (fingerprint: string) => void;
   /** Called once the transfer id exists, before any network I/O, so a caller can show it. */
   readonly onStart?: (transferId: string, manifest: Manifest) => void;
   /** Called with what the user should know about keys (a first contact recorded, a key created). */

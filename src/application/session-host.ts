@@ -25,6 +25,21 @@ export interface ReceiveSessionDeps {
   readonly clients: ClientAuthorization;
   /** Piece buffers shared by every session, bounded in bytes. */
   readonly pool: BufferPool;
+  /** Told of each transfer a session accepts (the CLI's lines and events). */
+  readonly onTransferStarted?: ((started: StartedTransfer) => void) | undefined;
+}
+
+/** A transfer a session accepted, as its observer hears of it. */
+export interface StartedTransfer {
+  readonly transferId: string;
+  /** The name the sender declared (already checked against the name rules). */
+  readonly fileName: string;
+  readonly fileSize: number;
+  readonly pieceCount: number;
+  /** Pieces held from an earlier attempt (a resume), to be read back. */
+  readonly piecesHeld: number;
+  readonly peer: string;
+  readonly senderFingerprint: string;
 }
 
 export interface ReceiveSessionLimits {

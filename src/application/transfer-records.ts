@@ -11,12 +11,14 @@ import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from 
 import type { Manifest } from '../domain/transfer/manifest.js';
 import type { DurablePieceSink } from './durable-piece-sink.js';
 import type { DurableTotals } from './piece-batches.js';
+import type { StartedTransfer } from './session-host.js';
 
 export interface TransferRecordsDeps {
   readonly store: TransferStore;
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly onTransferStarted?: ((started: StartedTransfer) => void) | undefined;
 }
 
 export class TransferRecords {
@@ -115,6 +117,15 @@ export class TransferRecords {
         `"${m.fileName}": recorded ${heldCount} of ${m.pieceCount} pieces, read back while the rest arrives`,
       );
     else await this.event('transfer.started', `"${m.fileName}", ${m.fileSize} bytes in ${m.pieceCount} pieces`);
+    this.deps.onTransferStarted?.({
+      transferId: m.transferId,
+      fileName: m.fileName,
+      fileSize: m.fileSize,
+      pieceCount: m.pieceCount,
+      piecesHeld: heldCount,
+      peer: this.peer,
+      senderFingerprint: this.fingerprint,
+    });
   }
 
   /** The file is complete and under its name: a record that cannot be written is logged, never thrown. */

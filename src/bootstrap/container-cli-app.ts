@@ -10,7 +10,6 @@ import type {
   SendInput,
 } from '../adapters/cli/cli-app-port.js';
 import type { MadeIdentityKey } from '../application/make-identity-key.js';
-import { escapeText } from '../domain/escape-text.js';
 import type { SendFile } from '../application/send-file.js';
 import type { SendFileRequest, SendOutcome } from '../application/send-request.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
@@ -74,15 +73,17 @@ export class BootstrapCliApp implements CliApp {
     });
     try {
       const sendFile = await role.container.getAsync(TOKENS.SendFile);
+      const port = input.port ?? config.port;
       return await run(sendFile, {
         host: input.host,
-        port: input.port ?? config.port,
+        port,
         filePath: input.file,
         compressionLevel: input.compressionLevel,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         idleTimeoutMs: config.idleTimeoutSec * 1000,
         onStart: input.onStart,
         onProgress: input.onProgress,
+        onReceiverKey: (fingerprint) => input.onReceiverKey(fingerprint, port),
         onTrustNote: input.onTrustNote,
       });
     } finally {
@@ -100,11 +101,8 @@ export class BootstrapCliApp implements CliApp {
     const role = await receiverContainer(config, {
       keyPath: input.keyPath,
       password: this.passwordFor(input.keyPath ?? config.hostKeyPath, input.askPassword),
-      onSession: (o) => {
-        if (o.kind === 'completed') input.onLine(`received ${o.transferId} -> ${escapeText(o.path)}`);
-        else if (o.kind === 'failed') input.onLine(`transfer ${o.transferId} failed: ${o.code}: ${escapeText(o.detail)}`);
-        else input.onLine(`connection ${o.kind}: ${o.code}: ${escapeText(o.detail)}`);
-      },
+      onSession: input.onSessionEnded,
+      onTransferStarted: input.onTransferStarted,
     });
     try {
       const server = await role.container.getAsync(TOKENS.ReceiveServer);

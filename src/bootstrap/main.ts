@@ -2,7 +2,8 @@
 // Entry point: parse the command line, run the command, map failures to exit statuses
 // (docs/requirements.md#command-line: 0 success, 1 transfer failure, 2 usage or configuration error).
 import { Builtins, Cli } from 'clipanion';
-import { EXIT_TRANSFER_FAILED, EXIT_USAGE } from '../adapters/cli/exit-codes.js';
+import { colorsFor } from '../adapters/cli/color.js';
+import { EXIT_TRANSFER_FAILED, EXIT_USAGE, exitCodeFor } from '../adapters/cli/exit-codes.js';
 import { AuditCommand } from '../adapters/cli/audit-command.js';
 import { KeygenCommand } from '../adapters/cli/keygen-command.js';
 import { ReceiveCommand } from '../adapters/cli/receive-command.js';
@@ -18,14 +19,17 @@ const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand,
 const escapeLines = (text: string) => text.split('\n').map(escapeText).join('\n');
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0' });
+  // Help goes to stdout, errors to stderr: each is coloured only where it lands on a terminal.
+  const colorOut = colorsFor(process.env, Boolean(process.stdout.isTTY));
+  const colorErr = colorsFor(process.env, Boolean(process.stderr.isTTY));
+  const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0', enableColors: colorOut });
   for (const command of [...OWN_COMMANDS, Builtins.HelpCommand, Builtins.VersionCommand]) cli.register(command);
-  const context = { ...Cli.defaultContext, app: new BootstrapCliApp(process.env) };
+  const context = { ...Cli.defaultContext, colorDepth: colorOut ? 8 : 1, app: new BootstrapCliApp(process.env) };
   let command;
   try {
     command = cli.process(argv, context);
   } catch (e) {
-    process.stderr.write(cli.error(e));
+    process.stderr.write(cli.error(e, { colored: colorErr }));
     return EXIT_USAGE;
   }
   // Help and version need the wiring that run() gives a command; ours map errors themselves.
@@ -37,10 +41,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof SecureTransferError) {
       process.stderr.write(`error: ${e.code}: ${escapeLines(e.message)}\n`);
-      return e.code === 'E_CONFIG' || e.code === 'E_USAGE' ? EXIT_USAGE : EXIT_TRANSFER_FAILED;
+      return exitCodeFor(e.code);
     }
     if (e instanceof Error && e.name === 'UsageError') {
-      process.stderr.write(cli.error(e));
+      process.stderr.write(cli.error(e, { colored: colorErr }));
       return EXIT_USAGE;
     }
     process.stderr.write(`error: unexpected failure: ${(e as Error).stack ?? String(e)}\n`);

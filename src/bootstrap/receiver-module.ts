@@ -7,12 +7,13 @@ import { TcpTransport } from '../adapters/tcp/tcp-transport.js';
 import { AuthorizedKeysFile } from '../adapters/trust/authorized-keys-file.js';
 import { anyClientKey } from '../adapters/trust/any-client-key.js';
 import { ReceiveServer } from '../application/receive-server.js';
-import type { SessionOutcome } from '../application/session-host.js';
+import type { SessionOutcome, StartedTransfer } from '../application/session-host.js';
 import type { Config } from './config.js';
 import { TOKENS } from './tokens.js';
 
 export interface ReceiverOptions {
   readonly onSession?: (outcome: SessionOutcome) => void;
+  readonly onTransferStarted?: (started: StartedTransfer) => void;
   /** --key: a host key the user named, which must exist; otherwise ST_HOST_KEY_PATH, made on first start. */
   readonly keyPath?: string | undefined;
   /** Supplies the password of a sealed host key. */
@@ -83,6 +84,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               claims,
               // Receivers that share a folder share a PostgreSQL database; SQLite is one receiver's.
               reservations: config.database.kind === 'postgres' ? reservations : undefined,
+              onTransferStarted: options.onTransferStarted,
             },
             {
               host: config.host,

@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 import type { CliContext } from './cli-app-port.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK, exitStatusHelp } from './exit-codes.js';
 import { formatAuditEvent } from './format.js';
 
 const ADDRESS = /^[0-9A-Fa-f.:]+(::\/64)?$/;
@@ -13,7 +13,7 @@ export class AuditCommand extends Command<CliContext> {
     details: `
       Oldest first, the newest --limit events (default 100). Filter by transfer id or by peer
       address (any port; an IPv6 ban is recorded for its /64, e.g. 2001:db8:0:1::/64).
-      Exit status: 0, or 2 for usage errors.
+      ${exitStatusHelp('audit')}
     `,
     examples: [
       ['The last 100 events', '$0 audit'],

@@ -3,6 +3,7 @@
 import type { BaseContext } from 'clipanion';
 import type { MadeIdentityKey } from '../../application/make-identity-key.js';
 import type { SendOutcome } from '../../application/send-request.js';
+import type { SessionOutcome, StartedTransfer } from '../../application/session-host.js';
 import type { AuditEvent, AuditQuery } from '../../domain/ports/audit-log.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';
@@ -20,7 +21,9 @@ export interface SendInput {
   readonly identityPath: string | undefined;
   readonly askPassword: AskPassword;
   readonly onStart: (transferId: string, manifest: Manifest) => void;
-  readonly onProgress: (bytesDone: number, bytesTotal: number) => void;
+  /** The receiver's key passed the trust check; port is the one connected to (--port or ST_PORT). */
+  readonly onReceiverKey: (fingerprint: string, port: number) => void;
+  readonly onProgress: (bytesDone: number, bytesTotal: number, piecesDone: number) => void;
   readonly onTrustNote: (note: string) => void;
 }
 
@@ -38,7 +41,10 @@ export interface ReceiveInput {
   /** --authorized-keys: overrides ST_AUTHORIZED_KEYS. */
   readonly authorizedKeysPath: string | undefined;
   readonly askPassword: AskPassword;
-  readonly onLine: (line: string) => void;
+  /** Each transfer a session accepts. */
+  readonly onTransferStarted: (started: StartedTransfer) => void;
+  /** Each session's end: a transfer completed or failed, or a connection refused. */
+  readonly onSessionEnded: (outcome: SessionOutcome) => void;
 }
 
 export interface RunningReceiver {

@@ -1,6 +1,7 @@
 import { escapeText } from '../../domain/escape-text.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
 import type { AuditEvent } from '../../domain/ports/audit-log.js';
+import { formatDuration, type ProgressReading } from './progress-meter.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -13,13 +14,13 @@ export function formatBytes(n: number): string {
   return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A progress line for a terminal: bar, percentage, rate. */
-export function progressLine(done: number, total: number, elapsedMs: number): string {
-  const fraction = total === 0 ? 1 : done / total;
+/** A progress line for a terminal: bar, percentage, bytes, rate and time left. */
+export function progressLine(r: ProgressReading): string {
+  const fraction = r.total === 0 ? 1 : r.bytes / r.total;
   const width = 30;
   const filled = Math.round(fraction * width);
-  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
-  return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatBytes(done)} / ${formatBytes(total)}  ${formatBytes(rate)}/s`;
+  const bar = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%`;
+  return `${bar}  ${formatBytes(r.bytes)} / ${formatBytes(r.total)}  ${formatBytes(r.rate)}/s  ETA ${formatDuration(r.etaSeconds)}`;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());

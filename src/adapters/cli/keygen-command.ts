@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import type { CliContext } from './cli-app-port.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK, exitStatusHelp } from './exit-codes.js';
 import { askPassword } from './password-prompt.js';
 
 export class KeygenCommand extends Command<CliContext> {
@@ -13,7 +13,7 @@ export class KeygenCommand extends Command<CliContext> {
       \`send --identity\` or \`receive --key\`; put the .pub line in a receiver's allow-list
       (ST_AUTHORIZED_KEYS). The password comes from --password, else ST_KEY_PASSWORD, else a
       prompt without echo (or the first line of stdin when it is not a terminal). Never replaces
-      an existing key. Exit status: 0 written, 1 failure, 2 usage error (e.g. a short password).
+      an existing key. ${exitStatusHelp('keygen')}
     `,
     examples: [
       ['Make a key in ~/.securetransfer/keys, asked for the password', '$0 keygen --output ~/.securetransfer/keys'],

@@ -1,7 +1,10 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
+import type { SessionOutcome, StartedTransfer } from '../../application/session-host.js';
+import { escapeText } from '../../domain/escape-text.js';
 import type { CliContext } from './cli-app-port.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EventWriter, type CliEvent } from './events.js';
+import { EXIT_OK, exitStatusHelp } from './exit-codes.js';
 import { askPassword } from './password-prompt.js';
 
 export class ReceiveCommand extends Command<CliContext> {
@@ -15,7 +18,9 @@ export class ReceiveCommand extends Command<CliContext> {
       ST_KEY_PASSWORD or a prompt); the fingerprint is printed at every start so senders can pin
       it. With an allow-list (--authorized-keys or ST_AUTHORIZED_KEYS) only the listed sender keys
       get past the handshake; others are refused and audited.
-      Exit status: 0 after a clean shutdown, 2 for a configuration error.
+      With --json, stdout carries one JSON event per line instead (listening, transfer-started,
+      transfer-completed, transfer-failed, refused, stopping; docs/cli.md#events).
+      ${exitStatusHelp('receive')}
     `,
     examples: [
       ['Receive into ./received on the default port 9000', '$0 receive --output-dir ./received'],
@@ -35,8 +40,12 @@ export class ReceiveCommand extends Command<CliContext> {
     description: 'Allow-list of sender keys (default ST_AUTHORIZED_KEYS; none = any key)',
   });
 
+  json = Option.Boolean('--json', false, { description: 'Print events as JSON lines (NDJSON) on stdout, see docs/cli.md' });
+
   async execute(): Promise<number> {
     const { stdout } = this.context;
+    const events = this.json ? new EventWriter(stdout) : undefined;
+    const line = (text: string) => stdout.write(`${text}\n`);
     const running = await this.context.app.receive({
       host: this.host,
       port: this.port,
@@ -44,14 +53,27 @@ export class ReceiveCommand extends Command<CliContext> {
       keyPath: this.key,
       authorizedKeysPath: this.authorizedKeys,
       askPassword: (prompt, options) => askPassword(this.context.stdin, this.context.stderr, prompt, options),
-      onLine: (line) => stdout.write(`${line}\n`),
+      // A person sees each transfer when it ends (the lines as before); a script also sees it start.
+      onTransferStarted: (t) => events?.emit({ event: 'transfer-started', ...startedFields(t) }),
+      onSessionEnded: (o) => (events ? events.emit(sessionEvent(o)) : line(sessionLine(o))),
     });
-    stdout.write(
-      `receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}\n`,
-    );
+    if (events) {
+      events.emit({
+        event: 'listening',
+        address: running.address,
+        outputDir: running.outputDir,
+        fingerprint: running.fingerprint,
+        clients: running.clientPolicy,
+      });
+    } else {
+      line(
+        `receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}`,
+      );
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        stdout.write(`${signal}: shutting down; transfers in flight stay resumable\n`);
+        if (events) events.emit({ event: 'stopping', signal });
+        else line(`${signal}: shutting down; transfers in flight stay resumable`);
         resolve();
       };
       process.once('SIGINT', () => stop('SIGINT'));
@@ -60,4 +82,29 @@ export class ReceiveCommand extends Command<CliContext> {
     await running.stop();
     return EXIT_OK;
   }
+}
+
+function startedFields(t: StartedTransfer) {
+  return {
+    transferId: t.transferId,
+    name: t.fileName,
+    size: t.fileSize,
+    pieces: t.pieceCount,
+    piecesHeld: t.piecesHeld,
+    peer: t.peer,
+    senderFingerprint: t.senderFingerprint,
+  };
+}
+
+function sessionEvent(o: SessionOutcome): CliEvent {
+  if (o.kind === 'completed') return { event: 'transfer-completed', transferId: o.transferId, path: o.path };
+  if (o.kind === 'failed') return { event: 'transfer-failed', transferId: o.transferId, code: o.code, message: o.detail };
+  return { event: 'refused', reason: o.kind, code: o.code, message: o.detail };
+}
+
+/** Every value that may have come from the network is escaped. */
+function sessionLine(o: SessionOutcome): string {
+  if (o.kind === 'completed') return `received ${o.transferId} -> ${escapeText(o.path)}`;
+  if (o.kind === 'failed') return `transfer ${o.transferId} failed: ${o.code}: ${escapeText(o.detail)}`;
+  return `connection ${o.kind}: ${o.code}: ${escapeText(o.detail)}`;
 }

@@ -3,11 +3,14 @@ import * as t from 'typanion';
 import type { SendOutcome } from '../../application/send-request.js';
 import { escapeText } from '../../domain/escape-text.js';
 import type { CliContext, SendInput } from './cli-app-port.js';
-import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';
-import { formatBytes, progressLine } from './format.js';
+import { SecureTransferError } from '../../domain/errors.js';
+import { EventWriter } from './events.js';
+import { EXIT_OK, EXIT_TRANSFER_FAILED, exitCodeFor, exitStatusHelp } from './exit-codes.js';
+import { formatBytes } from './format.js';
+import { EventDisplay, TextDisplay, type TransferDisplay } from './transfer-display.js';
 import { askPassword } from './password-prompt.js';
 
-/** What send and resume share: the flags, the progress bar and the final report. */
+/** What send and resume share: the flags, the progress display or events, and the final report. */
 abstract class TransferCommand extends Command<CliContext> {
   host = Option.String('--host', 'localhost', { description: 'Receiver host name or address' });
   port = Option.String('--port', {
@@ -21,37 +24,69 @@ abstract class TransferCommand extends Command<CliContext> {
   });
   serverKey = Option.String('--server-key', { description: 'Expected receiver fingerprint (SHA256:...)' });
   identity = Option.String('--identity', { description: 'Our key, made by keygen (default ST_IDENTITY_PATH, created on first use)' });
+  json = Option.Boolean('--json', false, { description: 'Print events as JSON lines (NDJSON) on stdout, see docs/cli.md' });
 
   protected abstract run(input: SendInput): Promise<SendOutcome>;
 
   async execute(): Promise<number> {
-    const { stdout, stderr } = this.context;
-    const tty = Boolean((stderr as NodeJS.WriteStream).isTTY);
-    const started = Date.now();
-    let lastDraw = 0;
-    const outcome = await this.run({
+    if (!this.json) {
+      const display = new TextDisplay(this.context);
+      const outcome = await this.run(this.input(display));
+      display.end();
+      return this.report(outcome, display.seconds());
+    }
+    const events = new EventWriter(this.context.stdout);
+    const display = new EventDisplay(events, this.host);
+    try {
+      const outcome = await this.run(this.input(display));
+      if (outcome.ok) {
+        events.emit({
+          event: 'completed',
+          transferId: outcome.transferId,
+          size: outcome.fileSize,
+          wireBytes: outcome.wireBytes,
+          piecesHeld: outcome.piecesHeld,
+          seconds: display.seconds(),
+          receiverFingerprint: outcome.serverFingerprint,
+        });
+        return EXIT_OK;
+      }
+      events.emit({
+        event: 'failed',
+        transferId: outcome.transferId,
+        code: outcome.code,
+        message: outcome.detail,
+        exitCode: EXIT_TRANSFER_FAILED,
+      });
+      return EXIT_TRANSFER_FAILED;
+    } catch (e) {
+      // Refused before any transfer ran (a bad flag value, an unreadable file or key): still one event.
+      if (!(e instanceof SecureTransferError)) throw e;
+      const exitCode = exitCodeFor(e.code);
+      events.emit({ event: 'failed', transferId: display.transferId ?? null, code: e.code, message: e.message, exitCode });
+      return exitCode;
+    }
+  }
+
+  private input(display: TransferDisplay): SendInput {
+    return {
       host: this.host,
       port: this.port,
       file: this.file,
       compressionLevel: this.compressionLevel,
       serverKey: this.serverKey,
       identityPath: this.identity,
-      askPassword: (prompt, options) => askPassword(this.context.stdin, stderr, prompt, options),
-      onStart: (id, m) =>
-        stdout.write(
-          `transfer ${id}: ${m.resume ? 'resuming' : 'sending'} "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`,
-        ),
-      onTrustNote: (note) => stderr.write(`${note}\n`),
-      onProgress: (done, total) => {
-        const now = Date.now();
-        if (!tty || (now - lastDraw < 100 && done < total)) return;
-        lastDraw = now;
-        stderr.write(`\r${progressLine(done, total, now - started)}`);
-      },
-    });
-    if (tty) stderr.write('\n');
+      askPassword: (prompt, options) => askPassword(this.context.stdin, this.context.stderr, prompt, options),
+      onStart: (id, m) => display.started(id, m),
+      onReceiverKey: (fingerprint, port) => display.receiverKey(fingerprint, port),
+      onTrustNote: (note) => this.context.stderr.write(`${note}\n`),
+      onProgress: (done, total, pieces) => display.progress(done, total, pieces),
+    };
+  }
+
+  private report(outcome: SendOutcome, seconds: number): number {
+    const { stdout, stderr } = this.context;
     if (outcome.ok) {
-      const seconds = (Date.now() - started) / 1000;
       const held =
         outcome.piecesHeld > 0 ? `, ${outcome.piecesHeld} pieces already held by the receiver and checked against the source` : '';
       stdout.write(
@@ -79,7 +114,9 @@ export class SendCommand extends TransferCommand {
       Compression is zstd per piece; --compression-level auto (the default) moves between 1 and 3
       as the link allows: lower while compressing is slower than the network, higher while the
       network is the limit. Pieces that do not shrink are sent raw.
-      Exit status: 0 sent and verified, 1 the transfer failed, 2 usage or configuration error.
+      With --json, stdout carries one JSON event per line (started, progress, completed or
+      failed; docs/cli.md#events) and nothing else.
+      ${exitStatusHelp('send')}
     `,
     examples: [
       ['Send a file to a receiver on this machine', '$0 send --host 127.0.0.1 --port 9000 --file ./backup.tar'],
@@ -106,7 +143,8 @@ export class ResumeCommand extends TransferCommand {
       same receiver key; the receiver says which pieces it holds, each is checked against the file
       (SHA-256), and only the others are sent. A file that changed since the first attempt (size,
       modification time or a held piece's hash) is refused: send it again as a new transfer.
-      Exit status: 0 completed and verified, 1 failed or refused, 2 usage or configuration error.
+      --json prints the same events as send's.
+      ${exitStatusHelp('resume')}
     `,
     examples: [
       ['Resume a transfer', '$0 resume --transfer-id 1b4e28ba-2fa1-4d2e-883f-0016d3cca427 --host 10.0.0.5 --port 9000 --file ./data.bin'],

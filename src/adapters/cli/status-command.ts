@@ -1,13 +1,13 @@
 import { Command, Option, UsageError } from 'clipanion';
 import type { CliContext } from './cli-app-port.js';
-import { EXIT_OK, EXIT_TRANSFER_FAILED } from './exit-codes.js';
+import { EXIT_OK, EXIT_TRANSFER_FAILED, exitStatusHelp } from './exit-codes.js';
 import { formatTransfer } from './format.js';
 
 export class StatusCommand extends Command<CliContext> {
   static override paths = [['status']];
   static override usage = Command.Usage({
     description: 'Show transfers recorded in the database (DB_PATH).',
-    details: 'Exit status: 0 when found, 1 when the transfer id is unknown, 2 for usage errors.',
+    details: exitStatusHelp('status'),
     examples: [
       ['Every transfer, newest first', '$0 status --all'],
       ['One transfer as JSON', '$0 status --transfer-id 1b4e28ba-2fa1-4d2e-883f-0016d3cca427 --json'],

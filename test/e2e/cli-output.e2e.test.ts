@@ -1,0 +1,141 @@
+// What scripts and logs get from the CLI: no colour codes where output is not a terminal,
+// NDJSON events with --json (docs/cli.md#events), a quiet human send when stderr is a file, and
+// the demo that cleans up after itself.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { EVENTS_VERSION } from '../../src/adapters/cli/events.js';
+import { freePort, makePeer, runCli, spawnCli } from '../support/cli.js';
+import { projectRoot } from '../support/paths.js';
+
+const ESC = '\u001b';
+
+function events(text: string): Record<string, unknown>[] {
+  const lines = text.split('\n').filter((l) => l !== '');
+  return lines.map((line) => {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    assert.equal(event['v'], EVENTS_VERSION, line);
+    assert.equal(typeof event['event'], 'string', line);
+    return event;
+  });
+}
+
+describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
+  it('colours help and errors only when asked to: never into a pipe, FORCE_COLOR on, NO_COLOR off', async () => {
+    const env = makePeer('colors').env;
+    const piped = await runCli(['--help'], env);
+    assert.equal(piped.code, 0);
+    assert.ok(piped.stdout.includes('securetransfer send'), piped.stdout);
+    assert.ok(!piped.stdout.includes(ESC), 'help into a pipe carries escape codes');
+    const sendHelp = await runCli(['send', '--help'], env);
+    assert.ok(!sendHelp.stdout.includes(ESC));
+    const usage = await runCli(['send', '--no-such-flag'], env);
+    assert.equal(usage.code, 2);
+    assert.ok(!usage.stderr.includes(ESC), 'an error into a pipe carries escape codes');
+    assert.ok((await runCli(['--help'], { ...env, FORCE_COLOR: '1' })).stdout.includes(ESC), 'FORCE_COLOR=1 colours');
+    assert.ok(!(await runCli(['--help'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' })).stdout.includes(ESC), 'NO_COLOR wins');
+  });
+
+  it('prints send --json and receive --json as NDJSON, the last line the completed event of the id status --json shows', async () => {
+    const receiverPeer = makePeer('json-receiver');
+    const sender = makePeer('json-sender');
+    const port = await freePort();
+    const receiver = spawnCli(['receive', '--json', '--host', '127.0.0.1', '--port', String(port)], receiverPeer.env);
+    await receiver.waitFor(/"event":"listening"/);
+    const path = join(sender.dir, 'events.bin');
+    writeFileSync(
+      path,
+      new Uint8Array(6 * 1024 * 1024).map((_, i) => (i * 31) % 253),
+    );
+    const sent = await runCli(['send', '--json', '--host', '127.0.0.1', '--port', String(port), '--file', path], sender.env);
+    assert.equal(sent.code, 0, sent.stderr);
+    const sendEvents = events(sent.stdout);
+    const started = sendEvents[0]!;
+    const last = sendEvents.at(-1)!;
+    assert.equal(started['event'], 'started');
+    assert.equal(started['size'], 6 * 1024 * 1024);
+    assert.match(String((started['receiver'] as Record<string, unknown>)['fingerprint']), /^SHA256:/);
+    assert.equal(last['event'], 'completed');
+    assert.equal(last['transferId'], started['transferId']);
+    const progress = sendEvents.filter((e) => e['event'] === 'progress');
+    assert.ok(progress.length >= 1, 'at least the final progress event');
+    assert.equal(progress.at(-1)!['bytes'], 6 * 1024 * 1024);
+    const seconds = Number(last['seconds']);
+    assert.ok(progress.length <= Math.ceil(seconds * 4) + 2, `${progress.length} progress events in ${seconds} s`);
+    const status = await runCli(['status', '--transfer-id', String(last['transferId']), '--json'], sender.env);
+    const records = JSON.parse(status.stdout) as { id: string; status: string }[];
+    assert.deepEqual(
+      records.map((r) => [r.id, r.status]),
+      [[last['transferId'], 'completed']],
+    );
+
+    receiver.process.kill('SIGTERM');
+    assert.equal(await receiver.exited, 0);
+    const received = events(
+      receiver
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .join('\n'),
+    );
+    assert.deepEqual(
+      received.map((e) => e['event']),
+      ['listening', 'transfer-started', 'transfer-completed', 'stopping'],
+    );
+    assert.equal(received[1]!['transferId'], last['transferId']);
+    assert.equal(received[1]!['name'], 'events.bin');
+  });
+
+  it('prints a failed event with the code and exit status when a send with --json cannot run', async () => {
+    const sender = makePeer('json-failed');
+    const path = join(sender.dir, 'nowhere.bin');
+    writeFileSync(path, 'x');
+    const failed = await runCli(['send', '--json', '--host', '127.0.0.1', '--port', String(await freePort()), '--file', path], sender.env);
+    assert.equal(failed.code, 1);
+    const [only, ...rest] = events(failed.stdout);
+    assert.deepEqual(rest, []);
+    assert.equal(only!['event'], 'failed');
+    assert.equal(only!['code'], 'E_CONNECTION_LOST');
+    assert.equal(only!['exitCode'], 1);
+    const missing = await runCli(['send', '--json', '--host', '127.0.0.1', '--file', join(sender.dir, 'absent')], sender.env);
+    assert.equal(missing.code, 1);
+    assert.equal(events(missing.stdout)[0]!['event'], 'failed');
+  });
+
+  it('draws no progress bar when stderr is not a terminal: the start and final lines only', async () => {
+    const receiverPeer = makePeer('quiet-receiver');
+    const sender = makePeer('quiet-sender');
+    const port = await freePort();
+    const receiver = spawnCli(['receive', '--host', '127.0.0.1', '--port', String(port)], receiverPeer.env);
+    await receiver.waitFor(/host key fingerprint/);
+    const path = join(sender.dir, 'quiet.bin');
+    writeFileSync(path, new Uint8Array(3 * 1024 * 1024));
+    const sent = await runCli(['send', '--host', '127.0.0.1', '--port', String(port), '--file', path], sender.env);
+    receiver.process.kill('SIGTERM');
+    await receiver.exited;
+    assert.equal(sent.code, 0);
+    assert.ok(!sent.stderr.includes('\r') && !sent.stderr.includes('%'), `progress drawn into a file: ${JSON.stringify(sent.stderr)}`);
+    const lines = sent.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, sent.stdout);
+    assert.match(lines[1]!, /completed and verified/);
+  });
+
+  it('runs the demo to the end on its own and leaves no process behind', async () => {
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'demo.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(result.code, 0, result.out);
+    assert.match(result.out, /received copy identical: true/);
+    const left = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((l) => l.includes('securetransfer-demo-'));
+    assert.deepEqual(left, [], 'a demo process is still running');
+  });
+});

@@ -1,0 +1,146 @@
+// Every exit status the commands document (their --help and the README's table, both from
+// EXIT_STATUSES) happens for real, with the built CLI as a separate process.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { EXIT_STATUSES, type CommandName } from '../../src/adapters/cli/exit-codes.js';
+import { freePort, makePeer, runCli, spawnCli, startReceiver, type Peer } from '../support/cli.js';
+import { projectRoot } from '../support/paths.js';
+
+const PASSWORD = 'correct horse battery';
+const UNKNOWN_ID = '1b4e28ba-2fa1-4d2e-883f-0016d3cca427';
+
+/** Makes one documented status happen; returns the exit code the command gave. */
+type Case = (peer: Peer) => Promise<number | null>;
+
+const run = async (args: string[], peer: Peer, env: NodeJS.ProcessEnv = {}) => (await runCli(args, { ...peer.env, ...env })).code;
+
+async function withReceiver<T>(peer: Peer, body: (port: number) => Promise<T>): Promise<T> {
+  const receiver = await startReceiver(peer);
+  try {
+    return await body(receiver.port);
+  } finally {
+    await receiver.stop();
+  }
+}
+
+function file(peer: Peer, name: string): string {
+  const path = join(peer.dir, name);
+  writeFileSync(path, `exit status test ${name}\n`);
+  return path;
+}
+
+/** The id a failed send printed. */
+function transferIdIn(text: string): string {
+  const m = /transfer ([0-9a-f-]{36})/.exec(text);
+  assert.ok(m, `no transfer id in:\n${text}`);
+  return m[1]!;
+}
+
+const cases: Record<CommandName, Partial<Record<0 | 1 | 2, Case>>> = {
+  send: {
+    0: (peer) =>
+      withReceiver(peer, (port) => run(['send', '--host', '127.0.0.1', '--port', String(port), '--file', file(peer, 'a.txt')], peer)),
+    1: async (peer) => run(['send', '--host', '127.0.0.1', '--port', String(await freePort()), '--file', file(peer, 'b.txt')], peer),
+    2: (peer) => run(['send', '--file', file(peer, 'c.txt'), '--compression-level', 'fast'], peer),
+  },
+  resume: {
+    0: async (peer) => {
+      // A send to a port nobody listens on fails and is recorded; the resume then completes.
+      const port = await freePort();
+      const path = file(peer, 'd.txt');
+      const failed = await runCli(['send', '--host', '127.0.0.1', '--port', String(port), '--file', path], peer.env);
+      assert.equal(failed.code, 1);
+      const id = transferIdIn(failed.stdout + failed.stderr);
+      const receiver = await startReceiver(peer, port);
+      try {
+        return await run(['resume', '--transfer-id', id, '--host', '127.0.0.1', '--port', String(port), '--file', path], peer);
+      } finally {
+        await receiver.stop();
+      }
+    },
+    1: (peer) => run(['resume', '--transfer-id', UNKNOWN_ID, '--host', '127.0.0.1', '--file', file(peer, 'e.txt')], peer),
+    2: (peer) => run(['resume', '--host', '127.0.0.1', '--file', file(peer, 'f.txt')], peer),
+  },
+  receive: {
+    0: async (peer) => {
+      const receiver = await startReceiver(peer);
+      return receiver.stop();
+    },
+    1: async (peer) => {
+      const keys = join(peer.dir, 'hostkey');
+      assert.equal(await run(['keygen', '--output', keys], peer, { ST_KEY_PASSWORD: PASSWORD }), 0);
+      const args = ['receive', '--host', '127.0.0.1', '--port', String(await freePort()), '--key', join(keys, 'id_x25519')];
+      return run(args, peer, { ST_KEY_PASSWORD: 'not the password' });
+    },
+    2: async (peer) => {
+      // A port another receiver holds.
+      const holder = await startReceiver(peer);
+      try {
+        return await run(['receive', '--host', '127.0.0.1', '--port', String(holder.port)], peer, { DB_PATH: join(peer.dir, 'other.db') });
+      } finally {
+        await holder.stop();
+      }
+    },
+  },
+  status: {
+    0: (peer) => run(['status', '--all'], peer),
+    1: (peer) => run(['status', '--transfer-id', UNKNOWN_ID], peer),
+    2: (peer) => run(['status'], peer),
+  },
+  audit: {
+    0: (peer) => run(['audit'], peer),
+    2: (peer) => run(['audit', '--address', 'not-an-address'], peer),
+  },
+  keygen: {
+    0: (peer) => run(['keygen', '--output', join(peer.dir, 'k0')], peer, { ST_KEY_PASSWORD: PASSWORD }),
+    1: async (peer) => {
+      const dir = join(peer.dir, 'k1');
+      assert.equal(await run(['keygen', '--output', dir], peer, { ST_KEY_PASSWORD: PASSWORD }), 0);
+      return run(['keygen', '--output', dir], peer, { ST_KEY_PASSWORD: PASSWORD });
+    },
+    2: (peer) => run(['keygen', '--output', join(peer.dir, 'k2')], peer, { ST_KEY_PASSWORD: 'short' }),
+  },
+};
+
+describe('documented exit statuses', { timeout: 300_000 }, () => {
+  it('has a case for exactly the statuses each command documents', () => {
+    for (const [command, statuses] of Object.entries(EXIT_STATUSES)) {
+      assert.deepEqual(Object.keys(cases[command as CommandName]), Object.keys(statuses), command);
+    }
+  });
+
+  it("lists the same statuses in the README's table as in the commands' help", async () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| (send|resume|receive|status|audit|keygen) \| (\d) \| (.+) \|$/gm)].map((m) => [m[1], m[2], m[3]]);
+    const documented = Object.entries(EXIT_STATUSES).flatMap(([command, statuses]) =>
+      Object.entries(statuses).map(([status, meaning]) => [command, status, meaning]),
+    );
+    assert.deepEqual(rows, documented);
+    for (const command of Object.keys(EXIT_STATUSES)) {
+      const help = await runCli([command, '--help'], makePeer('help').env);
+      const flat = help.stdout.replace(/\s+/g, ' ');
+      for (const [status, meaning] of Object.entries(EXIT_STATUSES[command as CommandName])) {
+        assert.ok(flat.includes(`${status} ${meaning}`), `${command} --help lacks "${status} ${meaning}"`);
+      }
+    }
+  });
+
+  for (const [command, statuses] of Object.entries(cases)) {
+    for (const [status, make] of Object.entries(statuses)) {
+      it(`${command} exits ${status}: ${EXIT_STATUSES[command as CommandName][Number(status) as 0 | 1 | 2]}`, async () => {
+        const peer = makePeer(`exit-${command}-${status}`);
+        assert.equal(await make(peer), Number(status));
+      });
+    }
+  }
+
+  it('a receiver stopped with SIGINT exits 0 too', async () => {
+    const peer = makePeer('exit-sigint');
+    const receiver = spawnCli(['receive', '--host', '127.0.0.1', '--port', String(await freePort())], peer.env);
+    await receiver.waitFor(/host key fingerprint/);
+    receiver.process.kill('SIGINT');
+    assert.equal(await receiver.exited, 0);
+  });
+});
