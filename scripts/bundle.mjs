@@ -1,7 +1,8 @@
 // Bundles the compiled CLI (dist/src) and its JavaScript dependencies into dist/bundle, so a
-// command starts by compiling two files instead of resolving and linking about a thousand
-// modules: `--help` went from 0.72-0.99 s to 0.24-0.29 s on the bench machine (README,
-// Performance). esbuild-wasm is esbuild compiled to WebAssembly: no native binary to install.
+// command starts by compiling a few files instead of resolving and linking about a thousand
+// modules, and --version or --help only the small entry file (docs/PERFORMANCE.md#start-up).
+// esbuild-wasm is esbuild compiled to WebAssembly: no native binary to install.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild-wasm';
 
 const external = [
@@ -12,6 +13,9 @@ const external = [
   'zstd-codec',
 ];
 
+// Chunk names carry a hash: a fresh folder keeps old chunks out of the package.
+rmSync('dist/bundle', { recursive: true, force: true });
+
 await build({
   // The compression worker is its own entry, beside the CLI: the CLI starts it as
   // new URL('./zstd-worker-thread.js', import.meta.url), which resolves in both layouts.
@@ -21,6 +25,11 @@ await build({
   },
   outdir: 'dist/bundle',
   bundle: true,
+  // What main.ts imports dynamically (the containers and everything behind them) goes into chunks
+  // loaded only when a command runs: --version and --help parse a small file.
+  splitting: true,
+  // Chunks sit beside the entry points: the worker's URL is relative to the code that starts it.
+  chunkNames: '[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',

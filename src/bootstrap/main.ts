@@ -11,7 +11,7 @@ import { ResumeCommand, SendCommand } from '../adapters/cli/send-command.js';
 import { StatusCommand } from '../adapters/cli/status-command.js';
 import { escapeText } from '../domain/escape-text.js';
 import { SecureTransferError } from '../domain/errors.js';
-import { BootstrapCliApp } from './container-cli-app.js';
+import { lazyCliApp } from './lazy-cli-app.js';
 
 const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand, AuditCommand];
 
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const colorErr = colorsFor(process.env, Boolean(process.stderr.isTTY));
   const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0', enableColors: colorOut });
   for (const command of [...OWN_COMMANDS, Builtins.HelpCommand, Builtins.VersionCommand]) cli.register(command);
-  const context = { ...Cli.defaultContext, colorDepth: colorOut ? 8 : 1, app: new BootstrapCliApp(process.env) };
+  const context = { ...Cli.defaultContext, colorDepth: colorOut ? 8 : 1, app: lazyCliApp(process.env) };
   let command;
   try {
     command = cli.process(argv, context);
