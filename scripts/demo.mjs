@@ -43,6 +43,7 @@ function waitForEvent(stream, kind, what) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${kind} event from ${what} within ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS);
     const lines = createInterface({ input: stream });
+    lines.on('close', () => clearTimeout(timer));
     lines.on('line', (line) => {
       let event;
       try {
@@ -88,11 +89,16 @@ try {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const completed = waitForEvent(sender.stdout, 'completed', 'the sender');
-  const status = await exited(sender);
-  const done = await completed.catch((e) => {
-    throw new Error(`the send failed (exit status ${status}): ${e.message}`);
-  });
+  // Handled from the start: a send that fails must not end the demo before its cleanup.
+  const completed = waitForEvent(sender.stdout, 'completed', 'the sender').then(
+    (event) => ({ event }),
+    (error) => ({ error }),
+  );
+  const status = await Promise.race([exited(sender), new Promise((r) => setTimeout(() => r('timeout'), STEP_TIMEOUT_MS))]);
+  if (status === 'timeout') sender.kill('SIGKILL');
+  const result = await completed;
+  if (result.error) throw new Error(`the send failed (exit status ${status}): ${result.error.message}`);
+  const done = result.event;
   const same = sha256(file) === sha256(join(output, 'demo.bin'));
   console.log(`sent demo.bin (8 MiB) as transfer ${done.transferId} in ${done.seconds.toFixed(2)} s; received copy identical: ${same}`);
   if (!same) throw new Error('the received file differs from the one sent');

@@ -37,8 +37,10 @@ export interface PreparedPiece {
   readonly encoding: 0 | 1;
   /** Milliseconds the sender waited for this piece (its read, and its compression when inline). */
   readonly waitedMs: number;
-  /** The buffers to give back once the piece is sealed. */
+  /** Pool buffers to give back once the piece is sealed. */
   readonly buffers: readonly Uint8Array[];
+  /** Memory that came back from the compressor's thread, for the pool to adopt once the piece is sealed. */
+  readonly returned: readonly Uint8Array[];
   /** Compression ran on it (the adaptive level learns only from those). */
   readonly compressed: boolean;
 }
@@ -88,7 +90,9 @@ export class PiecePreparation {
     const { raw, compressed: compressedAhead, into } = await (pending ?? this.readAndCompress(index));
     let waitedMs = this.o.clock.now() - waitFrom;
     const hash = this.o.crypto.sha256(raw);
-    const buffers = into ? [raw, into] : [raw];
+    // Compressed ahead, both buffers went to the compressor's thread and came back as new memory.
+    const returned = into ? [raw, into] : [];
+    const buffers = into ? [] : [raw];
     let compressed = compressedAhead;
     if (!this.o.compressor && this.compressing && this.probe.shouldCompress()) {
       const compressFrom = this.o.clock.now();
@@ -107,6 +111,7 @@ export class PiecePreparation {
       encoding: shrunk ? PieceEncoding.ZSTD : PieceEncoding.RAW,
       waitedMs,
       buffers,
+      returned,
       compressed: compressed !== undefined,
     };
   }
@@ -114,7 +119,9 @@ export class PiecePreparation {
   /** The piece was sealed: its buffers are free, and the adaptive level learns how long the network took. */
   sealed(piece: PreparedPiece, networkMs: number): void {
     if (piece.compressed) this.adaptive?.observe(piece.waitedMs, networkMs);
-    for (const buffer of piece.buffers) this.giveBack(buffer);
+    for (const buffer of piece.buffers) this.pool.give(buffer);
+    // Only memory this side alone holds: what the worker handed back, never a view of someone else's.
+    for (const buffer of piece.returned) this.pool.adopt(buffer);
   }
 
   /** SHA-256 of a piece read from the source (a held piece on a resume). */
@@ -123,7 +130,7 @@ export class PiecePreparation {
     try {
       return this.o.crypto.sha256(raw);
     } finally {
-      this.giveBack(raw);
+      this.pool.give(raw);
     }
   }
 
@@ -146,11 +153,5 @@ export class PiecePreparation {
     this.pool.handOver(out);
     const { data, compressed, into } = await compressor.compress(raw, this.level(), out);
     return { raw: data, compressed, into };
-  }
-
-  /** Pool buffers go back; those that came back from the compressor's thread are adopted. */
-  private giveBack(buffer: Uint8Array): void {
-    this.pool.give(buffer);
-    this.pool.adopt(buffer);
   }
 }

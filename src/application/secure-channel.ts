@@ -1,7 +1,7 @@
 // One connection's framing and record layer (PROTOCOL.md §2–§4): frames before the handshake,
 // AES-256-GCM records after it, and the inner message stream on top of the records.
 import { SecureTransferError } from '../domain/errors.js';
-import { AEAD_TAG_LENGTH, DEFAULT_PIECE_SIZE, MAX_NOISE_MESSAGE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
+import { AEAD_TAG_LENGTH, MAX_NOISE_MESSAGE, MAX_PIECE_SIZE, MAX_RECORD_PLAINTEXT } from '../domain/limits.js';
 import { BufferPool } from '../domain/policy/buffer-pool.js';
 import { PIECE_HEADER_LENGTH } from '../domain/wire/messages.js';
 import type { CipherState } from '../domain/noise/cipher-state.js';
@@ -14,10 +14,10 @@ import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
 
 /**
  * Outgoing buffers for large messages (pieces) come from a pool (BufferPool says why): two
- * default-sized pieces cover one on its way to the kernel while the next is sealed. Beyond
+ * pieces of the largest size cover one on its way to the kernel while the next is sealed. Beyond
  * that, a buffer is made and left to the collector.
  */
-const OUTGOING_POOL_BYTES = 2 * sealedLength(PIECE_HEADER_LENGTH + DEFAULT_PIECE_SIZE);
+const OUTGOING_POOL_BYTES = 2 * sealedLength(PIECE_HEADER_LENGTH + MAX_PIECE_SIZE);
 
 /** Bytes on the wire for a stream slice of length bytes: cut into records, each framed and tagged. */
 function sealedLength(length: number): number {

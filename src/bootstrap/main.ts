@@ -7,12 +7,15 @@ import { EXIT_TRANSFER_FAILED, EXIT_USAGE, exitCodeFor } from '../adapters/cli/e
 import { AuditCommand } from '../adapters/cli/audit-command.js';
 import { KeygenCommand } from '../adapters/cli/keygen-command.js';
 import { ReceiveCommand } from '../adapters/cli/receive-command.js';
-import { ResumeCommand, SendCommand } from '../adapters/cli/send-command.js';
+import { EventWriter } from '../adapters/cli/events.js';
+import { ResumeCommand, SendCommand, TransferCommand } from '../adapters/cli/send-command.js';
 import { StatusCommand } from '../adapters/cli/status-command.js';
 import { escapeText } from '../domain/escape-text.js';
-import { SecureTransferError } from '../domain/errors.js';
+import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { lazyCliApp } from './lazy-cli-app.js';
 
+/** Commands that take --json. */
+const JSON_COMMANDS = ['send', 'resume', 'receive'];
 const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand, KeygenCommand, AuditCommand];
 
 /** Escapes each line of a message, keeping our own line breaks. */
@@ -25,12 +28,19 @@ export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0', enableColors: colorOut });
   for (const command of [...OWN_COMMANDS, Builtins.HelpCommand, Builtins.VersionCommand]) cli.register(command);
   const context = { ...Cli.defaultContext, colorDepth: colorOut ? 8 : 1, app: lazyCliApp(process.env) };
+  // With --json a script reads stdout: whatever stops the command, its last line is a failed event.
+  const events = argv.includes('--json') && JSON_COMMANDS.includes(argv[0] ?? '') ? new EventWriter(process.stdout) : undefined;
+  let reported = false;
+  const failed = (code: ErrorCode, message: string, exitCode: number): number => {
+    if (!reported) events?.emit({ event: 'failed', transferId: null, code, message, exitCode });
+    return exitCode;
+  };
   let command;
   try {
     command = cli.process(argv, context);
   } catch (e) {
     process.stderr.write(cli.error(e, { colored: colorErr }));
-    return EXIT_USAGE;
+    return failed('E_USAGE', (e as Error).message, EXIT_USAGE);
   }
   // Help and version need the wiring that run() gives a command; ours map errors themselves.
   if (command.help || !OWN_COMMANDS.some((c) => command instanceof c)) {
@@ -39,16 +49,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return (await command.validateAndExecute()) ?? 0;
   } catch (e) {
+    // A send or resume with --json has already reported it with its transfer id.
+    reported = command instanceof TransferCommand && command.failureReported;
     if (e instanceof SecureTransferError) {
       process.stderr.write(`error: ${e.code}: ${escapeLines(e.message)}\n`);
-      return exitCodeFor(e.code);
+      return failed(e.code, e.message, exitCodeFor(e.code));
     }
     if (e instanceof Error && e.name === 'UsageError') {
       process.stderr.write(cli.error(e, { colored: colorErr }));
-      return EXIT_USAGE;
+      return failed('E_USAGE', e.message, EXIT_USAGE);
     }
     process.stderr.write(`error: unexpected failure: ${(e as Error).stack ?? String(e)}\n`);
-    return EXIT_TRANSFER_FAILED;
+    return failed('E_INTERNAL', (e as Error).message, EXIT_TRANSFER_FAILED);
   }
 }
 

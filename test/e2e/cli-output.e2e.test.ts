@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EVENTS_VERSION } from '../../src/adapters/cli/events.js';
 import { freePort, makePeer, runCli, spawnCli } from '../support/cli.js';
-import { projectRoot } from '../support/paths.js';
+import { cliPath, projectRoot } from '../support/paths.js';
 
 const ESC = '\u001b';
 
@@ -42,8 +42,24 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     const receiverPeer = makePeer('json-receiver');
     const sender = makePeer('json-sender');
     const port = await freePort();
-    const receiver = spawnCli(['receive', '--json', '--host', '127.0.0.1', '--port', String(port)], receiverPeer.env);
-    await receiver.waitFor(/"event":"listening"/);
+    // stdout alone: the receiver's log goes to stderr, and nothing but events may reach stdout.
+    const receiver = spawn(process.execPath, [cliPath, 'receive', '--json', '--host', '127.0.0.1', '--port', String(port)], {
+      env: receiverPeer.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let receiverOut = '';
+    receiver.stderr.resume();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening event: ${receiverOut}`)), 30_000);
+      receiver.stdout.on('data', (d: Buffer) => {
+        receiverOut += d.toString();
+        if (receiverOut.includes('"event":"listening"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const receiverExited = new Promise<number | null>((resolve) => receiver.once('exit', resolve));
     const path = join(sender.dir, 'events.bin');
     writeFileSync(
       path,
@@ -71,15 +87,9 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
       [[last['transferId'], 'completed']],
     );
 
-    receiver.process.kill('SIGTERM');
-    assert.equal(await receiver.exited, 0);
-    const received = events(
-      receiver
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .join('\n'),
-    );
+    receiver.kill('SIGTERM');
+    assert.equal(await receiverExited, 0);
+    const received = events(receiverOut);
     assert.deepEqual(
       received.map((e) => e['event']),
       ['listening', 'transfer-started', 'transfer-completed', 'stopping'],
@@ -102,6 +112,31 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     const missing = await runCli(['send', '--json', '--host', '127.0.0.1', '--file', join(sender.dir, 'absent')], sender.env);
     assert.equal(missing.code, 1);
     assert.equal(events(missing.stdout)[0]!['event'], 'failed');
+  });
+
+  it('ends stdout with a failed event for a usage error, and for a receiver that cannot start', async () => {
+    const peer = makePeer('json-usage');
+    const usage = await runCli(['send', '--json', '--file', 'x', '--compression-level', 'fast'], peer.env);
+    assert.equal(usage.code, 2);
+    const [only, ...rest] = events(usage.stdout);
+    assert.deepEqual(rest, []);
+    assert.deepEqual([only!['event'], only!['code'], only!['exitCode']], ['failed', 'E_USAGE', 2]);
+    const unknown = await runCli(['send', '--json', '--no-such-flag'], peer.env);
+    assert.deepEqual(
+      events(unknown.stdout).map((e) => [e['event'], e['code']]),
+      [['failed', 'E_USAGE']],
+    );
+    const holder = spawnCli(['receive', '--host', '127.0.0.1', '--port', String(await freePort())], peer.env);
+    const [, port] = await holder.waitFor(/receiving on 127\.0\.0\.1:(\d+)/);
+    const second = await runCli(['receive', '--json', '--host', '127.0.0.1', '--port', port!], {
+      ...peer.env,
+      DB_PATH: join(peer.dir, 'b.db'),
+    });
+    holder.process.kill('SIGTERM');
+    await holder.exited;
+    assert.equal(second.code, 2);
+    const lines = events(second.stdout);
+    assert.deepEqual([lines.at(-1)!['event'], lines.at(-1)!['exitCode']], ['failed', 2]);
   });
 
   it('draws no progress bar when stderr is not a terminal: the start and final lines only', async () => {

@@ -11,10 +11,32 @@ import { projectRoot } from '../support/paths.js';
 const PASSWORD = 'correct horse battery';
 const UNKNOWN_ID = '1b4e28ba-2fa1-4d2e-883f-0016d3cca427';
 
-/** Makes one documented status happen; returns the exit code the command gave. */
-type Case = (peer: Peer) => Promise<number | null>;
+/** Makes one documented status happen; returns the exit code the command gave and what it printed. */
+type Case = (peer: Peer) => Promise<Ran>;
+interface Ran {
+  readonly code: number | null;
+  readonly text: string;
+}
 
-const run = async (args: string[], peer: Peer, env: NodeJS.ProcessEnv = {}) => (await runCli(args, { ...peer.env, ...env })).code;
+const run = async (args: string[], peer: Peer, env: NodeJS.ProcessEnv = {}): Promise<Ran> => {
+  const result = await runCli(args, { ...peer.env, ...env });
+  return { code: result.code, text: result.stdout + result.stderr };
+};
+
+/** What a status 1 or 2 must say, so that an unexpected crash (also 1) cannot pass for it. */
+const SAYS: Record<string, RegExp> = {
+  'send 1': /E_CONNECTION_LOST/,
+  'send 2': /Invalid value for --compression-level/i,
+  'resume 1': /E_UNKNOWN_TRANSFER/,
+  'resume 2': /--transfer-id/,
+  'receive 1': /E_BAD_PASSWORD/,
+  'receive 2': /E_CONFIG: cannot listen/,
+  'status 1': /no transfer with id/,
+  'status 2': /status needs --transfer-id ID or --all/,
+  'audit 2': /is not an IP address/,
+  'keygen 1': /E_FILE_EXISTS|already exists/,
+  'keygen 2': /8 characters/,
+};
 
 async function withReceiver<T>(peer: Peer, body: (port: number) => Promise<T>): Promise<T> {
   const receiver = await startReceiver(peer);
@@ -66,11 +88,11 @@ const cases: Record<CommandName, Partial<Record<0 | 1 | 2, Case>>> = {
   receive: {
     0: async (peer) => {
       const receiver = await startReceiver(peer);
-      return receiver.stop();
+      return { code: await receiver.stop(), text: receiver.output() };
     },
     1: async (peer) => {
       const keys = join(peer.dir, 'hostkey');
-      assert.equal(await run(['keygen', '--output', keys], peer, { ST_KEY_PASSWORD: PASSWORD }), 0);
+      assert.equal((await run(['keygen', '--output', keys], peer, { ST_KEY_PASSWORD: PASSWORD })).code, 0);
       const args = ['receive', '--host', '127.0.0.1', '--port', String(await freePort()), '--key', join(keys, 'id_x25519')];
       return run(args, peer, { ST_KEY_PASSWORD: 'not the password' });
     },
@@ -97,7 +119,7 @@ const cases: Record<CommandName, Partial<Record<0 | 1 | 2, Case>>> = {
     0: (peer) => run(['keygen', '--output', join(peer.dir, 'k0')], peer, { ST_KEY_PASSWORD: PASSWORD }),
     1: async (peer) => {
       const dir = join(peer.dir, 'k1');
-      assert.equal(await run(['keygen', '--output', dir], peer, { ST_KEY_PASSWORD: PASSWORD }), 0);
+      assert.equal((await run(['keygen', '--output', dir], peer, { ST_KEY_PASSWORD: PASSWORD })).code, 0);
       return run(['keygen', '--output', dir], peer, { ST_KEY_PASSWORD: PASSWORD });
     },
     2: (peer) => run(['keygen', '--output', join(peer.dir, 'k2')], peer, { ST_KEY_PASSWORD: 'short' }),
@@ -105,9 +127,10 @@ const cases: Record<CommandName, Partial<Record<0 | 1 | 2, Case>>> = {
 };
 
 describe('documented exit statuses', { timeout: 300_000 }, () => {
-  it('has a case for exactly the statuses each command documents', () => {
+  it('has a case for exactly the statuses each command documents, and a message for each failure', () => {
     for (const [command, statuses] of Object.entries(EXIT_STATUSES)) {
       assert.deepEqual(Object.keys(cases[command as CommandName]), Object.keys(statuses), command);
+      for (const status of Object.keys(statuses)) if (status !== '0') assert.ok(SAYS[`${command} ${status}`], `${command} ${status}`);
     }
   });
 
@@ -131,7 +154,11 @@ describe('documented exit statuses', { timeout: 300_000 }, () => {
     for (const [status, make] of Object.entries(statuses)) {
       it(`${command} exits ${status}: ${EXIT_STATUSES[command as CommandName][Number(status) as 0 | 1 | 2]}`, async () => {
         const peer = makePeer(`exit-${command}-${status}`);
-        assert.equal(await make(peer), Number(status));
+        const ran = await make(peer);
+        assert.equal(ran.code, Number(status), ran.text);
+        const says = SAYS[`${command} ${status}`];
+        if (says) assert.match(ran.text, says);
+        if (Number(status) !== 0) assert.doesNotMatch(ran.text, /unexpected failure/);
       });
     }
   }

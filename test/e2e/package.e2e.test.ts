@@ -1,10 +1,11 @@
 // The npm package as a user gets it: `npm pack` of this tree (already built by `npm test`),
 // installed into an empty prefix with `npm install -g --prefix`, native parts compiled from
-// source at install, and a transfer between two processes of the installed command.
+// source at install, and a transfer between two processes of the installed command. Needs what
+// CI has: the npm registry (or npm's cache) for the dependencies, and g++, make and python3.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,8 +17,9 @@ const run = promisify(execFile);
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('the npm package', { timeout: 900_000 }, () => {
-  it('packs, installs into an empty prefix with its native parts built from source, and transfers a file', async () => {
+  it('packs, installs into an empty prefix with its native parts built from source, and transfers a file', async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'st-package-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
     // The scripts were run by npm test (build); packing again must not rebuild under running tests.
     await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: projectRoot });
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -81,7 +83,9 @@ describe('the npm package', { timeout: 900_000 }, () => {
       assert.match(sent.stdout, /completed and verified/);
       assert.equal(sha256(join(receiverPeer.dir, 'received', 'packaged.bin')), sha256(file));
     } finally {
+      const exited = new Promise((resolve) => receiver.once('exit', resolve));
       receiver.kill('SIGTERM');
+      await exited;
     }
   });
 });

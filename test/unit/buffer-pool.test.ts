@@ -39,6 +39,21 @@ describe('BufferPool', () => {
     assert.notEqual(x.buffer, y.buffer, 'a double give did not put one buffer in two hands');
   });
 
+  it('lends an idle buffer only for a request of at least half its size', () => {
+    const pool = new BufferPool(10_000);
+    const big = pool.take(4000)!;
+    pool.give(big);
+    assert.notEqual(pool.take(1000)!.buffer, big.buffer, 'a 1000-byte request does not tie up the 4000-byte buffer');
+    assert.equal(pool.take(2000)!.buffer, big.buffer);
+  });
+
+  it('refuses a request larger than the whole pool without dropping its idle buffers', () => {
+    const pool = new BufferPool(3000);
+    pool.give(pool.take(1000)!);
+    assert.equal(pool.take(5000), undefined);
+    assert.equal(pool.inUse, 1000, 'the idle buffer is still kept');
+  });
+
   it('keeps at most spareLimit bytes idle', () => {
     const pool = new BufferPool(4000, { spareLimit: 1000 });
     const a = pool.take(1000)!;

@@ -11,7 +11,7 @@ import { EventDisplay, TextDisplay, type TransferDisplay } from './transfer-disp
 import { askPassword } from './password-prompt.js';
 
 /** What send and resume share: the flags, the progress display or events, and the final report. */
-abstract class TransferCommand extends Command<CliContext> {
+export abstract class TransferCommand extends Command<CliContext> {
   host = Option.String('--host', 'localhost', { description: 'Receiver host name or address' });
   port = Option.String('--port', {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]),
@@ -26,13 +26,20 @@ abstract class TransferCommand extends Command<CliContext> {
   identity = Option.String('--identity', { description: 'Our key, made by keygen (default ST_IDENTITY_PATH, created on first use)' });
   json = Option.Boolean('--json', false, { description: 'Print events as JSON lines (NDJSON) on stdout, see docs/cli.md' });
 
+  /** A failed event went out already (--json): main.ts must not print a second one. */
+  failureReported = false;
+
   protected abstract run(input: SendInput): Promise<SendOutcome>;
 
   async execute(): Promise<number> {
     if (!this.json) {
       const display = new TextDisplay(this.context);
-      const outcome = await this.run(this.input(display));
-      display.end();
+      let outcome: SendOutcome;
+      try {
+        outcome = await this.run(this.input(display));
+      } finally {
+        display.end();
+      }
       return this.report(outcome, display.seconds());
     }
     const events = new EventWriter(this.context.stdout);
@@ -60,11 +67,19 @@ abstract class TransferCommand extends Command<CliContext> {
       });
       return EXIT_TRANSFER_FAILED;
     } catch (e) {
-      // Refused before any transfer ran (a bad flag value, an unreadable file or key): still one event.
-      if (!(e instanceof SecureTransferError)) throw e;
-      const exitCode = exitCodeFor(e.code);
-      events.emit({ event: 'failed', transferId: display.transferId ?? null, code: e.code, message: e.message, exitCode });
-      return exitCode;
+      // Stopped by an error (an unreadable file or key, a database that fails): still one event.
+      // main.ts writes the details to stderr and gives the same status.
+      const known = e instanceof SecureTransferError;
+      const code = known ? e.code : 'E_INTERNAL';
+      events.emit({
+        event: 'failed',
+        transferId: display.transferId ?? null,
+        code,
+        message: (e as Error).message,
+        exitCode: exitCodeFor(code),
+      });
+      this.failureReported = true;
+      throw e;
     }
   }
 

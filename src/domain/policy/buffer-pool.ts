@@ -32,10 +32,12 @@ export class BufferPool {
   }
 
   /**
-   * A view of exactly size bytes on a pooled buffer (the smallest idle one that is large enough,
-   * else a new one), or undefined when the limit has no room for it now.
+   * A view of exactly size bytes on a pooled buffer (the smallest idle one that fits, up to twice
+   * the size, else a new one), or undefined when the limit has no room for it now.
    */
   take(size: number): Uint8Array | undefined {
+    // Larger than the whole pool: no idle buffer is thrown away for a request that cannot fit.
+    if (size > this.budget.limit) return undefined;
     const spare = this.bestSpare(size);
     if (spare) {
       this.spares = this.spares.filter((s) => s !== spare);
@@ -134,10 +136,14 @@ export class BufferPool {
     return whole.subarray(0, size);
   }
 
+  /**
+   * The smallest idle buffer that fits, if it is at most twice the size: a small request does not
+   * tie up a much larger buffer (a session of small pieces holding piece buffers of 2 MiB).
+   */
   private bestSpare(size: number): Uint8Array | undefined {
     let best: Uint8Array | undefined;
     for (const spare of this.spares) {
-      if (spare.length >= size && (!best || spare.length < best.length)) best = spare;
+      if (spare.length >= size && spare.length <= 2 * Math.max(size, 1) && (!best || spare.length < best.length)) best = spare;
     }
     return best;
   }
