@@ -1,6 +1,7 @@
 // npm run bench [-- --quick] [-- --rounds N] [-- --profile] [-- --stores]: the real CLI over loopback against scp on the same
-// files in the same run, interleaved. Prints MB/s, wall and CPU seconds, peak RSS of each side,
-// bytes on the wire, the handshake latency and a resume after a cut at half way; --stores runs
+// files in the same run, interleaved. Prints MB/s, wall and CPU seconds, the cores both
+// processes kept busy, peak RSS of each side, bytes on the wire, a 100 kB file to a running
+// receiver against scp, the handshake latency and a resume after a cut at half way; --stores runs
 // bench/stores.ts instead (SQLite against PostgreSQL, one receiver against two). Never part of
 // npm test: it takes minutes and its figures depend on the machine.
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { handshakeLatencies } from './handshake-latency.js';
 import { makeLink, type Link } from './link.js';
 import { mainThreadProfile, STEPS, stepsOf } from './profile.js';
 import { freshSide as freshSideIn } from './side.js';
+import { smallFilePairs, SMALL_FILE_BYTES, type SmallFileTimes } from './small-file.js';
 import { storesMain } from './stores.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
@@ -45,6 +47,14 @@ interface Row {
 }
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
+/** Small-file sends, each paired with an scp of the same file. */
+const SMALL_FILE_PAIRS = 10;
+
+/** CPU seconds of both processes per wall second of the transfer: how many of the cores it kept busy. */
+function coresBusy(r: Row): number | undefined {
+  if (r.sender?.cpuSec === undefined || r.receiver?.cpuSec === undefined) return undefined;
+  return (r.sender.cpuSec + r.receiver.cpuSec) / r.wallSec;
+}
 
 const freshSide = (name: string) => freshSideIn(root, name);
 
@@ -277,12 +287,12 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |',
+    '\n| file | tool | MB/s | wall s | CPU s sender | CPU s receiver | cores busy | peak RSS MiB sender | peak RSS MiB receiver | bytes on the wire |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`,
+      `| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(coresBusy(r), 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`,
     );
   }
   console.log(
@@ -295,8 +305,31 @@ async function main(): Promise<void> {
       console.log(
         `headline ${label}: securetransfer ${fmt(ours)} MB/s = ${fmt(ours / median(scp.map((r) => r.mbps)), 2)}x scp (medians of ${rounds})`,
       );
+    const busy = rows.filter((r) => r.label === label && r.tool.startsWith('securetransfer')).map(coresBusy);
+    if (busy.every((b) => b !== undefined)) {
+      console.log(`cores busy ${label}: ${fmt(median(busy), 2)} (CPU seconds of both processes per wall second, median of ${rounds})`);
+    }
     const wire = rows.find((r) => r.label === label && r.wireBytes !== undefined)?.wireBytes;
     if (wire !== undefined) console.log(`wire ${label}: ${fmt((100 * wire) / size)}% of the file's bytes`);
+  }
+
+  if (!link) {
+    const sides = { receiver: freshSide('receiver'), sender: freshSide('sender') };
+    const sshdSmall = existsSync(SSHD) ? await startSshd(join(root, 'sshd-small'), freePort(), host(), onReceiver) : undefined;
+    try {
+      const small = await smallFilePairs(CLI, root, sides, freePort(), sshdSmall, SMALL_FILE_PAIRS);
+      const line = (tool: string, t: SmallFileTimes['ours']) =>
+        `${tool} ${fmt(median(t.map((x) => x.wallSec)), 3)} s wall, ${fmt(median(t.map((x) => x.cpuSec ?? NaN)), 3)} CPU s`;
+      console.log(
+        `small file (${SMALL_FILE_BYTES / 1000} kB to a running receiver, medians of ${SMALL_FILE_PAIRS} interleaved pairs): ${line('securetransfer', small.ours)}` +
+          (small.scp.length
+            ? `; ${line('scp', small.scp)}; ratio ${fmt(median(small.ours.map((x) => x.wallSec)) / median(small.scp.map((x) => x.wallSec)), 2)}x`
+            : ''),
+      );
+    } finally {
+      sshdSmall?.stop();
+      for (const side of Object.values(sides)) rmSync(side.dir, { recursive: true, force: true });
+    }
   }
 
   const latencySide = freshSide('receiver');

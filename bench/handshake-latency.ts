@@ -7,6 +7,7 @@ import { initiatorHandshake } from '../src/application/handshake.js';
 import { SecureChannel } from '../src/application/secure-channel.js';
 import { encodeManifest } from '../src/domain/transfer/manifest.js';
 import { transferIdFromRandom } from '../src/domain/transfer/transfer-id.js';
+import { encodeClose } from '../src/domain/wire/messages.js';
 
 export async function handshakeLatencies(cli: string, side: { env: NodeJS.ProcessEnv }, port: number, count: number): Promise<number[]> {
   const receiver = spawn(process.execPath, [cli, 'receive', '--host', '127.0.0.1', '--port', String(port)], {
@@ -45,6 +46,9 @@ export async function handshakeLatencies(cli: string, side: { env: NodeJS.Proces
       const accept = await channel.readMessage({ maxPieceBody: 0, maxAcceptBody: 5 });
       times.push(performance.now() - started);
       if (accept.type !== 'accept') throw new Error(`expected ACCEPT, got ${accept.type}`);
+      // An honest sender that gives up says so: a connection dropped after ACCEPT without a piece
+      // counts as an offence (docs/defences.md#bans), and 20 of them would get this probe banned.
+      await channel.sendMessages([encodeClose('E_INTERRUPTED', 'latency probe done')]);
       channel.destroyKeys();
       connection.destroy();
     }
