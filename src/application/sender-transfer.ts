@@ -3,12 +3,8 @@
 // task feeds ACK, NACK, VERIFIED and CLOSE back into it. Several pieces are in flight at once
 // (the window). The machine says when a piece is done.
 import { failureOf, type Failure } from '../domain/errors.js';
-import type { Clock } from '../domain/ports/clock.js';
-import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
-import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
-import type { SourceFile } from '../domain/ports/files.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
-import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { pieceRange } from '../domain/transfer/manifest.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
 import {
   initialSenderState,
@@ -20,20 +16,12 @@ import {
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor } from '../domain/wire/messages.js';
 import type { PieceHashes } from './hash-pieces-ahead.js';
-import { PiecePreparation } from './piece-preparation.js';
+import { PiecePreparation, type PiecePreparationOptions } from './piece-preparation.js';
 import type { SecureChannel } from './secure-channel.js';
 
-export interface SenderTransferOptions {
+/** What the piece preparation needs (the source, codec, compressor and level), and the transfer's own. */
+export interface SenderTransferOptions extends PiecePreparationOptions {
   readonly channel: SecureChannel;
-  readonly manifest: Manifest;
-  readonly source: SourceFile;
-  readonly crypto: CryptoPrimitives;
-  readonly codec: Codec;
-  /** Compresses pieces ahead on another thread; without it the codec runs inline. */
-  readonly compressor?: PieceCompressor | undefined;
-  /** The zstd level, or auto: the level follows what the sender waits for (AdaptiveCompressionLevel). */
-  readonly compressionLevel: number | 'auto';
-  readonly clock: Clock;
   readonly window: number;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
