@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { openPostgresDataSource } from '../src/adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../src/adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmTransferStore } from '../src/adapters/persistence/typeorm/typeorm-transfer-store.js';
-import type { TransferRecord } from '../src/domain/ports/transfer-store.js';
+import { newTransferRecord } from '../src/domain/transfer/new-transfer-record.js';
 import { startHaproxy } from '../test/support/haproxy.js';
 import { startPostgres, type RunningPostgres } from '../test/support/postgres.js';
 import { makeRandomFile } from './files.js';
@@ -32,29 +32,22 @@ const side = (name: string, extra: NodeJS.ProcessEnv = {}) =>
 async function recordingCost(store: TypeOrmTransferStore, pieces: number): Promise<number> {
   const id = crypto.randomUUID();
   const now = Date.now();
-  const record: TransferRecord = {
-    id,
-    role: 'receiver',
-    fileName: 'bench.bin',
-    localPath: '/tmp',
-    fileSize: pieces * MiB,
-    pieceSize: MiB,
-    pieceCount: pieces,
-    compression: 'zstd',
-    status: 'in-progress',
-    piecesDone: 0,
-    bytesDone: 0,
-    wireBytes: 0,
-    peerAddress: '127.0.0.1:1',
-    peerFingerprint: 'SHA256:x',
-    createdAt: now,
-    updatedAt: now,
-    completedAt: null,
-    errorCode: null,
-    errorDetail: null,
-    sourceModifiedAt: null,
-    attempts: 1,
-  };
+  const record = newTransferRecord(
+    {
+      id,
+      role: 'receiver',
+      fileName: 'bench.bin',
+      localPath: '/tmp',
+      fileSize: pieces * MiB,
+      pieceSize: MiB,
+      pieceCount: pieces,
+      compression: 'zstd',
+      peerAddress: '127.0.0.1:1',
+      peerFingerprint: 'SHA256:x',
+      sourceModifiedAt: null,
+    },
+    now,
+  );
   await store.create(record);
   const started = performance.now();
   for (let i = 0; i < pieces; i += 32) {

@@ -1,6 +1,6 @@
 // One attempt of a send or a resume: connect, handshake, check the receiver's key, send the
 // manifest, run the transfer, and record the outcome (the sender's pieces in batches).
-import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
+import { failureOf, SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import { DEFAULT_PIPELINE_WINDOW } from '../domain/limits.js';
 import type { KeyPair } from '../domain/ports/crypto-primitives.js';
@@ -67,8 +67,8 @@ async function connectAndSend(
   try {
     connection = await transport.connect(request.host, request.port, request.connectTimeoutMs);
   } catch (e) {
-    const err = e as SecureTransferError;
-    return failed(err.code ?? 'E_CONNECTION_LOST', err.message);
+    const { code, detail } = failureOf(e, 'E_CONNECTION_LOST');
+    return failed(code, detail);
   }
   connection.setIdleTimeout(request.idleTimeoutMs);
   const wireBytes = () => (a.earlier?.wireBytes ?? 0) + connection.bytesRead + connection.bytesWritten;
@@ -106,7 +106,7 @@ async function connectAndSend(
     request.onReceiverKey?.(trusted.fingerprint);
     await handshake.finish(encodeManifest(manifest));
     let piecesHeld = 0;
-    let piecesDone = 0;
+    const done = { pieces: 0, bytes: 0 };
     const result = await runSenderTransfer({
       channel,
       manifest,
@@ -118,18 +118,20 @@ async function connectAndSend(
       clock: deps.clock,
       window: request.window ?? DEFAULT_PIPELINE_WINDOW,
       prehashed: a.prehashed?.hashes,
-      onDone: (piece, bytesDone, held) => {
+      onDone: (piece, held) => {
+        const length = pieceRange(manifest, piece.index).length;
         if (held) piecesHeld++;
-        batches.add(piece, pieceRange(manifest, piece.index).length);
-        request.onProgress?.(bytesDone, manifest.fileSize, ++piecesDone);
+        done.pieces++;
+        done.bytes += length;
+        batches.add(piece, length);
+        request.onProgress?.(done.bytes, manifest.fileSize, done.pieces);
       },
     });
     if (!result.ok) {
       await batches.flush().catch(() => undefined);
       return await failed(result.code, result.detail, { wireBytes: wireBytes() });
     }
-    const done = clock.now();
-    await batches.flush({ status: 'completed', piecesDone: manifest.pieceCount, bytesDone: manifest.fileSize, completedAt: done });
+    await batches.flush({ status: 'completed', piecesDone: manifest.pieceCount, bytesDone: manifest.fileSize, completedAt: clock.now() });
     return {
       ok: true,
       transferId: id,

@@ -4,6 +4,7 @@ import { SecureTransferError } from '../domain/errors.js';
 import { DEFAULT_PIECE_SIZE } from '../domain/limits.js';
 import { validateFileName } from '../domain/transfer/file-name.js';
 import { pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
+import { newTransferRecord } from '../domain/transfer/new-transfer-record.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
 import { hashPiecesAhead } from './hash-pieces-ahead.js';
 import { runSendAttempt } from './send-attempt.js';
@@ -40,30 +41,24 @@ export class SendFile {
         compression: compressionFor(request.compressionLevel),
         resume: false,
       };
-      const now = clock.now();
-      await store.create({
-        id: manifest.transferId,
-        role: 'sender',
-        fileName: manifest.fileName,
-        localPath: source.path,
-        fileSize: manifest.fileSize,
-        pieceSize,
-        pieceCount: manifest.pieceCount,
-        compression: manifest.compression,
-        status: 'in-progress',
-        piecesDone: 0,
-        bytesDone: 0,
-        wireBytes: 0,
-        peerAddress: `${request.host}:${request.port}`,
-        peerFingerprint: null,
-        createdAt: now,
-        updatedAt: now,
-        completedAt: null,
-        errorCode: null,
-        errorDetail: null,
-        sourceModifiedAt: source.modifiedAt,
-        attempts: 1,
-      });
+      await store.create(
+        newTransferRecord(
+          {
+            id: manifest.transferId,
+            role: 'sender',
+            fileName: manifest.fileName,
+            localPath: source.path,
+            fileSize: manifest.fileSize,
+            pieceSize,
+            pieceCount: manifest.pieceCount,
+            compression: manifest.compression,
+            peerAddress: `${request.host}:${request.port}`,
+            peerFingerprint: null,
+            sourceModifiedAt: source.modifiedAt,
+          },
+          clock.now(),
+        ),
+      );
       return await runSendAttempt(this.deps, { manifest, source, request, earlier: undefined });
     } finally {
       await source.close();

@@ -26,11 +26,10 @@ export interface SenderTransferOptions extends PiecePreparationOptions {
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
   /**
-   * Called as each piece is done, with the bytes done so far: sent and acknowledged, or (held
-   * true) held by the receiver and confirmed by both sides' checks (a resume). What it throws
-   * fails the transfer.
+   * Called as each piece is done: sent and acknowledged, or (held true) held by the receiver and
+   * confirmed by both sides' checks (a resume). What it throws fails the transfer.
    */
-  readonly onDone: (piece: PieceRecord, bytesDone: number, held: boolean) => void;
+  readonly onDone: (piece: PieceRecord, held: boolean) => void;
 }
 
 const WRITE_FAILURE_GRACE_MS = 250;
@@ -50,7 +49,6 @@ class SenderTransfer {
   private wakeWriter: (() => void) | undefined;
   private outcome: Outcome | undefined;
   private settle!: (outcome: Outcome) => void;
-  private bytesDone = 0;
 
   constructor(private readonly o: SenderTransferOptions) {
     this.state = initialSenderState(o.manifest, o.window);
@@ -82,8 +80,7 @@ class SenderTransfer {
         this.wakeWriter?.();
         return;
       case 'piece-done':
-        this.bytesDone += pieceRange(this.o.manifest, effect.index).length;
-        this.o.onDone({ index: effect.index, hash: effect.hash }, this.bytesDone, effect.held);
+        this.o.onDone({ index: effect.index, hash: effect.hash }, effect.held);
         return;
       case 'send-complete':
         this.work.push({ kind: 'complete', pieceHashes: Uint8Array.from(effect.pieceHashes) });

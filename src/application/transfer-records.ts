@@ -8,6 +8,7 @@ import type { Clock } from '../domain/ports/clock.js';
 import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
+import { newTransferRecord } from '../domain/transfer/new-transfer-record.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
 import type { DurablePieceSink } from './durable-piece-sink.js';
 import type { DurableTotals } from './piece-batches.js';
@@ -66,29 +67,24 @@ export class TransferRecords {
           updatedAt: now,
         });
       } else {
-        await store.create({
-          id: m.transferId,
-          role: 'receiver',
-          fileName: m.fileName,
-          localPath: folderPath,
-          fileSize: m.fileSize,
-          pieceSize: m.pieceSize,
-          pieceCount: m.pieceCount,
-          compression: m.compression,
-          status: 'in-progress',
-          piecesDone: 0,
-          bytesDone: 0,
-          wireBytes: 0,
-          peerAddress: this.peer,
-          peerFingerprint: this.fingerprint,
-          createdAt: now,
-          updatedAt: now,
-          completedAt: null,
-          errorCode: null,
-          errorDetail: null,
-          sourceModifiedAt: null,
-          attempts: 1,
-        });
+        await store.create(
+          newTransferRecord(
+            {
+              id: m.transferId,
+              role: 'receiver',
+              fileName: m.fileName,
+              localPath: folderPath,
+              fileSize: m.fileSize,
+              pieceSize: m.pieceSize,
+              pieceCount: m.pieceCount,
+              compression: m.compression,
+              peerAddress: this.peer,
+              peerFingerprint: this.fingerprint,
+              sourceModifiedAt: null,
+            },
+            now,
+          ),
+        );
         this.createdHere = true;
       }
       return ok(undefined);

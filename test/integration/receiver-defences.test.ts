@@ -15,6 +15,7 @@ import { PATTERNS } from '../../src/domain/noise/patterns.js';
 import type { Clock } from '../../src/domain/ports/clock.js';
 import type { TransferRecord } from '../../src/domain/ports/transfer-store.js';
 import { encodeManifest } from '../../src/domain/transfer/manifest.js';
+import { newTransferRecord } from '../../src/domain/transfer/new-transfer-record.js';
 import { FrameType } from '../../src/domain/wire/frame.js';
 import { encodeClose, encodePieceHeader, PieceEncoding } from '../../src/domain/wire/messages.js';
 import { ZstdNapiCodec } from '../../src/adapters/codec/zstd-napi-codec.js';
@@ -58,27 +59,23 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
     const store = new InMemoryTransferStore();
     const dir = mkdtempSync(join(tmpdir(), 'st-expiry-'));
     const base: TransferRecord = {
-      id: '',
-      role: 'receiver',
-      fileName: 'x.bin',
-      localPath: dir,
-      fileSize: 100,
-      pieceSize: 16384,
-      pieceCount: 1,
-      compression: 'zstd',
+      ...newTransferRecord(
+        {
+          id: '',
+          role: 'receiver',
+          fileName: 'x.bin',
+          localPath: dir,
+          fileSize: 100,
+          pieceSize: 16384,
+          pieceCount: 1,
+          compression: 'zstd',
+          peerAddress: '203.0.113.9:4000',
+          peerFingerprint: 'SHA256:x',
+          sourceModifiedAt: null,
+        },
+        0,
+      ),
       status: 'interrupted',
-      piecesDone: 0,
-      bytesDone: 0,
-      wireBytes: 0,
-      peerAddress: '203.0.113.9:4000',
-      peerFingerprint: 'SHA256:x',
-      createdAt: 0,
-      updatedAt: 0,
-      completedAt: null,
-      errorCode: null,
-      errorDetail: null,
-      sourceModifiedAt: null,
-      attempts: 1,
     };
     const old = '11111111-1111-4111-8111-111111111111';
     const fresh = '22222222-2222-4222-8222-222222222222';
@@ -116,27 +113,23 @@ describe('receiver defences in process', { timeout: 60_000 }, () => {
     const eightDaysAgo = new Date(now - 8 * DAY);
     for (const path of [orphan, owned, completed]) utimesSync(path, eightDaysAgo, eightDaysAgo);
     const row = (id: string, status: TransferRecord['status']): TransferRecord => ({
-      id,
-      role: 'receiver',
-      fileName: `${id}.bin`,
-      localPath: dir,
-      fileSize: 1,
-      pieceSize: 16384,
-      pieceCount: 1,
-      compression: 'zstd',
+      ...newTransferRecord(
+        {
+          id,
+          role: 'receiver',
+          fileName: `${id}.bin`,
+          localPath: dir,
+          fileSize: 1,
+          pieceSize: 16384,
+          pieceCount: 1,
+          compression: 'zstd',
+          peerAddress: '127.0.0.1:1',
+          peerFingerprint: 'SHA256:x',
+          sourceModifiedAt: null,
+        },
+        now,
+      ),
       status,
-      piecesDone: 0,
-      bytesDone: 0,
-      wireBytes: 0,
-      peerAddress: '127.0.0.1:1',
-      peerFingerprint: 'SHA256:x',
-      createdAt: now,
-      updatedAt: now,
-      completedAt: null,
-      errorCode: null,
-      errorDetail: null,
-      sourceModifiedAt: null,
-      attempts: 1,
     });
     await store.create(row(ids[2]!, 'interrupted')); // touched recently: its partial file stays
     await store.create(row(ids[3]!, 'completed')); // a completed transfer owns no partial file
