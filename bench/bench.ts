@@ -1,7 +1,8 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --profile] [-- --stores]: the real CLI over loopback against scp on the same
-// files in the same run, interleaved. Prints MB/s, wall and CPU seconds, the cores both
+// npm run bench [-- --quick] [-- --rounds N] [-- --profile] [-- --stores] [-- --many-files]: the real CLI over loopback
+// against scp on the same files in the same run, interleaved. Prints MB/s, wall and CPU seconds, the cores both
 // processes kept busy, peak RSS of each side, bytes on the wire, a 100 kB file to a running
-// receiver against scp, the handshake latency and a resume after a cut at half way; --stores runs
+// receiver against scp, a folder of 2,000 files against rsync -a and scp -r (--many-files runs
+// only that), the handshake latency and a resume after a cut at half way; --stores runs
 // bench/stores.ts instead (SQLite against PostgreSQL, one receiver against two). Never part of
 // npm test: it takes minutes and its figures depend on the machine.
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { mainThreadProfile, STEPS, stepsOf } from './profile.js';
 import { freshSide as freshSideIn } from './side.js';
 import { smallFilePairs, SMALL_FILE_BYTES, type SmallFileTimes } from './small-file.js';
 import { storesMain } from './stores.js';
+import { MANY_FILE_BYTES, MANY_FILES, manyFilesRounds, type ManyFilesRow } from './many-files.js';
 
 const CLI = resolve('dist/bundle/securetransfer.js');
 const MiB = 1024 * 1024;
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
     `SecureTransfer benchmark: ${size / MiB} MiB per file, ${rounds} rounds interleaved, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
   );
   if (args.includes('--stores')) return storesMain(args);
+  if (args.includes('--many-files')) return manyFilesMain();
   if (args.includes('--profile')) {
     const profiled = { random: join(root, `random-${size}.bin`), text: join(root, `text-${size}.log`) };
     makeRandomFile(profiled.random, size);
@@ -332,6 +335,8 @@ async function main(): Promise<void> {
     }
   }
 
+  if (!link) await manyFilesMain();
+
   const latencySide = freshSide('receiver');
   const latencies = await handshakeLatencies(CLI, latencySide, freePort(), 20);
   rmSync(latencySide.dir, { recursive: true, force: true });
@@ -350,6 +355,32 @@ async function main(): Promise<void> {
     );
   }
   console.log(`resume at half way: ${fmt(median(ratios), 2)}x the time of a full send (median of ${rounds})`);
+}
+
+/** The many-files case against rsync -a and scp -r over a throwaway sshd, when there is one. */
+async function manyFilesMain(): Promise<void> {
+  const sshd = existsSync(SSHD) ? await startSshd(join(root, 'sshd-many'), freePort(), '127.0.0.1') : undefined;
+  let rows: ManyFilesRow[];
+  try {
+    rows = await manyFilesRounds(CLI, root, sshd, rounds, freePort, settle);
+  } finally {
+    sshd?.stop();
+  }
+  const bytes = MANY_FILES * MANY_FILE_BYTES;
+  console.log(`\n| many files (${MANY_FILES} x ${MANY_FILE_BYTES / 1024} KiB text) | round | wall s | MB/s | CPU s sender |`);
+  console.log('|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(`| ${r.tool} | ${r.round} | ${fmt(r.wallSec, 2)} | ${fmt(bytes / MiB / r.wallSec)} | ${fmt(r.sender.cpuSec, 2)} |`);
+  const wall = (tool: string) => median(rows.filter((r) => r.tool === tool).map((r) => r.wallSec));
+  const ours = wall('securetransfer');
+  const against = ['rsync -a', 'scp -r']
+    .filter((tool) => rows.some((r) => r.tool === tool))
+    .map((tool) => `${fmt(wall(tool) / ours, 2)}x ${tool} (${fmt(wall(tool), 2)} s)`);
+  console.log(
+    `many files: securetransfer ${fmt(ours, 2)} s, ${fmt(bytes / MiB / ours)} MB/s` +
+      (against.length ? ` = ${against.join(', ')}` : ' (no sshd here: rsync and scp skipped)') +
+      ` (medians of ${rounds})`,
+  );
 }
 
 await main();

@@ -11,6 +11,8 @@ export interface ThrowawaySshd {
   readonly port: number;
   /** scp options (before the source and destination). */
   scpArgs(cipher?: string): string[];
+  /** The ssh command line rsync's -e takes, with the same key and options. */
+  sshCommand(): string;
   /** The scp destination for a path on this server. */
   remote(path: string): string;
   /** CPU seconds of the server's finished sessions so far (its waited-for children). */
@@ -86,6 +88,21 @@ export async function startSshd(
       'BatchMode=yes',
       ...(cipher ? ['-c', cipher] : []),
     ],
+    sshCommand: () =>
+      [
+        'ssh',
+        '-q',
+        '-p',
+        String(port),
+        '-i',
+        clientKey,
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+        '-o',
+        'BatchMode=yes',
+      ].join(' '),
     remote: (path) => `${user}@${host}:${path}`,
     serverCpuSec: () => {
       try {

@@ -3,7 +3,7 @@
 // ends as a CLOSE with a reason, a failed transfer record and an audit event; nothing it sends
 // reaches the final name unverified, and what it may take of the receiver is bounded
 // (docs/defences.md).
-import { failureOf, type ErrorCode } from '../domain/errors.js';
+import { failureOf, SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { ACK_BATCH, ACK_DELAY_MS } from '../domain/limits.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
 import { formatPeer } from '../domain/peer-address.js';
@@ -147,7 +147,7 @@ export class ReceiveSession {
       return { kind: 'handshake-failed', code: 'E_UNTRUSTED_KEY', detail: untrusted.detail };
     }
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: fingerprint });
-    const admitted = await this.admission.admit(payload, fingerprint);
+    const admitted = await this.admission.admit(payload, fingerprint, (atMost) => this.readEntries(atMost));
     if (!admitted.ok) {
       await this.close(admitted.code, admitted.detail);
       // No transferId field: the id is the peer's choice and no record exists, so the event is
@@ -174,6 +174,17 @@ export class ReceiveSession {
     const accepted = await this.transfer.accept(transfer, records, partial);
     if (!accepted.ok) return this.end(accepted.code, accepted.detail, fingerprint, transfer);
     return this.receive(accepted.value, fingerprint);
+  }
+
+  /** The next part of a folder's entry list; anything else from the sender ends the session. */
+  private async readEntries(atMost: number): Promise<Uint8Array> {
+    const message = await this.channel.readMessage({ maxPieceBody: 0, maxAcceptBody: 0, maxEntriesBody: atMost });
+    if (message.type === 'entries') return message.bytes.slice();
+    if (message.type === 'close') {
+      this.closedByPeer = true;
+      throw new SecureTransferError(message.code, `the sender closed the transfer: ${message.reason}`);
+    }
+    throw new SecureTransferError('E_UNEXPECTED_MESSAGE', `${message.type} from the sender while its entry list was due`);
   }
 
   /** Pieces until TRANSFER_COMPLETE, the sender's CLOSE, or the end of the connection. */

@@ -6,7 +6,8 @@ import { DEFAULT_PIPELINE_WINDOW } from '../domain/limits.js';
 import type { KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { TransferRecord, TransferUpdate } from '../domain/ports/transfer-store.js';
-import { encodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { encodeManifest, pieceRange, treeListRest, type Manifest } from '../domain/transfer/manifest.js';
+import { encodeEntries, MAX_ENTRIES_CHUNK } from '../domain/wire/messages.js';
 import { initiatorHandshake } from './handshake.js';
 import type { PieceHashing } from './hash-pieces-ahead.js';
 import { PieceBatches } from './piece-batches.js';
@@ -105,6 +106,9 @@ async function connectAndSend(
     await store.update(id, 'sender', { peerFingerprint: trusted.fingerprint, updatedAt: clock.now() });
     request.onReceiverKey?.(trusted.fingerprint);
     await handshake.finish(encodeManifest(manifest));
+    // What of a folder's entry list did not fit in the handshake message follows it at once.
+    const rest = treeListRest(manifest, MAX_ENTRIES_CHUNK);
+    if (rest.length > 0) await channel.sendMessages(rest.map(encodeEntries));
     let piecesHeld = 0;
     const done = { pieces: 0, bytes: 0 };
     const result = await runSenderTransfer({
@@ -129,7 +133,7 @@ async function connectAndSend(
     });
     if (!result.ok) {
       await batches.flush().catch(() => undefined);
-      return await failed(result.code, result.detail, { wireBytes: wireBytes() });
+      return await failed(result.code, explained(manifest, result.code, result.detail), { wireBytes: wireBytes() });
     }
     await batches.flush({ status: 'completed', piecesDone: manifest.pieceCount, bytesDone: manifest.fileSize, completedAt: clock.now() });
     return {
@@ -148,4 +152,12 @@ async function connectAndSend(
     channel.destroyKeys();
     connection.destroy();
   }
+}
+
+/** A receiver too old for folders refuses their manifest version by number: say what that means. */
+function explained(manifest: Manifest, code: ErrorCode, detail: string): string {
+  if (manifest.tree && code === 'E_MANIFEST_INVALID' && /manifest version \d+ is not supported/.test(detail)) {
+    return `${detail}. The receiver does not take folders (its protocol is older than this sender's); upgrade it, or send a single file`;
+  }
+  return detail;
 }

@@ -6,6 +6,7 @@ import { validateFileName } from '../domain/transfer/file-name.js';
 import { pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
 import { newTransferRecord } from '../domain/transfer/new-transfer-record.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
+import { folderTree, resumedTree, skippedRecord } from './folder-source.js';
 import { hashPiecesAhead } from './hash-pieces-ahead.js';
 import { runSendAttempt } from './send-attempt.js';
 import type { ResumeRequest, SendFileDeps, SendFileRequest, SendOutcome } from './send-request.js';
@@ -32,6 +33,8 @@ export class SendFile {
       const name = validateFileName(source.name.normalize('NFC'));
       if (!name.ok) throw new SecureTransferError('E_NAME_INVALID', `cannot send "${source.name}": ${name.detail}`);
       const pieceSize = request.pieceSize ?? DEFAULT_PIECE_SIZE;
+      const tree = folderTree(source);
+      if (source.tree?.skipped.length) request.onSkipped?.(source.tree.skipped);
       const manifest: Manifest = {
         transferId: transferIdFromRandom(crypto.randomBytes(16)),
         fileName: name.value,
@@ -40,6 +43,7 @@ export class SendFile {
         pieceCount: pieceCountFor(source.size, pieceSize),
         compression: compressionFor(request.compressionLevel),
         resume: false,
+        ...(tree && { tree }),
       };
       await store.create(
         newTransferRecord(
@@ -55,6 +59,7 @@ export class SendFile {
             peerAddress: `${request.host}:${request.port}`,
             peerFingerprint: null,
             sourceModifiedAt: source.modifiedAt,
+            ...(tree && { entryCount: tree.entries.length, entryList: tree.list, ...skippedRecord(source.tree?.skipped ?? []) }),
           },
           clock.now(),
         ),
@@ -88,8 +93,12 @@ export class SendFile {
     }
     const source = await files.open(request.filePath);
     try {
-      const changed =
-        source.size !== earlier.fileSize
+      // A folder is compared entry by entry; a file by its size and time.
+      const tree = resumedTree(earlier, source);
+      if (source.tree?.skipped.length) request.onSkipped?.(source.tree.skipped);
+      const changed = tree
+        ? undefined
+        : source.size !== earlier.fileSize
           ? `it is ${source.size} bytes, the transfer was of ${earlier.fileSize}`
           : earlier.sourceModifiedAt !== null && source.modifiedAt !== earlier.sourceModifiedAt
             ? `it was modified at ${new Date(source.modifiedAt).toISOString()}, after the first attempt (${new Date(earlier.sourceModifiedAt).toISOString()})`
@@ -108,6 +117,7 @@ export class SendFile {
         pieceCount: earlier.pieceCount,
         compression: compressionFor(request.compressionLevel),
         resume: true,
+        ...(tree && { tree }),
       };
       await store.update(earlier.id, 'sender', {
         status: 'in-progress',

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../domain/errors.js';
 import type { Clock } from '../domain/ports/clock.js';
 import type { Codec, PieceCompressor } from '../domain/ports/codec.js';
 import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
-import type { SourceFiles } from '../domain/ports/files.js';
+import type { SkippedEntry, SourceFiles } from '../domain/ports/files.js';
 import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { ServerTrust } from '../domain/ports/server-trust.js';
@@ -39,6 +39,8 @@ export interface SendFileRequest {
   readonly onProgress?: (bytesDone: number, bytesTotal: number, piecesDone: number) => void;
   /** Called once the receiver's key passed the trust check, before the manifest is sent. */
   readonly onReceiverKey?: (fingerprint: string) => void;
+  /** Called once, before onStart, with a folder's entries that are not sent (links, special files). */
+  readonly onSkipped?: (skipped: readonly SkippedEntry[]) => void;
   /** Called once the transfer id exists, before any network I/O, so a caller can show it. */
   readonly onStart?: (transferId: string, manifest: Manifest) => void;
   /** Called with what the user should know about keys (a first contact recorded, a key created). */

@@ -124,7 +124,7 @@ class SenderTransfer {
       } else if (next.kind === 'piece') {
         await this.sendPiece(next.index);
       } else {
-        const root = this.o.crypto.sha256(transferRootInput(this.o.manifest.fileSize, next.pieceHashes));
+        const root = this.o.crypto.sha256(transferRootInput(this.o.manifest, next.pieceHashes));
         this.apply({ type: 'complete-sent', root });
         await this.o.channel.sendMessages([encodeTransferComplete(root)]);
       }

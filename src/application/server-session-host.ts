@@ -40,6 +40,8 @@ export class ServerSessionHost implements SessionHost {
   private slotHeld = true;
   /** Transfers this session claimed, with their piece counts, until released. */
   private readonly claimed = new Map<string, number>();
+  /** Memory held by holdState, until the session ends. */
+  private heldState = 0;
 
   constructor(
     private readonly shared: SharedBudgets,
@@ -47,24 +49,40 @@ export class ServerSessionHost implements SessionHost {
     private readonly source: Source,
   ) {}
 
-  async admit(claim: AdmissionClaim): Promise<Result<void>> {
-    const { capacity, pieceState, folder, claims } = this.shared;
-    const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
+  /** Takes state memory within the source's share of the budget. */
+  private takeState(bytes: number): Result<void> {
+    const { pieceState } = this.shared;
     // One source never holds more than half of it, however lenient its sessions' pace.
-    if (this.source.pieceState + stateBytes > pieceState.limit * MAX_PIECE_STATE_SHARE_PER_SOURCE) {
+    if (this.source.pieceState + bytes > pieceState.limit * MAX_PIECE_STATE_SHARE_PER_SOURCE) {
       return {
         ok: false,
         code: 'E_BUSY',
         detail: `the transfers from ${this.key} already hold their share of the receiver's memory for transfer state`,
       };
     }
-    if (!pieceState.take(stateBytes)) {
+    if (!pieceState.take(bytes)) {
       return {
         ok: false,
         code: 'E_BUSY',
         detail: `the receiver's memory for transfer state is taken (${pieceState.inUse} of ${pieceState.limit} bytes)`,
       };
     }
+    return { ok: true, value: undefined };
+  }
+
+  holdState(bytes: number): Result<void> {
+    const taken = this.takeState(bytes);
+    if (!taken.ok) return taken;
+    this.heldState += bytes;
+    this.source.pieceState += bytes;
+    return taken;
+  }
+
+  async admit(claim: AdmissionClaim): Promise<Result<void>> {
+    const { capacity, pieceState, folder, claims } = this.shared;
+    const stateBytes = claim.pieceCount * PIECE_STATE_BYTES;
+    const taken = this.takeState(stateBytes);
+    if (!taken.ok) return taken;
     let reservedElsewhere: number;
     let freeSpace: number;
     try {
@@ -145,6 +163,12 @@ export class ServerSessionHost implements SessionHost {
   /** Whatever the session's own clean-up did not reach goes back when it ends. */
   releaseAll(): void {
     for (const [transferId, pieceCount] of [...this.claimed]) this.release(transferId, pieceCount);
+    if (this.heldState > 0) {
+      this.shared.pieceState.give(this.heldState);
+      this.source.pieceState -= this.heldState;
+      this.heldState = 0;
+      this.shared.gate.forgetIfIdle(this.key, this.source);
+    }
     this.handshakeEnded();
     this.releaseSlot();
   }

@@ -44,6 +44,8 @@ export interface StartedTransfer {
 
 export interface ReceiveSessionLimits {
   readonly maxTransferSize: number;
+  /** ST_MAX_FILES: the entries one folder may have. */
+  readonly maxFiles: number;
   /** ST_MAX_PAYLOAD_SIZE: the largest message, so the largest piece message, accepted. */
   readonly maxPayloadSize: number;
   readonly handshakeTimeoutMs: number;
@@ -63,6 +65,11 @@ export interface AdmissionClaim extends Omit<TransferClaim, 'freeSpace' | 'reser
 export interface SessionHost {
   /** Claims the transfer id (on every receiver sharing the database), its disk space and its memory; a failure says which limit. */
   admit(claim: AdmissionClaim): Promise<Result<void>>;
+  /**
+   * Holds memory for what the session keeps before its transfer is claimed (a folder's entry
+   * list), from the same budget and per-source share as piece state; given back when the session ends.
+   */
+  holdState(bytes: number): Result<void>;
   /** Bytes of the claimed transfer reached the disk. */
   wrote(transferId: string, bytes: number): void;
   /** Gives back what admit() took, the claim across receivers included (idempotent). */

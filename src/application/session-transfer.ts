@@ -69,7 +69,7 @@ export class SessionTransfer {
     if (!opened.ok) return opened;
     this.records = records;
     if (!this.partial) {
-      const created = await openPartialFile(deps.folder, m.transferId, records.isResume);
+      const created = await openPartialFile(deps.folder, m, records.isResume);
       if (!created.ok) return created;
       this.partial = created.value;
       this.partialCreated = !records.isResume;

@@ -5,10 +5,11 @@
 // claimed from the server (docs/defences.md#disk-and-sessions). Nothing here writes a record or
 // creates a file; a refusal says what the peer is told and what the audit keeps. The sender's key
 // itself is judged first, against the allow-list.
+import { concatBytes } from '../domain/bytes.js';
 import { failureOf, ok, type ErrorCode, type Result } from '../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
-import { decodeManifest, pieceRange, type Manifest } from '../domain/transfer/manifest.js';
+import { decodeManifest, pieceRange, withTree, type Manifest, type ManifestHead } from '../domain/transfer/manifest.js';
 import { ReceivingTransfer, type HeldPiece } from '../domain/transfer/receiving-transfer.js';
 import { judgeResume } from '../domain/transfer/resume-policy.js';
 import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionHost } from './session-host.js';
@@ -30,21 +31,37 @@ export interface Refusal {
   readonly auditDetail: string;
 }
 
+/**
+ * Memory a folder's list takes per encoded byte while the transfer runs: the bytes, the decoded
+ * entries (an object and a string each) and the layout's offsets.
+ */
+const LIST_MEMORY_PER_BYTE = 4;
+
 export class TransferAdmission {
   /** The transfer claimed from the host, until released. */
   private claimed: { readonly id: string; readonly pieceCount: number } | undefined;
 
   constructor(
     private readonly deps: Pick<ReceiveSessionDeps, 'store' | 'folder'>,
-    private readonly limits: Pick<ReceiveSessionLimits, 'maxTransferSize' | 'maxPayloadSize'>,
+    private readonly limits: Pick<ReceiveSessionLimits, 'maxTransferSize' | 'maxPayloadSize' | 'maxFiles'>,
     private readonly host: SessionHost,
   ) {}
 
-  async admit(payload: Uint8Array, sender: string): Promise<{ readonly ok: true; readonly value: Admitted } | Refusal> {
+  /**
+   * readList gives the next ENTRIES message's bytes (at most the count asked for) while a
+   * folder's entry list arrives; it throws when the connection fails or the peer sends anything else.
+   */
+  async admit(
+    payload: Uint8Array,
+    sender: string,
+    readList: (atMost: number) => Promise<Uint8Array>,
+  ): Promise<{ readonly ok: true; readonly value: Admitted } | Refusal> {
     const { store, folder } = this.deps;
     const decoded = decodeManifest(payload, this.limits);
     if (!decoded.ok) return { ...decoded, auditDetail: `manifest refused: ${decoded.detail}` };
-    const m = decoded.value;
+    const whole = await this.wholeManifest(decoded.value, readList);
+    if (!whole.ok) return { ...whole, auditDetail: `manifest refused: ${whole.detail}` };
+    const m = whole.value;
     const refuse = (code: ErrorCode, detail: string): Refusal => ({
       ok: false,
       code,
@@ -69,7 +86,7 @@ export class TransferAdmission {
     const claim = await this.claim(m, sender, held);
     if (!claim.ok) return refuse(claim.code, claim.detail);
     if (held.length === 0 || (await folder.hasPartial(m.transferId))) {
-      const partial = held.length > 0 ? await folder.openPartial(m.transferId, false) : undefined;
+      const partial = held.length > 0 ? await folder.openPartial(m.transferId, false, m.tree?.entries) : undefined;
       return ok({ transfer: opened.value, earlier, partial });
     }
     // Recorded pieces without their file (removed by hand): everything comes again.
@@ -80,6 +97,26 @@ export class TransferAdmission {
     const afresh = ReceivingTransfer.open(m, { nameTaken: false, held });
     if (!afresh.ok) return refuse(afresh.code, afresh.detail);
     return ok({ transfer: afresh.value, earlier, partial: undefined });
+  }
+
+  /**
+   * A folder's manifest with the rest of its entry list, whose count and length the head already
+   * passed: the memory for it is held before the first byte is taken in, and the bytes are only
+   * ever those that arrived.
+   */
+  private async wholeManifest(head: ManifestHead, readList: (atMost: number) => Promise<Uint8Array>): Promise<Result<Manifest>> {
+    const pending = head.pendingTree;
+    if (!pending) return ok(head.manifest);
+    const held = this.host.holdState(LIST_MEMORY_PER_BYTE * pending.listLength);
+    if (!held.ok) return held;
+    const parts = [pending.inline];
+    let got = pending.inline.length;
+    while (got < pending.listLength) {
+      const chunk = await readList(pending.listLength - got);
+      parts.push(chunk);
+      got += chunk.length;
+    }
+    return withTree(head.manifest, concatBytes(...parts), pending.entryCount, this.limits);
   }
 
   /** Gives back what the claim took (idempotent). */
@@ -121,10 +158,10 @@ export async function authorizeClient(
  * exist: whatever sits under its name (a planted file or link) is refused, never opened or
  * followed. A resume whose file is gone (removed by hand) starts a new one.
  */
-export async function openPartialFile(folder: ReceiveFolder, transferId: string, isResume: boolean): Promise<Result<PartialFile>> {
-  const create = !isResume || !(await folder.hasPartial(transferId));
+export async function openPartialFile(folder: ReceiveFolder, m: Manifest, isResume: boolean): Promise<Result<PartialFile>> {
+  const create = !isResume || !(await folder.hasPartial(m.transferId));
   try {
-    return ok(await folder.openPartial(transferId, create));
+    return ok(await folder.openPartial(m.transferId, create, m.tree?.entries));
   } catch (e) {
     return failureOf(e, 'E_IO');
   }

@@ -25,7 +25,7 @@ export async function completeTransfer(
   deps: { readonly folder: ReceiveFolder; readonly sha256: (data: Uint8Array) => Uint8Array },
 ): Promise<Result<Completion>> {
   const m = a.transfer.manifest;
-  const root = deps.sha256(transferRootInput(m.fileSize, a.transfer.pieces.allHashes()));
+  const root = deps.sha256(transferRootInput(m, a.transfer.pieces.allHashes()));
   const complete = a.transfer.complete(declaredRoot, root);
   if (!complete.ok) return complete;
   let path: string;
@@ -36,7 +36,7 @@ export async function completeTransfer(
       // Closed whatever happens: the caller forgets it either way.
       await a.partial.close();
     }
-    path = await deps.folder.finalize(m.transferId, m.fileName);
+    path = await deps.folder.finalize(m.transferId, m.fileName, m.tree?.entries);
   } catch (e) {
     return failureOf(e);
   }

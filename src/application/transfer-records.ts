@@ -81,6 +81,8 @@ export class TransferRecords {
               peerAddress: this.peer,
               peerFingerprint: this.fingerprint,
               sourceModifiedAt: null,
+              entryCount: m.tree?.entries.length ?? 0,
+              entryList: m.tree?.list ?? null,
             },
             now,
           ),

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SecureTransferError } from '../domain/errors.js';
 import type { StartupRules } from '../domain/policy/startup-throttle.js';
+import { DEFAULT_MAX_FILES } from '../domain/limits.js';
 import {
   atLeast,
   nonEmpty,
@@ -25,6 +26,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly maxTransferSize: number;
+  /** ST_MAX_FILES: entries (files and folders) of one folder transfer. */
+  readonly maxFiles: number;
   readonly maxPayloadSize: number;
   readonly maxConcurrentPerIp: number;
   /** 0 means unlimited. */
@@ -103,6 +106,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: read<string>('ST_HOST', '0.0.0.0', (v) => (HOST.test(v) ? { value: v } : { expected: 'a host name or IP address' })),
     port: read('ST_PORT', '9000', (v) => parseInteger(v, 1024, 65535)),
     maxTransferSize: read('ST_MAX_TRANSFER_SIZE', '10GB', positiveSize),
+    maxFiles: read('ST_MAX_FILES', String(DEFAULT_MAX_FILES), (v) => parseInteger(v, 1, 1_000_000)),
     maxPayloadSize: read('ST_MAX_PAYLOAD_SIZE', '64MB', (v) => atLeast(parseSize(v), 64 * 1024, 'a size of at least 64KiB (one record)')),
     maxConcurrentPerIp: read('ST_MAX_CONCURRENT_PER_IP', '5', (v) => parseInteger(v, 1, 100_000)),
     rateLimitBytesPerSec: read('ST_RATE_LIMIT_BYTES_PER_SEC', '10MB', parseSize),

@@ -82,6 +82,7 @@ export class BootstrapCliApp implements CliApp {
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         idleTimeoutMs: config.idleTimeoutSec * 1000,
         onStart: input.onStart,
+        onSkipped: input.onSkipped,
         onProgress: input.onProgress,
         onReceiverKey: (fingerprint) => input.onReceiverKey(fingerprint, port),
         onTrustNote: input.onTrustNote,

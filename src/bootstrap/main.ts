@@ -21,7 +21,20 @@ const OWN_COMMANDS = [ReceiveCommand, SendCommand, StatusCommand, ResumeCommand,
 /** Escapes each line of a message, keeping our own line breaks. */
 const escapeLines = (text: string) => text.split('\n').map(escapeText).join('\n');
 
+/**
+ * A reader that goes away (`send --json | head -1`) must not crash a transfer in the middle:
+ * output to a closed pipe is dropped and the command runs to its end and exit status.
+ */
+function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  dropOutputToClosedPipes();
   // Help goes to stdout, errors to stderr: each is coloured only where it lands on a terminal.
   const colorOut = colorsFor(process.env, Boolean(process.stdout.isTTY));
   const colorErr = colorsFor(process.env, Boolean(process.stderr.isTTY));

@@ -110,6 +110,7 @@ export function receiverModule(config: Config, options: ReceiverOptions): Contai
               receiverId: randomUUID(),
               proxy: config.proxyProtocol === 'v2' ? { trusted: trustedAddresses(config.trustedProxies) } : undefined,
               maxTransferSize: config.maxTransferSize,
+              maxFiles: config.maxFiles,
               maxPayloadSize: config.maxPayloadSize,
               handshakeTimeoutMs: config.handshakeTimeoutSec * 1000,
               idleTimeoutMs: config.idleTimeoutSec * 1000,

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   E_EXPIRED: 39,
   /** A PROXY protocol header missing, malformed, or sent from an address not trusted to send one. */
   E_PROXY: 40,
+  /** A folder with more entries than the receiver takes in one transfer. */
+  E_TOO_MANY_FILES: 41,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

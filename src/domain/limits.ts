@@ -45,3 +45,15 @@ export const CLOSE_LINGER_MS = 2000;
  */
 export const ACK_BATCH = 4;
 export const ACK_DELAY_MS = 20;
+
+/**
+ * Bounds of a folder's entry list (docs/folders.md#names): a path inside the folder is at most
+ * MAX_TREE_PATH_BYTES of UTF-8 and MAX_TREE_DEPTH components deep, so the receiver's own path
+ * stays well inside PATH_MAX; the encoded list is at most MAX_TREE_LIST_BYTES whatever the
+ * entry count, which bounds what one session may make the receiver hold before ACCEPT.
+ */
+export const MAX_TREE_PATH_BYTES = 2048;
+export const MAX_TREE_DEPTH = 64;
+export const MAX_TREE_LIST_BYTES = 16 * 1024 * 1024;
+/** ST_MAX_FILES: the entries (files and folders) one transfer may have, unless configured otherwise. */
+export const DEFAULT_MAX_FILES = 100_000;

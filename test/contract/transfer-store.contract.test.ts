@@ -99,6 +99,10 @@ const record = (over: Partial<TransferRecord> = {}): TransferRecord => ({
   errorDetail: null,
   sourceModifiedAt: null,
   attempts: 1,
+  entryCount: 0,
+  entryList: null,
+  skippedCount: 0,
+  skippedSample: null,
   ...over,
 });
 
@@ -172,6 +176,21 @@ for (const [name, make] of factories) {
       assert.equal(got?.attempts, 2);
       assert.equal(got?.sourceModifiedAt, 1_764_000_000_123);
       assert.deepEqual(await a.store.pieces(id, 'sender'), [{ index: 0, hash: h(9) }]);
+    });
+
+    it("keeps a folder's entry list byte for byte, its count and what the sender skipped", async () => {
+      const id = '3d6a4adc-4ac3-4f40-aa5f-2238f5eec649';
+      const list = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff);
+      await a.store.create(
+        record({ id, role: 'sender', entryCount: 2001, entryList: list, skippedCount: 3, skippedSample: 'a/l (symlink)\na/p (fifo)' }),
+      );
+      const got = await a.store.get(id, 'sender');
+      assert.equal(got?.entryCount, 2001);
+      assert.deepEqual(got?.entryList, list);
+      assert.equal(got?.skippedCount, 3);
+      assert.equal(got?.skippedSample, 'a/l (symlink)\na/p (fifo)');
+      await a.store.create(record({ id, role: 'receiver' }));
+      assert.equal((await a.store.get(id, 'receiver'))?.entryList, null, 'a single file has no list');
     });
 
     it('records audit events and filters them by transfer and address', async () => {

@@ -129,7 +129,7 @@ describe('abuse: the rate limit counts bytes written', { timeout: 120_000 }, () 
           compressed,
         ]);
       }
-      await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(size, hashes)))]);
+      await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput({ fileSize: size }, hashes)))]);
       let answer;
       do answer = await nextMessage(channel, m);
       while (answer?.type === 'ack');

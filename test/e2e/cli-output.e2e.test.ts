@@ -157,6 +157,34 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     assert.match(lines[1]!, /completed and verified/);
   });
 
+  it('finishes the transfer and exits 0 when the reader of its --json output goes away after the first line', async () => {
+    const receiverPeer = makePeer('closed-pipe-receiver');
+    const sender = makePeer('closed-pipe-sender');
+    const port = await freePort();
+    const receiver = spawnCli(['receive', '--host', '127.0.0.1', '--port', String(port)], receiverPeer.env);
+    await receiver.waitFor(/host key fingerprint/);
+    const path = join(sender.dir, 'piped.bin');
+    writeFileSync(
+      path,
+      new Uint8Array(24 * 1024 * 1024).map((_, i) => (i * 2654435761) >>> 24),
+    );
+    const send = spawn(process.execPath, [cliPath, 'send', '--json', '--host', '127.0.0.1', '--port', String(port), '--file', path], {
+      env: { ...sender.env, ST_RATE_LIMIT_BYTES_PER_SEC: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    send.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // As `| head -1` does: read one line, then close the pipe while progress events still come.
+    await new Promise<void>((resolve) => send.stdout.once('data', () => resolve()));
+    send.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => send.once('exit', resolve));
+    receiver.process.kill('SIGTERM');
+    await receiver.exited;
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+    assert.equal(execFileSync('cmp', [path, join(receiverPeer.dir, 'received', 'piped.bin')]).length, 0);
+  });
+
   it('runs the demo to the end on its own and leaves no process behind', async () => {
     const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'demo.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,4 @@
-// Issue 5 end to end: hostile clients against the real receiver process. Each leaves no file
+// End to end: hostile clients against the real receiver process. Each leaves no file
 // and an audit record, while an honest sender is served at the same time.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';

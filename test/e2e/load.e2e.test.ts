@@ -1,4 +1,4 @@
-// Issue 5 load check: 50 senders at once against the real receiver process, then the receiver's
+// Load check: 50 senders at once against the real receiver process, then the receiver's
 // open file descriptors back at their baseline (no leaked sockets or file handles).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 4 end to end with real processes: kill either side with SIGKILL at random points, then
+// Resume end to end with real processes: kill either side with SIGKILL at random points, then
 // resume; the file arrives identical, and nothing incomplete ever sits under its final name.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';

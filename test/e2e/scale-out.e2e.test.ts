@@ -148,7 +148,9 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     } finally {
       await db.end();
     }
-    await new Promise((r) => setTimeout(r, 2_500)); // one poll interval of B, with room to spare
+    // Three poll intervals of B: on a loaded machine (the whole suite at once) one interval with
+    // half a second to spare was not always enough for B to have read the reports.
+    await new Promise((r) => setTimeout(r, 6_000));
     assert.notEqual(refusal(await asBalancer(receivers[1]!.port, garbage)), 'E_BANNED', 'B has not banned the client on its own');
     assert.equal(
       refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))),

@@ -1,4 +1,4 @@
-// Issue 3 end to end, as separate processes: keygen, sealed keys in use, the allow-list, and a
+// Keys and trust end to end, as separate processes: keygen, sealed keys in use, the allow-list, and a
 // man in the middle with keys of its own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

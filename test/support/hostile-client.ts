@@ -138,7 +138,7 @@ export async function sendWhole(channel: SecureChannel, manifest: Manifest, data
       bytes,
     ]);
   }
-  await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(manifest.fileSize, hashes)))]);
+  await channel.sendMessages([encodeTransferComplete(crypto.sha256(transferRootInput(manifest, hashes)))]);
   for (;;) {
     const m = await nextMessage(channel, manifest);
     if (!m || m.type !== 'ack') return m;

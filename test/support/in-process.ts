@@ -109,6 +109,7 @@ export const testServerOptions: ReceiveServerOptions = {
   auditRetentionMs: 90 * 86_400_000,
   random: Math.random,
   maxTransferSize: 1 << 30,
+  maxFiles: 100_000,
   maxPayloadSize: 64 << 20,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 10_000,

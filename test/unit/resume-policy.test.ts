@@ -18,6 +18,7 @@ const earlier: EarlierAttempt = {
   pieceSize: 1_048_576,
   pieceCount: 5,
   status: 'interrupted',
+  entryList: null,
   peerFingerprint: 'SHA256:alice',
 };
 const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice') =>

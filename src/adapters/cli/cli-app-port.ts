@@ -6,6 +6,7 @@ import type { SendOutcome } from '../../application/send-request.js';
 import type { SessionOutcome, StartedTransfer } from '../../application/session-host.js';
 import type { AuditEvent, AuditQuery } from '../../domain/ports/audit-log.js';
 import type { TransferRecord } from '../../domain/ports/transfer-store.js';
+import type { SkippedEntry } from '../../domain/ports/files.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';
 
 /** Asks the person at the terminal (or reads stdin) for a password; confirm asks twice. */
@@ -21,6 +22,8 @@ export interface SendInput {
   readonly identityPath: string | undefined;
   readonly askPassword: AskPassword;
   readonly onStart: (transferId: string, manifest: Manifest) => void;
+  /** A folder's entries that are not sent (links and special files), before onStart. */
+  readonly onSkipped: (skipped: readonly SkippedEntry[]) => void;
   /** The receiver's key passed the trust check; port is the one connected to (--port or ST_PORT). */
   readonly onReceiverKey: (fingerprint: string, port: number) => void;
   readonly onProgress: (bytesDone: number, bytesTotal: number, piecesDone: number) => void;

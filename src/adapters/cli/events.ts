@@ -15,6 +15,9 @@ export type CliEvent =
       readonly size: number;
       readonly pieces: number;
       readonly resume: boolean;
+      /** A folder: its entries (the top folder included) and those not sent. */
+      readonly entries?: number;
+      readonly skipped?: readonly { readonly path: string; readonly kind: string }[];
       readonly receiver: { readonly host: string; readonly port: number; readonly fingerprint: string };
     }
   | {
@@ -23,6 +26,9 @@ export type CliEvent =
       readonly bytes: number;
       readonly total: number;
       readonly pieces: number;
+      /** A folder: files whose every byte is done, and its files in all. */
+      readonly files?: number;
+      readonly filesTotal?: number;
       /** Bytes per second over the last few seconds. */
       readonly rate: number;
       /** Seconds left at that rate; null while unknown. */

@@ -15,12 +15,21 @@ export function formatBytes(n: number): string {
 }
 
 /** A progress line for a terminal: bar, percentage, bytes, rate and time left. */
-export function progressLine(r: ProgressReading): string {
+/** files: a folder's files done and in all. */
+export function progressLine(r: ProgressReading, files?: { readonly done: number; readonly total: number }): string {
   const fraction = r.total === 0 ? 1 : r.bytes / r.total;
   const width = 30;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%`;
-  return `${bar}  ${formatBytes(r.bytes)} / ${formatBytes(r.total)}  ${formatBytes(r.rate)}/s  ETA ${formatDuration(r.etaSeconds)}`;
+  const count = files ? `  ${files.done}/${files.total} files` : '';
+  return `${bar}  ${formatBytes(r.bytes)} / ${formatBytes(r.total)}${count}  ${formatBytes(r.rate)}/s  ETA ${formatDuration(r.etaSeconds)}`;
+}
+
+/** "305 files and 3 folders" for a folder's entries (its top folder not counted). */
+export function describeEntries(entries: readonly { readonly kind: string }[]): string {
+  const files = entries.filter((e) => e.kind === 'file').length;
+  const folders = entries.length - files - 1;
+  return `${files} file${files === 1 ? '' : 's'} and ${folders} folder${folders === 1 ? '' : 's'}`;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
@@ -34,6 +43,12 @@ export function formatTransfer(t: TransferRecord): string {
     `  peer:    ${escapeText(t.peerAddress)}  key ${t.peerFingerprint ?? '-'}`,
     `  times:   created ${iso(t.createdAt)}, updated ${iso(t.updatedAt)}, completed ${iso(t.completedAt)} (${(((t.completedAt ?? t.updatedAt) - t.createdAt) / 1000).toFixed(1)} s, ${t.attempts} attempt${t.attempts === 1 ? '' : 's'})`,
   ];
+  if (t.entryCount > 0) lines.push(`  folder:  ${t.entryCount} entries, files and folders, the top one included`);
+  if (t.skippedCount > 0) {
+    const named = (t.skippedSample ?? '').split('\n').map(escapeText);
+    const more = t.skippedCount > named.length ? `, and ${t.skippedCount - named.length} more` : '';
+    lines.push(`  skipped: ${t.skippedCount} entries not sent (links and special files are never followed): ${named.join(', ')}${more}`);
+  }
   if (t.errorCode) lines.push(`  error:   ${t.errorCode}: ${escapeText(t.errorDetail ?? '')}`);
   if (t.role === 'sender' && (t.status === 'failed' || t.status === 'interrupted')) {
     lines.push(`  resume:  securetransfer resume --transfer-id ${t.id} --host HOST --port PORT --file ${escapeText(t.localPath)}`);

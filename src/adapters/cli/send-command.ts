@@ -17,7 +17,7 @@ export abstract class TransferCommand extends Command<CliContext> {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]),
     description: 'Receiver port (default ST_PORT or 9000)',
   });
-  file = Option.String('--file', { required: true, description: 'File to send' });
+  file = Option.String('--file', { required: true, description: 'File or folder to send' });
   compressionLevel = Option.String('--compression-level', 'auto', {
     validator: t.isOneOf([t.isLiteral('auto'), t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 19)])], { exclusive: true }),
     description: 'zstd level 1-19 (1-9 with ST_CODEC=codec), 0 for none, or auto: 1-3 as the link allows (default auto)',
@@ -93,6 +93,7 @@ export abstract class TransferCommand extends Command<CliContext> {
       identityPath: this.identity,
       askPassword: (prompt, options) => askPassword(this.context.stdin, this.context.stderr, prompt, options),
       onStart: (id, m) => display.started(id, m),
+      onSkipped: (skipped) => display.skipped(skipped),
       onReceiverKey: (fingerprint, port) => display.receiverKey(fingerprint, port),
       onTrustNote: (note) => this.context.stderr.write(`${note}\n`),
       onProgress: (done, total, pieces) => display.progress(done, total, pieces),
@@ -122,8 +123,11 @@ export abstract class TransferCommand extends Command<CliContext> {
 export class SendCommand extends TransferCommand {
   static override paths = [['send']];
   static override usage = Command.Usage({
-    description: 'Send a file to a receiver over an authenticated, encrypted channel.',
+    description: 'Send a file or a folder to a receiver over an authenticated, encrypted channel.',
     details: `
+      A folder travels whole, as one transfer: files and folders, empty ones too, with their
+      permission bits and modification times; links and special files are skipped and listed,
+      never followed. It appears on the receiver only once all of it is checked (docs/folders.md).
       The receiver's key is pinned on first contact in the known-hosts file (ST_KNOWN_HOSTS);
       a different key later is refused. Prints the transfer id, which \`status\` and \`resume\` take.
       Compression is zstd per piece; --compression-level auto (the default) moves between 1 and 3
@@ -135,6 +139,7 @@ export class SendCommand extends TransferCommand {
     `,
     examples: [
       ['Send a file to a receiver on this machine', '$0 send --host 127.0.0.1 --port 9000 --file ./backup.tar'],
+      ['Send a folder and everything in it', '$0 send --host files.example.com --file ./photos'],
       ['Compress as hard as possible, for a slow link', '$0 send --host files.example.com --file ./logs.tar --compression-level 19'],
       ['Pin the receiver key explicitly', '$0 send --host files.example.com --file ./data.bin --server-key SHA256:3q2+7w...'],
       [
@@ -157,7 +162,8 @@ export class ResumeCommand extends TransferCommand {
       Runs where the first send ran (same DB_PATH). A new connection with fresh keys goes to the
       same receiver key; the receiver says which pieces it holds, each is checked against the file
       (SHA-256), and only the others are sent. A file that changed since the first attempt (size,
-      modification time or a held piece's hash) is refused: send it again as a new transfer.
+      modification time or a held piece's hash) is refused: send it again as a new transfer. A
+      folder is compared entry by entry: one added, removed, resized or touched is refused by name.
       --json prints the same events as send's.
       ${exitStatusHelp('resume')}
     `,

@@ -22,7 +22,15 @@ export class StatusCommand extends Command<CliContext> {
     if (!this.all && !this.transferId) throw new UsageError('status needs --transfer-id ID or --all');
     if (this.all && this.transferId) throw new UsageError('status takes --transfer-id or --all, not both');
     const records = await this.context.app.transfers(this.all ? undefined : this.transferId);
-    if (this.json) this.context.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    // A folder's encoded entry list is for resumes, not for reading: its count and skipped entries are shown.
+    if (this.json)
+      this.context.stdout.write(
+        `${JSON.stringify(
+          records.map(({ entryList: _list, ...r }) => r),
+          null,
+          2,
+        )}\n`,
+      );
     else this.context.stdout.write(records.length ? `${records.map(formatTransfer).join('\n\n')}\n` : 'no transfers\n');
     if (this.transferId && records.length === 0) {
       this.context.stderr.write(`error: no transfer with id ${JSON.stringify(this.transferId)}\n`);

@@ -5,13 +5,20 @@ import { escapeText } from '../../domain/escape-text.js';
 import type { Manifest } from '../../domain/transfer/manifest.js';
 import type { CliContext } from './cli-app-port.js';
 import { PROGRESS_EVENT_INTERVAL_MS, type EventWriter } from './events.js';
-import { formatBytes, progressLine } from './format.js';
+import { describeEntries, formatBytes, progressLine } from './format.js';
+import type { SkippedEntry } from '../../domain/ports/files.js';
+import { TreeLayout } from '../../domain/transfer/tree-layout.js';
 import { ProgressMeter } from './progress-meter.js';
 
 /** A terminal is redrawn at most this often. */
 const REDRAW_MS = 100;
 
+/** Skipped entries a person is shown by name; the rest are counted. */
+const SKIPPED_SHOWN = 10;
+
 export interface TransferDisplay {
+  /** A folder's entries that are not sent, before started. */
+  skipped(entries: readonly SkippedEntry[]): void;
   started(transferId: string, manifest: Manifest): void;
   receiverKey(fingerprint: string, port: number): void;
   progress(bytes: number, total: number, pieces: number): void;
@@ -21,6 +28,23 @@ abstract class TimedDisplay {
   private readonly startedAt = Date.now();
   protected meter: ProgressMeter | undefined;
   private lastShown = 0;
+  /** A folder's layout, so progress can count its files. */
+  protected layout: TreeLayout | undefined;
+  protected skippedEntries: readonly SkippedEntry[] = [];
+
+  skipped(entries: readonly SkippedEntry[]): void {
+    this.skippedEntries = entries;
+  }
+
+  protected track(m: Manifest): void {
+    this.meter = new ProgressMeter(m.fileSize);
+    this.layout = m.tree ? new TreeLayout(m.tree.entries) : undefined;
+  }
+
+  /** Files whose every byte is done, while pieces complete roughly in order: the files below the bytes done. */
+  protected files(bytes: number): { done: number; total: number } | undefined {
+    return this.layout && { done: this.layout.filesBelow(bytes), total: this.layout.files.length };
+  }
 
   seconds(): number {
     return (Date.now() - this.startedAt) / 1000;
@@ -45,10 +69,20 @@ export class TextDisplay extends TimedDisplay implements TransferDisplay {
   }
 
   started(transferId: string, m: Manifest): void {
-    this.meter = new ProgressMeter(m.fileSize);
+    this.track(m);
+    const what = m.tree ? `the folder "${escapeText(m.fileName)}" (${describeEntries(m.tree.entries)}, ` : `"${escapeText(m.fileName)}" (`;
     this.context.stdout.write(
-      `transfer ${transferId}: ${m.resume ? 'resuming' : 'sending'} "${escapeText(m.fileName)}" (${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`,
+      `transfer ${transferId}: ${m.resume ? 'resuming' : 'sending'} ${what}${formatBytes(m.fileSize)}, ${m.pieceCount} pieces)\n`,
     );
+    const skipped = this.skippedEntries;
+    if (skipped.length > 0) {
+      const named = skipped.slice(0, SKIPPED_SHOWN).map((s) => `  ${escapeText(s.path)} (${s.kind})\n`);
+      const more =
+        skipped.length > SKIPPED_SHOWN ? `  and ${skipped.length - SKIPPED_SHOWN} more (securetransfer status lists them)\n` : '';
+      this.context.stderr.write(
+        `skipped ${skipped.length} entries that are not files or folders (links are never followed):\n${named.join('')}${more}`,
+      );
+    }
   }
 
   receiverKey(): void {}
@@ -58,7 +92,7 @@ export class TextDisplay extends TimedDisplay implements TransferDisplay {
     const reading = this.meter.update(bytes, Date.now());
     if (!this.due(bytes, total, REDRAW_MS)) return;
     this.drawn = true;
-    this.context.stderr.write(`\r${progressLine(reading)}`);
+    this.context.stderr.write(`\r${progressLine(reading, this.files(bytes))}`);
   }
 
   /** Ends the progress bar's line, if one was drawn. */
@@ -82,7 +116,7 @@ export class EventDisplay extends TimedDisplay implements TransferDisplay {
   started(transferId: string, m: Manifest): void {
     this.transferId = transferId;
     this.manifest = m;
-    this.meter = new ProgressMeter(m.fileSize);
+    this.track(m);
   }
 
   /** The started event waits for the receiver's key, which it names. */
@@ -96,6 +130,7 @@ export class EventDisplay extends TimedDisplay implements TransferDisplay {
       size: m.fileSize,
       pieces: m.pieceCount,
       resume: m.resume,
+      ...(m.tree && { entries: m.tree.entries.length, skipped: this.skippedEntries.map((s) => ({ path: s.path, kind: s.kind })) }),
       receiver: { host: this.host, port, fingerprint },
     });
   }
@@ -110,6 +145,7 @@ export class EventDisplay extends TimedDisplay implements TransferDisplay {
       bytes,
       total,
       pieces,
+      ...(this.layout && { files: this.layout.filesBelow(bytes), filesTotal: this.layout.files.length }),
       rate: Math.round(reading.rate),
       eta: reading.etaSeconds === undefined ? null : Math.round(reading.etaSeconds * 10) / 10,
     });

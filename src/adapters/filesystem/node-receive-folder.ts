@@ -2,20 +2,24 @@
 // (never the peer's name), and reaches its final name only through link(2), which fails instead
 // of replacing an existing file and does not follow a symlink planted at the final name.
 import { constants, mkdirSync } from 'node:fs';
-import { link, lstat, open, readdir, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, readdir, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../../domain/ports/files.js';
 import { isTransferId } from '../../domain/transfer/transfer-id.js';
+import type { TreeEntry } from '../../domain/transfer/tree.js';
 import type { BufferPool } from '../../domain/policy/buffer-pool.js';
 import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
+import { finalizeTree, NodePartialTree, syncFolder } from './node-partial-tree.js';
 
-function partialName(transferId: string): string {
+function partialName(transferId: string, kind: 'part' | 'tree' = 'part'): string {
   // The id comes from the network: only a UUID may become part of a path.
   if (!isTransferId(transferId)) throw new SecureTransferError('E_MANIFEST_INVALID', 'transfer id is not a UUID');
-  return `.securetransfer-${transferId}.part`;
+  return `.securetransfer-${transferId}.${kind}`;
 }
+
+const PARTIAL_NAME = /^\.securetransfer-(.+)\.(part|tree)$/;
 
 /** The folder's id file; the reserved prefix keeps it apart from any received name. */
 const FOLDER_ID_NAME = '.securetransfer-folder-id';
@@ -178,7 +182,8 @@ export class NodeReceiveFolder implements ReceiveFolder {
     return s.bavail * s.bsize;
   }
 
-  async openPartial(transferId: string, create: boolean): Promise<PartialFile> {
+  async openPartial(transferId: string, create: boolean, tree?: readonly TreeEntry[]): Promise<PartialFile> {
+    if (tree) return NodePartialTree.open(join(this.path, partialName(transferId, 'tree')), tree, create);
     const flags = constants.O_RDWR | constants.O_NOFOLLOW | (create ? constants.O_CREAT | constants.O_EXCL : 0);
     try {
       const handle = await open(join(this.path, partialName(transferId)), flags, 0o600);
@@ -190,10 +195,11 @@ export class NodeReceiveFolder implements ReceiveFolder {
   }
 
   async hasPartial(transferId: string): Promise<boolean> {
-    return this.exists(partialName(transferId));
+    return (await this.exists(partialName(transferId))) || (await this.exists(partialName(transferId, 'tree')));
   }
 
-  async finalize(transferId: string, name: string): Promise<string> {
+  async finalize(transferId: string, name: string, tree?: readonly TreeEntry[]): Promise<string> {
+    if (tree) return finalizeTree(join(this.path, partialName(transferId, 'tree')), this.path, name, tree);
     const partial = join(this.path, partialName(transferId));
     const final = join(this.path, name);
     try {
@@ -209,23 +215,14 @@ export class NodeReceiveFolder implements ReceiveFolder {
     }
     await unlink(partial);
     // Make the new directory entry durable too, not only the file's data.
-    await this.syncFolder();
+    await syncFolder(this.path);
     return final;
-  }
-
-  private async syncFolder(): Promise<void> {
-    const dir = await open(this.path, constants.O_RDONLY);
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
   }
 
   async listPartials(): Promise<{ transferId: string; modifiedAt: number }[]> {
     const found: { transferId: string; modifiedAt: number }[] = [];
     for (const name of await readdir(this.path)) {
-      const m = /^\.securetransfer-(.+)\.part$/.exec(name);
+      const m = PARTIAL_NAME.exec(name);
       if (!m || !isTransferId(m[1]!)) continue;
       try {
         found.push({ transferId: m[1]!, modifiedAt: (await lstat(join(this.path, name))).mtimeMs });
@@ -260,7 +257,7 @@ export class NodeReceiveFolder implements ReceiveFolder {
     } finally {
       await unlink(temp).catch(() => undefined);
     }
-    await this.syncFolder();
+    await syncFolder(this.path);
     const made = await readIdentity(path);
     if (made === undefined) throw new SecureTransferError('E_IO', `${path} vanished while it was made`);
     return made;
@@ -269,6 +266,9 @@ export class NodeReceiveFolder implements ReceiveFolder {
   async discardPartial(transferId: string): Promise<void> {
     await unlink(join(this.path, partialName(transferId))).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw ioError(`cannot remove the partial file of ${transferId}`, e);
+    });
+    await rm(join(this.path, partialName(transferId, 'tree')), { recursive: true, force: true }).catch((e: NodeJS.ErrnoException) => {
+      throw ioError(`cannot remove the partial folder of ${transferId}`, e);
     });
   }
 }

@@ -1,11 +1,15 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { SourceFile, SourceFiles } from '../../domain/ports/files.js';
+import { openSourceTree } from './node-source-tree.js';
 
 export class NodeSourceFiles implements SourceFiles {
   async open(path: string): Promise<SourceFile> {
     const full = resolve(path);
+    // The path the user named is followed (as scp and rsync follow it); links inside a folder are not.
+    const target = await stat(full).catch(() => undefined);
+    if (target?.isDirectory()) return openSourceTree(full, path);
     let handle;
     try {
       handle = await open(full, 'r');

@@ -31,6 +31,14 @@ export interface TransferRecord {
   readonly sourceModifiedAt: number | null;
   /** Connections that worked on this transfer: 1, plus one per resume. */
   readonly attempts: number;
+  /** A folder's entries (files and folders, its top folder included); 0 for a single file. */
+  readonly entryCount: number;
+  /** A folder's entry list as it went on the wire: a resume must send the same one. */
+  readonly entryList: Uint8Array | null;
+  /** Sender: entries of the folder that were not sent (links, devices, sockets, pipes). */
+  readonly skippedCount: number;
+  /** Sender: the first of them, one per line ("path (kind)"). */
+  readonly skippedSample: string | null;
 }
 
 export type TransferUpdate = Partial<

@@ -17,8 +17,15 @@ export type NewTransfer = Pick<
   | 'sourceModifiedAt'
 >;
 
-export function newTransferRecord(transfer: NewTransfer, now: number): TransferRecord {
+/** What only a folder has: its entries and, on the sender, what it skipped. */
+export type NewTree = Partial<Pick<TransferRecord, 'entryCount' | 'entryList' | 'skippedCount' | 'skippedSample'>>;
+
+export function newTransferRecord(transfer: NewTransfer & NewTree, now: number): TransferRecord {
   return {
+    entryCount: 0,
+    entryList: null,
+    skippedCount: 0,
+    skippedSample: null,
     ...transfer,
     status: 'in-progress',
     piecesDone: 0,

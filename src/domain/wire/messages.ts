@@ -17,12 +17,16 @@ export const MessageType = {
   VERIFIED: 0x15,
   /** Either side: the session ends with a reason code. */
   CLOSE: 0x16,
+  /** Sender, right after the handshake: the part of a folder's entry list the manifest had no room for. */
+  ENTRIES: 0x17,
 } as const;
 
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 export const MESSAGE_HEADER_LENGTH = 5;
 export const PIECE_HEADER_LENGTH = 4 + 8 + 4 + 1 + 32;
 export const MAX_CLOSE_REASON_BYTES = 1024;
+/** The most list bytes one ENTRIES message carries. */
+export const MAX_ENTRIES_CHUNK = 64 * 1024;
 
 export const PieceEncoding = { RAW: 0, ZSTD: 1 } as const;
 export type PieceEncodingValue = (typeof PieceEncoding)[keyof typeof PieceEncoding];
@@ -52,7 +56,8 @@ export type InboundMessage =
   | { readonly type: 'nack'; readonly index: number; readonly code: ErrorCode }
   | { readonly type: 'transfer-complete'; readonly root: Uint8Array }
   | { readonly type: 'verified'; readonly root: Uint8Array }
-  | { readonly type: 'close'; readonly code: ErrorCode; readonly reason: string };
+  | { readonly type: 'close'; readonly code: ErrorCode; readonly reason: string }
+  | { readonly type: 'entries'; readonly bytes: Uint8Array };
 
 function message(type: MessageTypeValue, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(MESSAGE_HEADER_LENGTH + body.length);
@@ -119,6 +124,10 @@ export function encodeVerified(root: Uint8Array): Uint8Array {
   return message(MessageType.VERIFIED, root);
 }
 
+export function encodeEntries(chunk: Uint8Array): Uint8Array {
+  return message(MessageType.ENTRIES, chunk);
+}
+
 export function encodeClose(code: ErrorCode, reason: string): Uint8Array {
   let text = utf8(reason);
   if (text.length > MAX_CLOSE_REASON_BYTES) text = utf8(reason.slice(0, MAX_CLOSE_REASON_BYTES / 4));
@@ -134,6 +143,8 @@ export interface MessageLimits {
   readonly maxPieceBody: number;
   /** maxAcceptBodyFor(the manifest's piece count); 0 where no ACCEPT is expected. */
   readonly maxAcceptBody: number;
+  /** The list bytes still to come while a folder's entry list arrives; 0 otherwise. */
+  readonly maxEntriesBody?: number;
 }
 
 export function maxBodyFor(type: number, limits: MessageLimits): number | undefined {
@@ -151,6 +162,8 @@ export function maxBodyFor(type: number, limits: MessageLimits): number | undefi
       return 32;
     case MessageType.CLOSE:
       return 2 + MAX_CLOSE_REASON_BYTES;
+    case MessageType.ENTRIES:
+      return Math.min(limits.maxEntriesBody ?? 0, MAX_ENTRIES_CHUNK);
     default:
       return undefined;
   }
@@ -221,6 +234,9 @@ export function decodeMessage(type: number, body: Uint8Array): Result<InboundMes
       const reason = escapeText(decodeUtf8(body.subarray(2)) ?? '(reason was not valid UTF-8)');
       return ok({ type: 'close', code, reason });
     }
+    case MessageType.ENTRIES:
+      if (body.length === 0) return fail('E_MALFORMED_FRAME', 'ENTRIES with no bytes');
+      return ok({ type: 'entries', bytes: body });
     default:
       return fail('E_UNEXPECTED_MESSAGE', `unknown message type ${type}`);
   }

@@ -5,6 +5,7 @@ import { ResumeColumns1764500000000 } from './migrations/1764500000000-resume-co
 import { RetentionIndexes1764600000000 } from './migrations/1764600000000-retention-indexes.js';
 import { SharedBans1764700000000 } from './migrations/1764700000000-shared-bans.js';
 import { SharedOffencesAndSpace1764800000000 } from './migrations/1764800000000-shared-offences-and-space.js';
+import { FolderColumns1764900000000 } from './migrations/1764900000000-folder-columns.js';
 import { AuditSchema, BanSchema, OffenceReportSchema, PieceSchema, ReservationSchema, TransferSchema } from './schemas.js';
 
 export const entities = [TransferSchema, PieceSchema, AuditSchema, BanSchema, OffenceReportSchema, ReservationSchema];
@@ -14,4 +15,5 @@ export const migrations = [
   RetentionIndexes1764600000000,
   SharedBans1764700000000,
   SharedOffencesAndSpace1764800000000,
+  FolderColumns1764900000000,
 ];

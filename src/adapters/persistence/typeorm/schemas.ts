@@ -10,6 +10,13 @@ const bigintNumber: ValueTransformer = {
   from: (value: string | number | null) => (value === null || value === undefined ? value : Number(value)),
 };
 
+/** Bytes as base64 text: one column type that SQLite and PostgreSQL both have. */
+const base64Bytes: ValueTransformer = {
+  to: (value: Uint8Array | null | undefined) =>
+    value ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value,
+  from: (value: string | null) => (typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value),
+};
+
 export interface PieceRow {
   transferId: string;
   role: string;
@@ -52,6 +59,10 @@ export const TransferSchema = new EntitySchema<TransferRecord>({
     errorDetail: { name: 'error_detail', type: 'varchar', length: 2000, nullable: true },
     sourceModifiedAt: { name: 'source_modified_at', type: 'bigint', nullable: true, transformer: bigintNumber },
     attempts: { type: 'integer', default: 1 },
+    entryCount: { name: 'entry_count', type: 'integer', default: 0 },
+    entryList: { name: 'entry_list', type: 'text', nullable: true, transformer: base64Bytes },
+    skippedCount: { name: 'skipped_count', type: 'integer', default: 0 },
+    skippedSample: { name: 'skipped_sample', type: 'text', nullable: true },
   },
 });
 

@@ -1,4 +1,4 @@
-// Issue 4: what a resume needs to know. The sender keeps its source's modification time (a
+// What a resume needs to know. The sender keeps its source's modification time (a
 // changed source is refused) and each side counts the attempts. Existing rows get one attempt
 // and no recorded time (a resume of such a transfer relies on the held-piece hashes alone).
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';

@@ -1,0 +1,90 @@
+// Open file handles of a folder's files, a bounded number at a time: a piece of small files
+// touches dozens of them, and opening each for every piece would cost more than the I/O.
+// A handle in use is never closed under its user; idle ones close, least recently used first,
+// in the background, after whatever the owner asks to do with them first (a tree syncs a file
+// it wrote to before letting go of it).
+import type { FileHandle } from 'node:fs/promises';
+
+interface Slot {
+  readonly opening: Promise<FileHandle>;
+  users: number;
+  lastUsed: number;
+}
+
+/** Called when an idle handle is chosen to close: work to do with it first, or nothing. */
+export type BeforeClose = (index: number) => ((handle: FileHandle) => Promise<void>) | undefined;
+
+export class HandleCache {
+  private readonly slots = new Map<number, Slot>();
+  private tick = 0;
+  /** Handles being let go of. */
+  private readonly closing = new Set<Promise<void>>();
+  /** The first failure of the work done before a close, for settle() to report. */
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly openFile: (index: number) => Promise<FileHandle>,
+    private readonly maxOpen = 32,
+    private readonly beforeClose: BeforeClose = () => undefined,
+  ) {}
+
+  /** Runs io with the file's handle, opened if it is not. */
+  async with<T>(index: number, io: (handle: FileHandle) => Promise<T>): Promise<T> {
+    let slot = this.slots.get(index);
+    if (!slot) {
+      slot = { opening: this.openFile(index), users: 0, lastUsed: 0 };
+      this.slots.set(index, slot);
+      // A failed open is not kept: the next use tries again and reports its own error.
+      slot.opening.catch(() => this.slots.delete(index));
+    }
+    slot.users++;
+    slot.lastUsed = ++this.tick;
+    try {
+      return await io(await slot.opening);
+    } finally {
+      slot.users--;
+      this.trim();
+    }
+  }
+
+  /** Chooses the idle handles over the bound (at once, so no user can take one meanwhile) and lets them go. */
+  private trim(): void {
+    if (this.slots.size <= this.maxOpen) return;
+    const idle = [...this.slots].filter(([, s]) => s.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [index, slot] of idle.slice(0, this.slots.size - this.maxOpen)) {
+      this.slots.delete(index);
+      const work = this.beforeClose(index);
+      const done = this.letGo(slot, work).finally(() => this.closing.delete(done));
+      this.closing.add(done);
+    }
+  }
+
+  private async letGo(slot: Slot, work: ((handle: FileHandle) => Promise<void>) | undefined): Promise<void> {
+    const handle = await slot.opening.catch(() => undefined);
+    if (!handle) return;
+    try {
+      await work?.(handle);
+    } catch (e) {
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** Waits for the handles being let go of; throws the first failure of their work. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.closing]);
+    if (this.failure !== undefined) {
+      const e = this.failure;
+      this.failure = undefined;
+      throw e;
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const slots = [...this.slots.values()];
+    this.slots.clear();
+    await Promise.all([...this.closing]);
+    await Promise.all(slots.map(async (s) => (await s.opening.catch(() => undefined))?.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,197 @@
+// Folders between a sender's and a receiver's sessions over an in-memory connection pair, with
+// real files: pieces that span many small files, a list long enough to need ENTRIES messages, a
+// cut and a resume, a name the receiver would refuse caught before connecting, and a receiver
+// too old for folders explained.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
+import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
+import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
+import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
+import { SystemClock } from '../../src/adapters/clock/system-clock.js';
+import { responderHandshake } from '../../src/application/handshake.js';
+import { SecureChannel } from '../../src/application/secure-channel.js';
+import { SendFile } from '../../src/application/send-file.js';
+import type { SendFileRequest } from '../../src/application/send-request.js';
+import { SecureTransferError } from '../../src/domain/errors.js';
+import { fingerprintOf } from '../../src/domain/fingerprint.js';
+import type { Connection, Transport } from '../../src/domain/ports/transport.js';
+import { encodeClose } from '../../src/domain/wire/messages.js';
+import { silentLogger, startInProcessReceiver } from '../support/in-process.js';
+import { MemoryTransport } from '../support/memory-transport.js';
+import { snapshotTree } from '../support/trees.js';
+
+const PIECE = 16 * 1024;
+const crypto = new NodeCryptoPrimitives();
+
+/** Counts the connections a sender opens, and cuts the first once it has written cutAfter bytes. */
+function watched(inner: Transport, cutAfter = Infinity): Transport & { connections: number } {
+  const t = {
+    connections: 0,
+    listen: (options: Parameters<Transport['listen']>[0]) => inner.listen(options),
+    async connect(host: string, port: number, timeoutMs: number): Promise<Connection> {
+      const connection = await inner.connect(host, port, timeoutMs);
+      if (t.connections++ > 0 || cutAfter === Infinity) return connection;
+      return {
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+        get bytesRead() {
+          return connection.bytesRead;
+        },
+        get bytesWritten() {
+          return connection.bytesWritten;
+        },
+        read: () => connection.read(),
+        write: async (bytes, onReleased) => {
+          if (connection.bytesWritten + bytes.length <= cutAfter) return connection.write(bytes, onReleased);
+          onReleased?.();
+          connection.destroy();
+          throw new SecureTransferError('E_CONNECTION_LOST', 'the connection was cut by the test');
+        },
+        setIdleTimeout: (ms) => connection.setIdleTimeout(ms),
+        end: () => connection.end(),
+        destroy: () => connection.destroy(),
+      };
+    },
+  };
+  return t;
+}
+
+async function sender(transport: Transport) {
+  const keyPair = crypto.generateKeyPair();
+  const store = new InMemoryTransferStore();
+  const sendFile = new SendFile({
+    transport,
+    crypto,
+    codec: await ZstdCodecAdapter.create(),
+    clock: new SystemClock(),
+    store,
+    files: new NodeSourceFiles(),
+    identity: {
+      loadOrCreate: () =>
+        Promise.resolve({
+          keyPair: { publicKey: keyPair.publicKey, privateKey: Uint8Array.from(keyPair.privateKey) },
+          created: false,
+          path: '(test)',
+        }),
+    },
+    trust: { check: (_h, _p, key) => Promise.resolve({ fingerprint: fingerprintOf(key, crypto.sha256) }) },
+    logger: silentLogger,
+  });
+  return { sendFile, store };
+}
+
+/** A folder of small files with long names: its list does not fit in the handshake message. */
+function makeFolder(root: string, files: number): void {
+  mkdirSync(join(root, 'empty'), { recursive: true });
+  for (let i = 0; i < files; i++) {
+    const dir = join(root, `group-${i % 7}`);
+    mkdirSync(dir, { recursive: true });
+    const name = `a-rather-long-file-name-so-that-the-entry-list-needs-several-messages-${String(i).padStart(5, '0')}.txt`;
+    writeFileSync(join(dir, name), `${i} `.repeat(1 + ((i * 37) % 900)));
+  }
+  writeFileSync(join(root, 'zero'), '');
+}
+
+const request = (port: number, filePath: string): SendFileRequest => ({
+  host: '127.0.0.1',
+  port,
+  filePath,
+  compressionLevel: 3,
+  pieceSize: PIECE,
+  connectTimeoutMs: 1000,
+  idleTimeoutMs: 5000,
+});
+
+describe('folders over an in-memory connection pair', () => {
+  it('delivers a folder whose pieces span many files and whose list needs ENTRIES messages', async () => {
+    const memory = new MemoryTransport();
+    const receiver = await startInProcessReceiver({ transport: memory });
+    const source = join(receiver.dir, '..', `folder-${process.pid}`);
+    makeFolder(source, 900);
+    const { sendFile, store } = await sender(memory);
+    const outcome = await sendFile.execute(request(receiver.port, source));
+    await receiver.stop();
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    assert.deepEqual(snapshotTree(join(receiver.dir, `folder-${process.pid}`)), snapshotTree(source));
+    const record = await receiver.store.get(outcome.transferId, 'receiver');
+    assert.equal(record?.entryCount, 1 + 1 + 7 + 900 + 1);
+    assert.ok(record.entryList!.length > 65_536, 'the list was longer than one handshake message');
+    assert.equal((await store.get(outcome.transferId, 'sender'))?.status, 'completed');
+  });
+
+  it('resumes a folder cut half way, sending only what the receiver lacks', async () => {
+    const memory = new MemoryTransport();
+    const receiver = await startInProcessReceiver({ transport: memory });
+    const name = `cut-folder-${process.pid}`;
+    const source = join(receiver.dir, '..', name);
+    makeFolder(source, 600);
+    const transport = watched(memory, 400 * 1024);
+    const { sendFile } = await sender(transport);
+    const first = await sendFile.execute({ ...request(receiver.port, source), compressionLevel: 0 });
+    assert.equal(first.ok || first.code, 'E_CONNECTION_LOST');
+    assert.ok(!readdirSync(receiver.dir).includes(name), 'no tree under its final name');
+    for (
+      let waited = 0;
+      (await receiver.store.get(first.transferId, 'receiver'))?.status === 'in-progress' && waited < 5000;
+      waited += 20
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const cut = await receiver.store.get(first.transferId, 'receiver');
+    assert.ok(cut!.piecesDone > 0 && cut!.piecesDone < cut!.pieceCount, `${cut?.piecesDone} of ${cut?.pieceCount} recorded`);
+    const resumed = await sendFile.resume({ ...request(receiver.port, source), compressionLevel: 0, transferId: first.transferId });
+    await receiver.stop();
+    assert.equal(resumed.ok, true, JSON.stringify(resumed));
+    assert.equal(resumed.ok && resumed.piecesHeld, cut!.piecesDone);
+    assert.ok(
+      resumed.ok && resumed.wireBytes < (cut!.pieceCount - cut!.piecesDone) * PIECE * 1.05 + 256 * 1024,
+      `resume sent ${resumed.ok && resumed.wireBytes} bytes`,
+    );
+    assert.deepEqual(snapshotTree(join(receiver.dir, name)), snapshotTree(source));
+  });
+
+  it('refuses, before connecting, a folder holding a name the receiver would refuse, and names it', async () => {
+    const memory = new MemoryTransport();
+    const receiver = await startInProcessReceiver({ transport: memory });
+    const source = join(receiver.dir, '..', `bad-names-${process.pid}`);
+    mkdirSync(join(source, 'docs'), { recursive: true });
+    writeFileSync(join(source, 'docs', 'what?.txt'), 'x');
+    const transport = watched(memory);
+    const { sendFile } = await sender(transport);
+    await assert.rejects(
+      sendFile.execute(request(receiver.port, source)),
+      (e: unknown) => e instanceof SecureTransferError && e.code === 'E_NAME_INVALID' && /docs\/what\?\.txt/.test(e.message),
+    );
+    await receiver.stop();
+    assert.equal(transport.connections, 0, 'nothing was sent');
+  });
+
+  it('explains a refusal by a receiver that reads only single-file manifests', async () => {
+    const memory = new MemoryTransport();
+    const identity = crypto.generateKeyPair();
+    // What a receiver of the first protocol version answers a folder's manifest with.
+    const old = await memory.listen({
+      host: '127.0.0.1',
+      port: 0,
+      onConnection: (connection) =>
+        void (async () => {
+          const channel = new SecureChannel(connection);
+          await responderHandshake(channel, crypto, identity);
+          await channel.sendMessages([encodeClose('E_MANIFEST_INVALID', 'manifest version 2 is not supported')]);
+          connection.destroy();
+        })(),
+    });
+    const source = join(mkdtempSync(join(tmpdir(), 'st-old-')), 'to-old');
+    makeFolder(source, 3);
+    const { sendFile } = await sender(memory);
+    const outcome = await sendFile.execute(request(old.port, source));
+    await old.close();
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.ok || outcome.code, 'E_MANIFEST_INVALID');
+    assert.match(outcome.ok ? '' : outcome.detail, /version 2 is not supported\. The receiver does not take folders/);
+  });
+});
