@@ -9,9 +9,12 @@ import type { ManifestTree } from '../domain/transfer/manifest.js';
 import { decodeTreeList, encodeTreeList } from '../domain/transfer/tree.js';
 import { treeDifference } from '../domain/transfer/tree-difference.js';
 import { validateTree } from '../domain/transfer/tree-rules.js';
+import { validateFileName } from '../domain/transfer/file-name.js';
 
 /** Entries a sender lists at most; a receiver takes ST_MAX_FILES of them. */
 const MAX_SENT_ENTRIES = 1_000_000;
+/** Names a refusal lists; the rest are counted. */
+const SHOWN_REFUSALS = 10;
 /** Skipped entries the record keeps by name; the rest are counted. */
 const SKIPPED_SAMPLE = 20;
 
@@ -19,6 +22,18 @@ const SKIPPED_SAMPLE = 20;
 export function folderTree(source: SourceFile): ManifestTree | undefined {
   if (!source.tree) return undefined;
   const { entries } = source.tree;
+  // Every name the receiver would refuse, not only the first, so one look fixes them all.
+  const refused = entries.flatMap((e) => {
+    const bad = e.path.split('/').find((name) => !validateFileName(name).ok);
+    return bad === undefined ? [] : [`"${e.path}" (${(validateFileName(bad) as { detail: string }).detail})`];
+  });
+  if (refused.length > 0) {
+    const more = refused.length > SHOWN_REFUSALS ? `, and ${refused.length - SHOWN_REFUSALS} more` : '';
+    throw new SecureTransferError(
+      'E_NAME_INVALID',
+      `cannot send the folder ${source.path}: ${refused.length} names a receiver refuses: ${refused.slice(0, SHOWN_REFUSALS).join('; ')}${more}. Rename them, or send the rest without them`,
+    );
+  }
   const valid = validateTree(source.name, entries, { maxFiles: MAX_SENT_ENTRIES });
   if (!valid.ok) throw new SecureTransferError(valid.code, `cannot send the folder ${source.path}: ${valid.detail}`);
   const list = encodeTreeList(entries);

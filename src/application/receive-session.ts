@@ -126,7 +126,7 @@ export class ReceiveSession {
     } catch (e) {
       // Anything unexpected after the handshake (a file-system or database error) still ends as
       // a CLOSE with a reason and a record, never as an exception out of the session.
-      const { code, detail } = failureOf(e);
+      const { code, detail } = this.stopped ?? failureOf(e);
       return this.end(code, detail, fingerprint);
     }
   }
@@ -147,7 +147,17 @@ export class ReceiveSession {
       return { kind: 'handshake-failed', code: 'E_UNTRUSTED_KEY', detail: untrusted.detail };
     }
     await audit.record({ type: 'handshake.succeeded', at: clock.now(), peerAddress: this.peer, peerFingerprint: fingerprint });
-    const admitted = await this.admission.admit(payload, fingerprint, (atMost) => this.readEntries(atMost));
+    let listDeadline: ReturnType<typeof setTimeout> | undefined;
+    const admitted = await this.admission
+      .admit(payload, fingerprint, (atMost) => {
+        // The whole list within one idle timeout: a trickle cannot hold its memory for longer.
+        listDeadline ??= setTimeout(
+          () => this.stop('E_TIMEOUT', `the entry list did not arrive within ${this.limits.idleTimeoutMs / 1000} s`),
+          this.limits.idleTimeoutMs,
+        );
+        return this.readEntries(atMost);
+      })
+      .finally(() => clearTimeout(listDeadline));
     if (!admitted.ok) {
       await this.close(admitted.code, admitted.detail);
       // No transferId field: the id is the peer's choice and no record exists, so the event is
@@ -179,7 +189,7 @@ export class ReceiveSession {
   /** The next part of a folder's entry list; anything else from the sender ends the session. */
   private async readEntries(atMost: number): Promise<Uint8Array> {
     const message = await this.channel.readMessage({ maxPieceBody: 0, maxAcceptBody: 0, maxEntriesBody: atMost });
-    if (message.type === 'entries') return message.bytes.slice();
+    if (message.type === 'entries') return message.bytes;
     if (message.type === 'close') {
       this.closedByPeer = true;
       throw new SecureTransferError(message.code, `the sender closed the transfer: ${message.reason}`);

@@ -6,6 +6,7 @@ import { validateFileName } from '../domain/transfer/file-name.js';
 import { pieceCountFor, type Compression, type Manifest } from '../domain/transfer/manifest.js';
 import { newTransferRecord } from '../domain/transfer/new-transfer-record.js';
 import { transferIdFromRandom } from '../domain/transfer/transfer-id.js';
+import { entryListHash } from '../domain/transfer/tree.js';
 import { folderTree, resumedTree, skippedRecord } from './folder-source.js';
 import { hashPiecesAhead } from './hash-pieces-ahead.js';
 import { runSendAttempt } from './send-attempt.js';
@@ -59,7 +60,12 @@ export class SendFile {
             peerAddress: `${request.host}:${request.port}`,
             peerFingerprint: null,
             sourceModifiedAt: source.modifiedAt,
-            ...(tree && { entryCount: tree.entries.length, entryList: tree.list, ...skippedRecord(source.tree?.skipped ?? []) }),
+            ...(tree && {
+              entryCount: tree.entries.length,
+              entryList: tree.list,
+              entryListHash: entryListHash(tree.list, crypto.sha256),
+              ...skippedRecord(source.tree?.skipped ?? []),
+            }),
           },
           clock.now(),
         ),

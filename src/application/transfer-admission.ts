@@ -5,12 +5,13 @@
 // claimed from the server (docs/defences.md#disk-and-sessions). Nothing here writes a record or
 // creates a file; a refusal says what the peer is told and what the audit keeps. The sender's key
 // itself is judged first, against the allow-list.
-import { concatBytes } from '../domain/bytes.js';
-import { failureOf, ok, type ErrorCode, type Result } from '../domain/errors.js';
+import { fail, failureOf, ok, type ErrorCode, type Result } from '../domain/errors.js';
 import type { PartialFile, ReceiveFolder } from '../domain/ports/files.js';
 import type { TransferRecord } from '../domain/ports/transfer-store.js';
 import { decodeManifest, pieceRange, withTree, type Manifest, type ManifestHead } from '../domain/transfer/manifest.js';
 import { ReceivingTransfer, type HeldPiece } from '../domain/transfer/receiving-transfer.js';
+import { MAX_ENTRIES_CHUNK } from '../domain/wire/messages.js';
+import { entryListHash, treeDiskOverhead } from '../domain/transfer/tree.js';
 import { judgeResume } from '../domain/transfer/resume-policy.js';
 import type { ReceiveSessionDeps, ReceiveSessionLimits, SessionHost } from './session-host.js';
 
@@ -33,16 +34,17 @@ export interface Refusal {
 
 /**
  * Memory a folder's list takes per encoded byte while the transfer runs: the bytes, the decoded
- * entries (an object and a string each) and the layout's offsets.
+ * entries (an object and a string each), the checks' keys and the two layouts (the session's and
+ * the partial tree's). Measured at about 6.3 for decoding, checking and one layout.
  */
-const LIST_MEMORY_PER_BYTE = 4;
+const LIST_MEMORY_PER_BYTE = 8;
 
 export class TransferAdmission {
   /** The transfer claimed from the host, until released. */
   private claimed: { readonly id: string; readonly pieceCount: number } | undefined;
 
   constructor(
-    private readonly deps: Pick<ReceiveSessionDeps, 'store' | 'folder'>,
+    private readonly deps: Pick<ReceiveSessionDeps, 'store' | 'folder' | 'crypto'>,
     private readonly limits: Pick<ReceiveSessionLimits, 'maxTransferSize' | 'maxPayloadSize' | 'maxFiles'>,
     private readonly host: SessionHost,
   ) {}
@@ -74,11 +76,15 @@ export class TransferAdmission {
     } catch (e) {
       return refuse('E_UNAVAILABLE', `the receiver cannot read its database: ${(e as Error).message}`);
     }
-    const judged = judgeResume(m, { earlier, clientFingerprint: sender });
+    const judged = judgeResume(m, {
+      earlier,
+      clientFingerprint: sender,
+      entryListHash: entryListHash(m.tree?.list, this.deps.crypto.sha256),
+    });
     if (!judged.ok) return refuse(judged.code, judged.detail);
     if (!judged.value) earlier = undefined; // a resume this receiver never recorded starts afresh
     let held: HeldPiece[] = earlier ? (await store.pieces(m.transferId, 'receiver')).filter((p) => p.index < m.pieceCount) : [];
-    const opened = ReceivingTransfer.open(m, { nameTaken: await folder.exists(m.fileName), held });
+    const opened = ReceivingTransfer.open(m, { nameTaken: await folder.exists(m.fileName, m.tree ? m.transferId : undefined), held });
     if (!opened.ok) return refuse(opened.code, opened.detail);
     // The partial file is sparse: only the bytes still to come need room (a damaged held piece is
     // written again where its bytes already are). The id is claimed before its partial file is
@@ -109,14 +115,20 @@ export class TransferAdmission {
     if (!pending) return ok(head.manifest);
     const held = this.host.holdState(LIST_MEMORY_PER_BYTE * pending.listLength);
     if (!held.ok) return held;
-    const parts = [pending.inline];
+    // One buffer, filled in place: many tiny messages cost no more than one list.
+    const list = new Uint8Array(pending.listLength);
+    list.set(pending.inline);
     let got = pending.inline.length;
     while (got < pending.listLength) {
+      const due = Math.min(MAX_ENTRIES_CHUNK, pending.listLength - got);
       const chunk = await readList(pending.listLength - got);
-      parts.push(chunk);
+      if (chunk.length < due) {
+        return fail('E_MALFORMED_FRAME', `an ENTRIES message of ${chunk.length} bytes where ${due} were due (each is full but the last)`);
+      }
+      list.set(chunk, got);
       got += chunk.length;
     }
-    return withTree(head.manifest, concatBytes(...parts), pending.entryCount, this.limits);
+    return withTree(head.manifest, list, pending.entryCount, this.limits);
   }
 
   /** Gives back what the claim took (idempotent). */
@@ -130,7 +142,9 @@ export class TransferAdmission {
   private async claim(m: Manifest, sender: string, held: readonly HeldPiece[]): Promise<Result<void>> {
     let heldBytes = 0;
     for (const p of held) heldBytes += pieceRange(m, p.index).length;
-    const admitted = await this.host.admit({ transferId: m.transferId, sender, bytes: m.fileSize - heldBytes, pieceCount: m.pieceCount });
+    // A folder costs its folders, inodes and partly filled blocks too, not only its contents.
+    const bytes = m.fileSize - heldBytes + treeDiskOverhead(m.tree?.entries);
+    const admitted = await this.host.admit({ transferId: m.transferId, sender, bytes, pieceCount: m.pieceCount });
     if (admitted.ok) this.claimed = { id: m.transferId, pieceCount: m.pieceCount };
     return admitted;
   }

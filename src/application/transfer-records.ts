@@ -5,10 +5,12 @@
 import { fail, ok, type ErrorCode, type Result } from '../domain/errors.js';
 import type { AuditEvent, AuditLog } from '../domain/ports/audit-log.js';
 import type { Clock } from '../domain/ports/clock.js';
+import type { CryptoPrimitives } from '../domain/ports/crypto-primitives.js';
 import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { PieceRecord, TransferRecord, TransferStore, TransferUpdate } from '../domain/ports/transfer-store.js';
 import { newTransferRecord } from '../domain/transfer/new-transfer-record.js';
+import { entryListHash } from '../domain/transfer/tree.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
 import type { DurablePieceSink } from './durable-piece-sink.js';
 import type { DurableTotals } from './piece-batches.js';
@@ -20,6 +22,7 @@ export interface TransferRecordsDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly onTransferStarted?: ((started: StartedTransfer) => void) | undefined;
+  readonly crypto: Pick<CryptoPrimitives, 'sha256'>;
 }
 
 export class TransferRecords {
@@ -81,8 +84,9 @@ export class TransferRecords {
               peerAddress: this.peer,
               peerFingerprint: this.fingerprint,
               sourceModifiedAt: null,
+              // The list itself comes again with a resume: its hash is what must match.
               entryCount: m.tree?.entries.length ?? 0,
-              entryList: m.tree?.list ?? null,
+              entryListHash: entryListHash(m.tree?.list, this.deps.crypto.sha256),
             },
             now,
           ),

@@ -101,6 +101,7 @@ const record = (over: Partial<TransferRecord> = {}): TransferRecord => ({
   attempts: 1,
   entryCount: 0,
   entryList: null,
+  entryListHash: null,
   skippedCount: 0,
   skippedSample: null,
   ...over,
@@ -182,11 +183,20 @@ for (const [name, make] of factories) {
       const id = '3d6a4adc-4ac3-4f40-aa5f-2238f5eec649';
       const list = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff);
       await a.store.create(
-        record({ id, role: 'sender', entryCount: 2001, entryList: list, skippedCount: 3, skippedSample: 'a/l (symlink)\na/p (fifo)' }),
+        record({
+          id,
+          role: 'sender',
+          entryCount: 2001,
+          entryList: list,
+          entryListHash: 'ab'.repeat(32),
+          skippedCount: 3,
+          skippedSample: 'a/l (symlink)\na/p (fifo)',
+        }),
       );
       const got = await a.store.get(id, 'sender');
       assert.equal(got?.entryCount, 2001);
       assert.deepEqual(got?.entryList, list);
+      assert.equal(got?.entryListHash, 'ab'.repeat(32));
       assert.equal(got?.skippedCount, 3);
       assert.equal(got?.skippedSample, 'a/l (symlink)\na/p (fifo)');
       await a.store.create(record({ id, role: 'receiver' }));

@@ -43,7 +43,8 @@ describe('hostile folders against the real receiver', { timeout: 300_000 }, () =
 
   before(async () => {
     // Every attempt comes from its own address, so the refusals do not add up to a ban.
-    receiver = await startReceiver(receiverPeer, undefined, { ST_MAX_FILES: '100000' });
+    // A short idle timeout, which also bounds how long an entry list may take to arrive.
+    receiver = await startReceiver(receiverPeer, undefined, { ST_MAX_FILES: '100000', ST_IDLE_TIMEOUT_SEC: '3' });
   });
   after(() => receiver.stop());
 
@@ -163,6 +164,43 @@ describe('hostile folders against the real receiver', { timeout: 300_000 }, () =
   it('another message where the rest of the entry list is due', async () => {
     const entries = [dir('evil'), ...Array.from({ length: 4000 }, (_, i) => file(`evil/some-long-file-name-${i}.txt`))];
     await expectRefusal(treeManifest(entries), 'E_UNEXPECTED_MESSAGE', /ack from the sender while its entry list was due/, [encodeAck(0)]);
+  });
+
+  it('an entry list in tiny ENTRIES messages, which would cost far more memory than the list', async () => {
+    const entries = [dir('evil'), ...Array.from({ length: 4000 }, (_, i) => file(`evil/some-long-file-name-${i}.txt`))];
+    const m = treeManifest(entries);
+    const rest = treeListRest(m, 1);
+    await expectRefusal(m, 'E_MALFORMED_FRAME', /ENTRIES message of 1 bytes where 65536 were due/, rest.slice(0, 3).map(encodeEntries));
+  });
+
+  it('an entry list trickled in for longer than the idle timeout, each message in time', async () => {
+    round++;
+    const address = `127.0.6.${round}`;
+    const entries = [
+      dir('evil'),
+      ...Array.from({ length: 6000 }, (_, i) => file(`evil/a-rather-long-file-name-to-make-a-long-list-${i}.txt`)),
+    ];
+    const m = treeManifest(entries);
+    const rest = treeListRest(m, 65_536);
+    assert.ok(rest.length >= 5, `${rest.length} messages`);
+    const { channel, connection } = await handshakeWith(address, receiver.port, encodeManifest(m));
+    try {
+      for (const chunk of rest.slice(0, -1)) {
+        await new Promise((r) => setTimeout(r, 1000));
+        await channel.sendMessages([encodeEntries(chunk)]).catch(() => undefined);
+      }
+    } finally {
+      connection.destroy();
+    }
+    const events = await audit(receiverPeer, address);
+    assert.ok(
+      events.some((e) => e.code === 'E_TIMEOUT' && /entry list did not arrive within 3 s/.test(e.detail ?? '')),
+      JSON.stringify(events),
+    );
+    assert.deepEqual(
+      readdirSync(received).filter((n) => n !== '.securetransfer-folder-id'),
+      [],
+    );
   });
 
   it('more entry-list bytes than were declared', async () => {

@@ -119,8 +119,11 @@ describe('folders over an in-memory connection pair', () => {
     assert.deepEqual(snapshotTree(join(receiver.dir, `folder-${process.pid}`)), snapshotTree(source));
     const record = await receiver.store.get(outcome.transferId, 'receiver');
     assert.equal(record?.entryCount, 1 + 1 + 7 + 900 + 1);
-    assert.ok(record.entryList!.length > 65_536, 'the list was longer than one handshake message');
-    assert.equal((await store.get(outcome.transferId, 'sender'))?.status, 'completed');
+    const sent = await store.get(outcome.transferId, 'sender');
+    assert.ok(sent!.entryList!.length > 65_536, 'the list was longer than one handshake message');
+    assert.equal(record?.entryList, null, 'the receiver keeps the hash of the list, not the list');
+    assert.equal(record?.entryListHash, sent?.entryListHash);
+    assert.equal(sent?.status, 'completed');
   });
 
   it('resumes a folder cut half way, sending only what the receiver lacks', async () => {
@@ -167,6 +170,31 @@ describe('folders over an in-memory connection pair', () => {
       (e: unknown) => e instanceof SecureTransferError && e.code === 'E_NAME_INVALID' && /docs\/what\?\.txt/.test(e.message),
     );
     await receiver.stop();
+    assert.equal(transport.connections, 0, 'nothing was sent');
+  });
+
+  it('lists every name it cannot send, the first ten by path, and refuses a name that is not UTF-8', async () => {
+    const memory = new MemoryTransport();
+    const base = mkdtempSync(join(tmpdir(), 'st-names-'));
+    const source = join(base, 'many-bad');
+    mkdirSync(source);
+    for (let i = 0; i < 12; i++) writeFileSync(join(source, `bad${String(i).padStart(2, '0')}:name`), 'x');
+    const transport = watched(memory);
+    const { sendFile } = await sender(transport);
+    await assert.rejects(sendFile.execute(request(1, source)), (e: unknown) => {
+      assert.ok(e instanceof SecureTransferError && e.code === 'E_NAME_INVALID');
+      assert.match(e.message, /12 names a receiver refuses: "many-bad\/bad00:name" \(.*Windows forbids/);
+      assert.match(e.message, /bad09:name.*, and 2 more/);
+      return true;
+    });
+    const latin1 = join(base, 'latin1');
+    mkdirSync(latin1);
+    writeFileSync(Buffer.concat([Buffer.from(`${latin1}/caf`), Buffer.from([0xe9])]), 'x');
+    await assert.rejects(
+      sendFile.execute(request(1, latin1)),
+      (e: unknown) =>
+        e instanceof SecureTransferError && e.code === 'E_NAME_INVALID' && /"latin1\/caf\\xe9" is not valid UTF-8/.test(e.message),
+    );
     assert.equal(transport.connections, 0, 'nothing was sent');
   });
 

@@ -3,6 +3,7 @@
 // an existing name, listed and removed like a partial file.
 import assert from 'node:assert/strict';
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -101,6 +102,51 @@ describe('a tree in the receiving folder', () => {
     await assert.rejects(resumed.write(0, content.subarray(0, 5)), /ELOOP/, 'written through the link: refused');
     await resumed.close();
     assert.match(readFileSync('/etc/passwd', 'utf8'), /root/);
+  });
+
+  it("takes nothing group- or world-writable the receiver's umask would not give its own files", async () => {
+    const open: TreeEntry[] = [
+      { path: 'top', kind: 'dir', mode: 0o777, size: 0, mtimeUs: t },
+      { path: 'top/all', kind: 'file', mode: 0o666, size: 0, mtimeUs: t },
+    ];
+    await (await folder.openPartial(id, true, open)).close();
+    await folder.finalize(id, 'top', open);
+    const mask = process.umask();
+    assert.equal(lstatSync(join(folder.path, 'top')).mode & 0o777, 0o777 & ~mask);
+    assert.equal(lstatSync(join(folder.path, 'top', 'all')).mode & 0o777, 0o666 & ~mask);
+    assert.ok((mask & 0o022) === 0 || (lstatSync(join(folder.path, 'top')).mode & 0o022) === 0);
+  });
+
+  it('finishes a tree whose earlier finish crashed between making its final name and moving into it', async () => {
+    const partial = await folder.openPartial(id, true, entries);
+    await partial.write(0, content);
+    await partial.close();
+    // What the crash left: the empty final folder, our marker, and an empty file already read-only.
+    const hidden = join(folder.path, `.securetransfer-${id}.tree`);
+    mkdirSync(join(folder.path, 'top'));
+    writeFileSync(join(hidden, '.final-name-made'), '');
+    writeFileSync(join(hidden, 'top', 'ro', 'empty'), '');
+    chmodSync(join(hidden, 'top', 'ro', 'empty'), 0o444);
+    assert.equal(await folder.exists('top', id), false, 'the empty folder is this transfer own');
+    assert.equal(await folder.exists('top'), true, 'for anyone else the name is taken');
+    await folder.finalize(id, 'top', entries);
+    assert.equal(readFileSync(join(folder.path, 'top', 'a.txt'), 'utf8'), 'hello');
+    assert.deepEqual(readdirSync(folder.path), ['top']);
+  });
+
+  it('never takes over an empty folder that is not its own, marker or not', async () => {
+    const partial = await folder.openPartial(id, true, entries);
+    await partial.write(0, content);
+    await partial.close();
+    mkdirSync(join(folder.path, 'top'));
+    writeFileSync(join(folder.path, 'top', 'theirs.txt'), 'x');
+    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, '.final-name-made'), '');
+    assert.equal(await folder.exists('top', id), true, 'not empty: not ours');
+    await assert.rejects(
+      folder.finalize(id, 'top', entries),
+      (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS',
+    );
+    assert.deepEqual(readdirSync(join(folder.path, 'top')), ['theirs.txt']);
   });
 
   it('refuses to create a tree whose hidden folder is already there, and removes one for good', async () => {

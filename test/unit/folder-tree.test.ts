@@ -12,7 +12,13 @@ import {
   withTree,
   type Manifest,
 } from '../../src/domain/transfer/manifest.js';
-import { decodeTreeList, encodeTreeList, TREE_ENTRY_FIXED_BYTES, type TreeEntry } from '../../src/domain/transfer/tree.js';
+import {
+  decodeTreeList,
+  encodeTreeList,
+  treeDiskOverhead,
+  TREE_ENTRY_FIXED_BYTES,
+  type TreeEntry,
+} from '../../src/domain/transfer/tree.js';
 import { treeDifference } from '../../src/domain/transfer/tree-difference.js';
 import { TreeLayout } from '../../src/domain/transfer/tree-layout.js';
 import { collisionKey, validateTree } from '../../src/domain/transfer/tree-rules.js';
@@ -256,6 +262,19 @@ describe('what a resume calls a change', () => {
   it('names a list in another order, which would cut the content differently', () => {
     const swapped = [sample[0]!, sample[2]!, sample[1]!, ...sample.slice(3)];
     assert.match(treeDifference(sample, swapped)!, /another order/);
+  });
+});
+
+describe('what a folder costs on disk beyond its contents', () => {
+  it("counts an inode per entry, a block per folder and the rest of each file's last block", () => {
+    assert.equal(treeDiskOverhead(undefined), 0);
+    assert.equal(treeDiskOverhead([dir('top')]), 256 + 4096);
+    assert.equal(
+      treeDiskOverhead([dir('top'), file('top/a', 0), file('top/b', 1), file('top/c', 4096), file('top/d', 4097)]),
+      5 * 256 + 4096 + 0 + 4095 + 0 + 4095,
+    );
+    const empties = [dir('top'), ...Array.from({ length: 100_000 }, (_, i) => file(`top/${i}`, 0))];
+    assert.ok(treeDiskOverhead(empties) >= 100_000 * 256, 'a folder of empty files is not free');
   });
 });
 

@@ -18,11 +18,11 @@ const earlier: EarlierAttempt = {
   pieceSize: 1_048_576,
   pieceCount: 5,
   status: 'interrupted',
-  entryList: null,
+  entryListHash: null,
   peerFingerprint: 'SHA256:alice',
 };
-const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice') =>
-  judgeResume(m, { earlier: e, clientFingerprint: fingerprint });
+const judge = (m: Manifest, e: EarlierAttempt | undefined, fingerprint = 'SHA256:alice', entryListHash: string | null = null) =>
+  judgeResume(m, { earlier: e, clientFingerprint: fingerprint, entryListHash });
 
 describe('resume policy on the receiver', () => {
   it('continues an interrupted or failed transfer from the same sender key', () => {
@@ -33,6 +33,13 @@ describe('resume policy on the receiver', () => {
       { ok: true, value: true },
       'a receiver that died mid-transfer left it in progress',
     );
+  });
+
+  it('continues a folder whose entry list hashes the same', () => {
+    assert.deepEqual(judge(manifest, { ...earlier, entryListHash: 'aa'.repeat(32) }, 'SHA256:alice', 'aa'.repeat(32)), {
+      ok: true,
+      value: true,
+    });
   });
 
   it('starts afresh when it never recorded the transfer, and for a new transfer', () => {
@@ -46,6 +53,12 @@ describe('resume policy on the receiver', () => {
     ['a new transfer reusing an id', () => judge({ ...manifest, resume: false }, earlier), 'E_MANIFEST_INVALID'],
     ['a different size', () => judge({ ...manifest, fileSize: 5_000_001 }, earlier), 'E_MANIFEST_INVALID'],
     ['a different name', () => judge({ ...manifest, fileName: 'other.img' }, earlier), 'E_MANIFEST_INVALID'],
+    ['a folder resumed as a file', () => judge(manifest, { ...earlier, entryListHash: 'aa'.repeat(32) }), 'E_MANIFEST_INVALID'],
+    [
+      'a folder with another entry list',
+      () => judge(manifest, { ...earlier, entryListHash: 'aa'.repeat(32) }, 'SHA256:alice', 'bb'.repeat(32)),
+      'E_MANIFEST_INVALID',
+    ],
   ];
   for (const [what, decide, code] of refusals) {
     it(`refuses ${what} with ${code}`, () => {

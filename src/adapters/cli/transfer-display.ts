@@ -78,7 +78,9 @@ export class TextDisplay extends TimedDisplay implements TransferDisplay {
     if (skipped.length > 0) {
       const named = skipped.slice(0, SKIPPED_SHOWN).map((s) => `  ${escapeText(s.path)} (${s.kind})\n`);
       const more =
-        skipped.length > SKIPPED_SHOWN ? `  and ${skipped.length - SKIPPED_SHOWN} more (securetransfer status lists them)\n` : '';
+        skipped.length > SKIPPED_SHOWN
+          ? `  and ${skipped.length - SKIPPED_SHOWN} more (securetransfer status names the first twenty)\n`
+          : '';
       this.context.stderr.write(
         `skipped ${skipped.length} entries that are not files or folders (links are never followed):\n${named.join('')}${more}`,
       );

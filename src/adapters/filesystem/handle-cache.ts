@@ -8,15 +8,14 @@ import type { FileHandle } from 'node:fs/promises';
 interface Slot {
   readonly opening: Promise<FileHandle>;
   users: number;
-  lastUsed: number;
 }
 
 /** Called when an idle handle is chosen to close: work to do with it first, or nothing. */
 export type BeforeClose = (index: number) => ((handle: FileHandle) => Promise<void>) | undefined;
 
 export class HandleCache {
+  /** Least recently used first: a slot moves to the end each time it is used. */
   private readonly slots = new Map<number, Slot>();
-  private tick = 0;
   /** Handles being let go of. */
   private readonly closing = new Set<Promise<void>>();
   /** The first failure of the work done before a close, for settle() to report. */
@@ -31,14 +30,18 @@ export class HandleCache {
   /** Runs io with the file's handle, opened if it is not. */
   async with<T>(index: number, io: (handle: FileHandle) => Promise<T>): Promise<T> {
     let slot = this.slots.get(index);
-    if (!slot) {
-      slot = { opening: this.openFile(index), users: 0, lastUsed: 0 };
-      this.slots.set(index, slot);
+    if (slot) {
+      this.slots.delete(index);
+    } else {
+      const opening = this.openFile(index);
+      slot = { opening, users: 0 };
       // A failed open is not kept: the next use tries again and reports its own error.
-      slot.opening.catch(() => this.slots.delete(index));
+      opening.catch(() => {
+        if (this.slots.get(index)?.opening === opening) this.slots.delete(index);
+      });
     }
+    this.slots.set(index, slot);
     slot.users++;
-    slot.lastUsed = ++this.tick;
     try {
       return await io(await slot.opening);
     } finally {
@@ -47,11 +50,15 @@ export class HandleCache {
     }
   }
 
-  /** Chooses the idle handles over the bound (at once, so no user can take one meanwhile) and lets them go. */
+  /** Chooses the least recently used idle handles over the bound (at once, so no user can take one meanwhile) and lets them go. */
   private trim(): void {
     if (this.slots.size <= this.maxOpen) return;
-    const idle = [...this.slots].filter(([, s]) => s.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [index, slot] of idle.slice(0, this.slots.size - this.maxOpen)) {
+    const victims: [number, Slot][] = [];
+    for (const entry of this.slots) {
+      if (this.slots.size - victims.length <= this.maxOpen) break;
+      if (entry[1].users === 0) victims.push(entry);
+    }
+    for (const [index, slot] of victims) {
       this.slots.delete(index);
       const work = this.beforeClose(index);
       const done = this.letGo(slot, work).finally(() => this.closing.delete(done));
@@ -71,9 +78,9 @@ export class HandleCache {
     }
   }
 
-  /** Waits for the handles being let go of; throws the first failure of their work. */
+  /** Waits for the handles being let go of, those let go of meanwhile too; throws the first failure of their work. */
   async settle(): Promise<void> {
-    await Promise.all([...this.closing]);
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
     if (this.failure !== undefined) {
       const e = this.failure;
       this.failure = undefined;

@@ -11,7 +11,7 @@ import { isTransferId } from '../../domain/transfer/transfer-id.js';
 import type { TreeEntry } from '../../domain/transfer/tree.js';
 import type { BufferPool } from '../../domain/policy/buffer-pool.js';
 import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
-import { finalizeTree, NodePartialTree, syncFolder } from './node-partial-tree.js';
+import { finalizeTree, NodePartialTree, ownFinalName, syncFolder } from './node-partial-tree.js';
 
 function partialName(transferId: string, kind: 'part' | 'tree' = 'part'): string {
   // The id comes from the network: only a UUID may become part of a path.
@@ -159,6 +159,8 @@ export interface ReceiveFolderOptions {
 
 export class NodeReceiveFolder implements ReceiveFolder {
   private readonly staging = alignedStagingPool();
+  /** A received folder's modes lose what the receiver's own umask takes from its files. */
+  private readonly umask = process.umask();
 
   constructor(
     readonly path: string,
@@ -167,9 +169,13 @@ export class NodeReceiveFolder implements ReceiveFolder {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   }
 
-  async exists(name: string): Promise<boolean> {
+  async exists(name: string, transferId?: string): Promise<boolean> {
     try {
-      await lstat(join(this.path, name));
+      const found = await lstat(join(this.path, name));
+      // The empty folder a crashed finish of this very transfer left under its name is its own.
+      if (transferId !== undefined && found.isDirectory()) {
+        return !(await ownFinalName(join(this.path, partialName(transferId, 'tree')), join(this.path, name)));
+      }
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -199,7 +205,7 @@ export class NodeReceiveFolder implements ReceiveFolder {
   }
 
   async finalize(transferId: string, name: string, tree?: readonly TreeEntry[]): Promise<string> {
-    if (tree) return finalizeTree(join(this.path, partialName(transferId, 'tree')), this.path, name, tree);
+    if (tree) return finalizeTree(join(this.path, partialName(transferId, 'tree')), this.path, name, tree, this.umask);
     const partial = join(this.path, partialName(transferId));
     const final = join(this.path, name);
     try {

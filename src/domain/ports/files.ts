@@ -49,8 +49,11 @@ export interface PartialFile {
 
 export interface ReceiveFolder {
   readonly path: string;
-  /** Whether a final name is already taken (a file, a directory or a link). */
-  exists(name: string): Promise<boolean>;
+  /**
+   * Whether a final name is already taken (a file, a directory or a link); with a transfer id,
+   * not by the empty folder an interrupted finish of that transfer's folder left there.
+   */
+  exists(name: string, transferId?: string): Promise<boolean>;
   /** Bytes free on the folder's file system. */
   freeSpace(): Promise<number>;
   /**

@@ -33,8 +33,10 @@ export interface TransferRecord {
   readonly attempts: number;
   /** A folder's entries (files and folders, its top folder included); 0 for a single file. */
   readonly entryCount: number;
-  /** A folder's entry list as it went on the wire: a resume must send the same one. */
+  /** Sender: a folder's entry list as it went on the wire, so a resume can name what changed. */
   readonly entryList: Uint8Array | null;
+  /** Either side: SHA-256 (hex) of that list; a resume must send a list with the same hash. */
+  readonly entryListHash: string | null;
   /** Sender: entries of the folder that were not sent (links, devices, sockets, pipes). */
   readonly skippedCount: number;
   /** Sender: the first of them, one per line ("path (kind)"). */

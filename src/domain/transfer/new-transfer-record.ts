@@ -18,12 +18,13 @@ export type NewTransfer = Pick<
 >;
 
 /** What only a folder has: its entries and, on the sender, what it skipped. */
-export type NewTree = Partial<Pick<TransferRecord, 'entryCount' | 'entryList' | 'skippedCount' | 'skippedSample'>>;
+export type NewTree = Partial<Pick<TransferRecord, 'entryCount' | 'entryList' | 'entryListHash' | 'skippedCount' | 'skippedSample'>>;
 
 export function newTransferRecord(transfer: NewTransfer & NewTree, now: number): TransferRecord {
   return {
     entryCount: 0,
     entryList: null,
+    entryListHash: null,
     skippedCount: 0,
     skippedSample: null,
     ...transfer,

@@ -11,8 +11,8 @@ export interface EarlierAttempt {
   readonly pieceCount: number;
   readonly status: TransferStatus;
   readonly peerFingerprint: string | null;
-  /** A folder's entry list as the first attempt sent it. */
-  readonly entryList: Uint8Array | null;
+  /** SHA-256 (hex) of a folder's entry list as the first attempt sent it. */
+  readonly entryListHash: string | null;
 }
 
 export interface ResumeContext {
@@ -20,11 +20,8 @@ export interface ResumeContext {
   readonly earlier: EarlierAttempt | undefined;
   /** The sender's static key fingerprint on this connection. */
   readonly clientFingerprint: string;
-}
-
-function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  /** SHA-256 (hex) of this manifest's entry list; null for a single file. */
+  readonly entryListHash: string | null;
 }
 
 /** ok(true) continues the earlier attempt; ok(false) starts afresh. */
@@ -40,7 +37,7 @@ export function judgeResume(m: Manifest, c: ResumeContext): Result<boolean> {
   const differences = (['fileName', 'fileSize', 'pieceSize', 'pieceCount'] as const)
     .filter((k) => earlier[k] !== m[k])
     .map((k) => `${k} ${JSON.stringify(m[k])} (first attempt: ${JSON.stringify(earlier[k])})`);
-  if (!sameBytes(earlier.entryList, m.tree?.list ?? null)) differences.push('the entry list of the folder');
+  if (earlier.entryListHash !== c.entryListHash) differences.push('the entry list of the folder');
   if (differences.length > 0)
     return fail('E_MANIFEST_INVALID', `the resume of ${m.transferId} differs from its first attempt: ${differences.join(', ')}`);
   return ok(true);

@@ -2,7 +2,7 @@
 // each with its path inside the transfer (the folder's own name first, "/" between names),
 // kind, permission bits, size and modification time. The files' contents follow one another in
 // list order and the pieces cut that one stream, so many small files share a piece.
-import { decodeUtf8, readU64, utf8, viewOf, writeU64 } from '../bytes.js';
+import { decodeUtf8, readU64, toHex, utf8, viewOf, writeU64 } from '../bytes.js';
 import { fail, ok, type Result } from '../errors.js';
 
 export type TreeEntryKind = 'file' | 'dir';
@@ -84,5 +84,19 @@ export function treeContentSize(entries: readonly TreeEntry[]): number | undefin
     total += e.size;
     if (!Number.isSafeInteger(total)) return undefined;
   }
+  return total;
+}
+
+/** What the records keep to tell one folder's list from another: SHA-256 of its encoding, in hex. */
+export function entryListHash(list: Uint8Array | undefined, sha256: (data: Uint8Array) => Uint8Array): string | null {
+  return list ? toHex(sha256(list)) : null;
+}
+
+/** Bytes a file system spends on a tree beyond its files' contents, at most: a block per folder, the rest of each file's last block, an inode each. */
+export function treeDiskOverhead(entries: readonly TreeEntry[] | undefined): number {
+  const BLOCK = 4096;
+  const INODE = 256;
+  let total = 0;
+  for (const e of entries ?? []) total += INODE + (e.kind === 'dir' ? BLOCK : (BLOCK - (e.size % BLOCK)) % BLOCK);
   return total;
 }

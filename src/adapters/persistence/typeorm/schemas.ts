@@ -61,6 +61,7 @@ export const TransferSchema = new EntitySchema<TransferRecord>({
     attempts: { type: 'integer', default: 1 },
     entryCount: { name: 'entry_count', type: 'integer', default: 0 },
     entryList: { name: 'entry_list', type: 'text', nullable: true, transformer: base64Bytes },
+    entryListHash: { name: 'entry_list_hash', type: 'varchar', length: 64, nullable: true },
     skippedCount: { name: 'skipped_count', type: 'integer', default: 0 },
     skippedSample: { name: 'skipped_sample', type: 'text', nullable: true },
   },

@@ -1,5 +1,6 @@
-// Folders (docs/folders.md): each side keeps the entry list a resume must repeat, with its
-// count, and the sender what it skipped. Existing rows are single files: no entries.
+// Folders (docs/folders.md): each side keeps the hash of the entry list a resume must repeat,
+// with its count; the sender also the list itself and what it skipped. Existing rows are single
+// files: no entries.
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class FolderColumns1764900000000 implements MigrationInterface {
@@ -9,12 +10,14 @@ export class FolderColumns1764900000000 implements MigrationInterface {
     await q.addColumns('transfers', [
       new TableColumn({ name: 'entry_count', type: 'integer', default: 0 }),
       new TableColumn({ name: 'entry_list', type: 'text', isNullable: true }),
+      new TableColumn({ name: 'entry_list_hash', type: 'varchar', length: '64', isNullable: true }),
       new TableColumn({ name: 'skipped_count', type: 'integer', default: 0 }),
       new TableColumn({ name: 'skipped_sample', type: 'text', isNullable: true }),
     ]);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const column of ['skipped_sample', 'skipped_count', 'entry_list', 'entry_count']) await q.dropColumn('transfers', column);
+    for (const column of ['skipped_sample', 'skipped_count', 'entry_list_hash', 'entry_list', 'entry_count'])
+      await q.dropColumn('transfers', column);
   }
 }
