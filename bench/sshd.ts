@@ -72,37 +72,21 @@ export async function startSshd(
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   await waitForPort(port, 10_000, host, host !== '127.0.0.1');
   const user = process.env['USER'] ?? 'root';
+  /** The key and host-key handling scp and ssh share (the port flag differs: -P and -p). */
+  const clientOptions = [
+    '-i',
+    clientKey,
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+    '-o',
+    'BatchMode=yes',
+  ];
   return {
     port,
-    scpArgs: (cipher) => [
-      '-q',
-      '-P',
-      String(port),
-      '-i',
-      clientKey,
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-      '-o',
-      'BatchMode=yes',
-      ...(cipher ? ['-c', cipher] : []),
-    ],
-    sshCommand: () =>
-      [
-        'ssh',
-        '-q',
-        '-p',
-        String(port),
-        '-i',
-        clientKey,
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-        '-o',
-        'BatchMode=yes',
-      ].join(' '),
+    scpArgs: (cipher) => ['-q', '-P', String(port), ...clientOptions, ...(cipher ? ['-c', cipher] : [])],
+    sshCommand: () => ['ssh', '-q', '-p', String(port), ...clientOptions].join(' '),
     remote: (path) => `${user}@${host}:${path}`,
     serverCpuSec: () => {
       try {

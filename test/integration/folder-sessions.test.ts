@@ -8,81 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
-import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
-import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
-import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
-import { SystemClock } from '../../src/adapters/clock/system-clock.js';
 import { responderHandshake } from '../../src/application/handshake.js';
 import { SecureChannel } from '../../src/application/secure-channel.js';
-import { SendFile } from '../../src/application/send-file.js';
 import type { SendFileRequest } from '../../src/application/send-request.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
-import { fingerprintOf } from '../../src/domain/fingerprint.js';
-import type { Connection, Transport } from '../../src/domain/ports/transport.js';
 import { encodeClose } from '../../src/domain/wire/messages.js';
-import { silentLogger, startInProcessReceiver } from '../support/in-process.js';
+import { startInProcessReceiver } from '../support/in-process.js';
 import { MemoryTransport } from '../support/memory-transport.js';
+import { memorySender, watched } from '../support/memory-sender.js';
 import { snapshotTree } from '../support/trees.js';
 
 const PIECE = 16 * 1024;
 const crypto = new NodeCryptoPrimitives();
-
-/** Counts the connections a sender opens, and cuts the first once it has written cutAfter bytes. */
-function watched(inner: Transport, cutAfter = Infinity): Transport & { connections: number } {
-  const t = {
-    connections: 0,
-    listen: (options: Parameters<Transport['listen']>[0]) => inner.listen(options),
-    async connect(host: string, port: number, timeoutMs: number): Promise<Connection> {
-      const connection = await inner.connect(host, port, timeoutMs);
-      if (t.connections++ > 0 || cutAfter === Infinity) return connection;
-      return {
-        remoteAddress: connection.remoteAddress,
-        remotePort: connection.remotePort,
-        get bytesRead() {
-          return connection.bytesRead;
-        },
-        get bytesWritten() {
-          return connection.bytesWritten;
-        },
-        read: () => connection.read(),
-        write: async (bytes, onReleased) => {
-          if (connection.bytesWritten + bytes.length <= cutAfter) return connection.write(bytes, onReleased);
-          onReleased?.();
-          connection.destroy();
-          throw new SecureTransferError('E_CONNECTION_LOST', 'the connection was cut by the test');
-        },
-        setIdleTimeout: (ms) => connection.setIdleTimeout(ms),
-        end: () => connection.end(),
-        destroy: () => connection.destroy(),
-      };
-    },
-  };
-  return t;
-}
-
-async function sender(transport: Transport) {
-  const keyPair = crypto.generateKeyPair();
-  const store = new InMemoryTransferStore();
-  const sendFile = new SendFile({
-    transport,
-    crypto,
-    codec: await ZstdCodecAdapter.create(),
-    clock: new SystemClock(),
-    store,
-    files: new NodeSourceFiles(),
-    identity: {
-      loadOrCreate: () =>
-        Promise.resolve({
-          keyPair: { publicKey: keyPair.publicKey, privateKey: Uint8Array.from(keyPair.privateKey) },
-          created: false,
-          path: '(test)',
-        }),
-    },
-    trust: { check: (_h, _p, key) => Promise.resolve({ fingerprint: fingerprintOf(key, crypto.sha256) }) },
-    logger: silentLogger,
-  });
-  return { sendFile, store };
-}
 
 /** A folder of small files with long names: its list does not fit in the handshake message. */
 function makeFolder(root: string, files: number): void {
@@ -112,7 +49,7 @@ describe('folders over an in-memory connection pair', () => {
     const receiver = await startInProcessReceiver({ transport: memory });
     const source = join(receiver.dir, '..', `folder-${process.pid}`);
     makeFolder(source, 900);
-    const { sendFile, store } = await sender(memory);
+    const { sendFile, store } = await memorySender(memory);
     const outcome = await sendFile.execute(request(receiver.port, source));
     await receiver.stop();
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
@@ -133,7 +70,7 @@ describe('folders over an in-memory connection pair', () => {
     const source = join(receiver.dir, '..', name);
     makeFolder(source, 600);
     const transport = watched(memory, 400 * 1024);
-    const { sendFile } = await sender(transport);
+    const { sendFile } = await memorySender(transport);
     const first = await sendFile.execute({ ...request(receiver.port, source), compressionLevel: 0 });
     assert.equal(first.ok || first.code, 'E_CONNECTION_LOST');
     assert.ok(!readdirSync(receiver.dir).includes(name), 'no tree under its final name');
@@ -164,7 +101,7 @@ describe('folders over an in-memory connection pair', () => {
     mkdirSync(join(source, 'docs'), { recursive: true });
     writeFileSync(join(source, 'docs', 'what?.txt'), 'x');
     const transport = watched(memory);
-    const { sendFile } = await sender(transport);
+    const { sendFile } = await memorySender(transport);
     await assert.rejects(
       sendFile.execute(request(receiver.port, source)),
       (e: unknown) => e instanceof SecureTransferError && e.code === 'E_NAME_INVALID' && /docs\/what\?\.txt/.test(e.message),
@@ -180,7 +117,7 @@ describe('folders over an in-memory connection pair', () => {
     mkdirSync(source);
     for (let i = 0; i < 12; i++) writeFileSync(join(source, `bad${String(i).padStart(2, '0')}:name`), 'x');
     const transport = watched(memory);
-    const { sendFile } = await sender(transport);
+    const { sendFile } = await memorySender(transport);
     await assert.rejects(sendFile.execute(request(1, source)), (e: unknown) => {
       assert.ok(e instanceof SecureTransferError && e.code === 'E_NAME_INVALID');
       assert.match(e.message, /12 names a receiver refuses: "many-bad\/bad00:name" \(.*Windows forbids/);
@@ -215,7 +152,7 @@ describe('folders over an in-memory connection pair', () => {
     });
     const source = join(mkdtempSync(join(tmpdir(), 'st-old-')), 'to-old');
     makeFolder(source, 3);
-    const { sendFile } = await sender(memory);
+    const { sendFile } = await memorySender(memory);
     const outcome = await sendFile.execute(request(old.port, source));
     await old.close();
     assert.equal(outcome.ok, false);

@@ -6,80 +6,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { NodeCryptoPrimitives } from '../../src/adapters/crypto/node-crypto-primitives.js';
-import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
-import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
-import { InMemoryTransferStore } from '../../src/adapters/persistence/memory/in-memory-transfer-store.js';
-import { SystemClock } from '../../src/adapters/clock/system-clock.js';
-import { SendFile } from '../../src/application/send-file.js';
 import type { SendFileRequest } from '../../src/application/send-request.js';
-import { SecureTransferError } from '../../src/domain/errors.js';
-import { fingerprintOf } from '../../src/domain/fingerprint.js';
-import type { Connection, Transport } from '../../src/domain/ports/transport.js';
-import { silentLogger, startInProcessReceiver } from '../support/in-process.js';
+import { startInProcessReceiver } from '../support/in-process.js';
 import { MemoryTransport } from '../support/memory-transport.js';
+import { memorySender, watched } from '../support/memory-sender.js';
 
 const PIECE = 64 * 1024;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** A transport whose next connection is destroyed once the sender has written cutAfter bytes. */
-function cutting(inner: Transport, cutAfter: number): Transport {
-  let armed = true;
-  return {
-    listen: (options) => inner.listen(options),
-    async connect(host, port, timeoutMs) {
-      const connection = await inner.connect(host, port, timeoutMs);
-      if (!armed) return connection;
-      armed = false;
-      const cut: Connection = {
-        remoteAddress: connection.remoteAddress,
-        remotePort: connection.remotePort,
-        get bytesRead() {
-          return connection.bytesRead;
-        },
-        get bytesWritten() {
-          return connection.bytesWritten;
-        },
-        read: () => connection.read(),
-        write: async (bytes, onReleased) => {
-          if (connection.bytesWritten + bytes.length <= cutAfter) return connection.write(bytes, onReleased);
-          onReleased?.();
-          connection.destroy();
-          throw new SecureTransferError('E_CONNECTION_LOST', 'the connection was cut by the test');
-        },
-        setIdleTimeout: (ms) => connection.setIdleTimeout(ms),
-        end: () => connection.end(),
-        destroy: () => connection.destroy(),
-      };
-      return cut;
-    },
-  };
-}
-
-async function sender(transport: Transport) {
-  const crypto = new NodeCryptoPrimitives();
-  const keyPair = crypto.generateKeyPair();
-  const store = new InMemoryTransferStore();
-  const sendFile = new SendFile({
-    transport,
-    crypto,
-    codec: await ZstdCodecAdapter.create(),
-    clock: new SystemClock(),
-    store,
-    files: new NodeSourceFiles(),
-    identity: {
-      loadOrCreate: () =>
-        Promise.resolve({
-          keyPair: { publicKey: keyPair.publicKey, privateKey: Uint8Array.from(keyPair.privateKey) },
-          created: false,
-          path: '(test)',
-        }),
-    },
-    trust: { check: (_h, _p, key) => Promise.resolve({ fingerprint: fingerprintOf(key, crypto.sha256) }) },
-    logger: silentLogger,
-  });
-  return { sendFile, store };
-}
 
 describe('sessions over an in-memory connection pair', () => {
   it('delivers a file of many pieces whole, and both sides record it completed', async () => {
@@ -88,7 +21,7 @@ describe('sessions over an in-memory connection pair', () => {
     const file = join(receiver.dir, '..', `memory-${process.pid}.bin`);
     const content = new Uint8Array(10 * PIECE + 123).map((_, i) => (i * 7) % 251);
     writeFileSync(file, content);
-    const { sendFile, store } = await sender(transport);
+    const { sendFile, store } = await memorySender(transport);
     const request: SendFileRequest = {
       host: '127.0.0.1',
       port: receiver.port,
@@ -117,7 +50,7 @@ describe('sessions over an in-memory connection pair', () => {
     const file = join(receiver.dir, '..', name);
     const content = new Uint8Array(40 * PIECE).map((_, i) => (i * 13 + (i >> 9)) % 256);
     writeFileSync(file, content);
-    const { sendFile, store } = await sender(cutting(memory, 24 * PIECE));
+    const { sendFile, store } = await memorySender(watched(memory, 24 * PIECE));
     const request: SendFileRequest = {
       host: '127.0.0.1',
       port: receiver.port,

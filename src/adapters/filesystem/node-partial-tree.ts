@@ -10,24 +10,12 @@ import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile } from '../../domain/ports/files.js';
 import type { TreeEntry } from '../../domain/transfer/tree.js';
 import { TreeLayout } from '../../domain/transfer/tree-layout.js';
+import { ioError, writeAll } from './file-io.js';
 import { HandleCache } from './handle-cache.js';
 import { inParallel } from './in-parallel.js';
 
 /** Files of one tree open at once (a session's share of the process's descriptors). */
 const OPEN_FILES = 32;
-
-function ioError(what: string, e: unknown): SecureTransferError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new SecureTransferError(code === 'EEXIST' ? 'E_FILE_EXISTS' : 'E_IO', `${what}: ${code ?? (e as Error).message}`, { cause: e });
-}
-
-async function writeAll(handle: FileHandle, data: Uint8Array, offset: number): Promise<void> {
-  let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-    written += bytesWritten;
-  }
-}
 
 /** A folder of ours, never a link planted in its place. */
 async function ensureFolder(path: string): Promise<void> {

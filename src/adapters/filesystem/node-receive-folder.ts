@@ -11,6 +11,7 @@ import { isTransferId } from '../../domain/transfer/transfer-id.js';
 import type { TreeEntry } from '../../domain/transfer/tree.js';
 import type { BufferPool } from '../../domain/policy/buffer-pool.js';
 import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
+import { ioError, writeAll } from './file-io.js';
 import { finalizeTree, NodePartialTree, ownFinalName, syncFolder } from './node-partial-tree.js';
 
 function partialName(transferId: string, kind: 'part' | 'tree' = 'part'): string {
@@ -44,19 +45,6 @@ async function readIdentity(path: string): Promise<string | undefined> {
   }
   if (!isTransferId(text)) throw new SecureTransferError('E_IO', `${path} does not hold a folder id (a UUID); remove it and start again`);
   return text;
-}
-
-function ioError(what: string, e: unknown): SecureTransferError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new SecureTransferError(code === 'EEXIST' ? 'E_FILE_EXISTS' : 'E_IO', `${what}: ${code ?? (e as Error).message}`, { cause: e });
-}
-
-async function writeAll(handle: FileHandle, data: Uint8Array, offset: number): Promise<void> {
-  let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-    written += bytesWritten;
-  }
 }
 
 export class NodePartialFile implements PartialFile {
