@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FINAL_MADE } from '../../src/adapters/filesystem/node-partial-tree.js';
 import { NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
 import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
@@ -124,7 +125,7 @@ describe('a tree in the receiving folder', () => {
     // What the crash left: the empty final folder, our marker, and an empty file already read-only.
     const hidden = join(folder.path, `.securetransfer-${id}.tree`);
     mkdirSync(join(folder.path, 'top'));
-    writeFileSync(join(hidden, '.final-name-made'), '');
+    writeFileSync(join(hidden, FINAL_MADE), '');
     writeFileSync(join(hidden, 'top', 'ro', 'empty'), '');
     chmodSync(join(hidden, 'top', 'ro', 'empty'), 0o444);
     assert.equal(await folder.exists('top', id), false, 'the empty folder is this transfer own');
@@ -140,13 +141,41 @@ describe('a tree in the receiving folder', () => {
     await partial.close();
     mkdirSync(join(folder.path, 'top'));
     writeFileSync(join(folder.path, 'top', 'theirs.txt'), 'x');
-    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, '.final-name-made'), '');
+    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, FINAL_MADE), '');
     assert.equal(await folder.exists('top', id), true, 'not empty: not ours');
     await assert.rejects(
       folder.finalize(id, 'top', entries),
       (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS',
     );
     assert.deepEqual(readdirSync(join(folder.path, 'top')), ['theirs.txt']);
+    assert.ok(
+      !readdirSync(join(folder.path, `.securetransfer-${id}.tree`)).includes(FINAL_MADE),
+      'the marker does not stay to claim the name later',
+    );
+  });
+
+  it('finishes a tree whose earlier finish crashed after its marker, before making the final name', async () => {
+    const partial = await folder.openPartial(id, true, entries);
+    await partial.write(0, content);
+    await partial.close();
+    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, FINAL_MADE), '');
+    assert.equal(await folder.exists('top', id), false);
+    await folder.finalize(id, 'top', entries);
+    assert.equal(readFileSync(join(folder.path, 'top', 'ro', 'b.bin'), 'utf8'), ' world!!!!!');
+    assert.deepEqual(readdirSync(folder.path), ['top']);
+  });
+
+  it('refuses a name taken during the transfer, even by an empty folder, when it never made the name itself', async () => {
+    const partial = await folder.openPartial(id, true, entries);
+    await partial.write(0, content);
+    await partial.close();
+    mkdirSync(join(folder.path, 'top'));
+    await assert.rejects(
+      folder.finalize(id, 'top', entries),
+      (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS',
+    );
+    assert.deepEqual(readdirSync(join(folder.path, 'top')), [], 'their folder left as it was');
+    assert.deepEqual(readdirSync(join(folder.path, `.securetransfer-${id}.tree`)), ['top'], 'the data stays hidden, with no marker');
   });
 
   it('refuses to create a tree whose hidden folder is already there, and removes one for good', async () => {

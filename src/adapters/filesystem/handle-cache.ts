@@ -18,7 +18,11 @@ export class HandleCache {
   private readonly slots = new Map<number, Slot>();
   /** Handles being let go of. */
   private readonly closing = new Set<Promise<void>>();
-  /** The first failure of the work done before a close, for settle() to report. */
+  /**
+   * The first failure of the work done before a close. It stays: a sync that failed (EIO on
+   * writeback) is reported once by the kernel, to the descriptor that asked, so a later sync on
+   * a new descriptor would succeed and hide it; every later settle() and closeAll() throws it.
+   */
   private failure: Error | undefined;
 
   constructor(
@@ -78,20 +82,25 @@ export class HandleCache {
     }
   }
 
-  /** Waits for the handles being let go of, those let go of meanwhile too; throws the first failure of their work. */
+  /**
+   * Waits for the handles chosen to close before this call (not those chosen meanwhile, so a
+   * steady stream of writes cannot hold it up); throws the first failure of any close's work.
+   */
   async settle(): Promise<void> {
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
-    if (this.failure !== undefined) {
-      const e = this.failure;
-      this.failure = undefined;
-      throw e;
-    }
+    await Promise.all([...this.closing]);
+    this.throwFailure();
   }
 
+  /** Closes every handle once its users are done with the work before close; throws a failure recorded now or before. */
   async closeAll(): Promise<void> {
     const slots = [...this.slots.values()];
     this.slots.clear();
     await Promise.all([...this.closing]);
     await Promise.all(slots.map(async (s) => (await s.opening.catch(() => undefined))?.close().catch(() => undefined)));
+    this.throwFailure();
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -144,12 +144,16 @@ export class NodePartialTree implements PartialFile {
 
   /**
    * Every write that had landed when this was called is durable when it returns: handles being
-   * closed finish their syncs first, then every file still marked is synced.
+   * closed finish their syncs first, then every file still marked is synced, then the closes
+   * that those syncs started (a file of the batch evicted meanwhile was synced by its close: a
+   * failure there must not be hidden by this batch's sync of the same file on a new descriptor,
+   * which the kernel would answer with success).
    */
   async sync(): Promise<void> {
     await this.handles.settle();
     const due = [...this.dirty];
     await inParallel(due, ([i, version]) => this.handles.with(i, (h) => this.syncFile(i, version, h)));
+    await this.handles.settle();
   }
 
   close(): Promise<void> {
@@ -163,8 +167,28 @@ export class NodePartialTree implements PartialFile {
  */
 const seconds = (us: number) => (us + 0.5) / 1_000_000;
 
-/** Marks, inside the hidden folder, that the final name was made empty by us: a crash before the rename leaves it for us to take back. */
-const FINAL_MADE = '.final-name-made';
+/**
+ * Marks, in the hidden folder beside the tree's top folder, that we are making the final name:
+ * written and synced before the empty folder is made, so a crash before the rename leaves the
+ * folder for us to take back. Its prefix is one no received name may use, so no sent folder
+ * can be mistaken for it.
+ */
+export const FINAL_MADE = '.securetransfer-final-name';
+
+const markerAt = (base: string) => join(base, FINAL_MADE);
+
+async function markerPresent(base: string): Promise<boolean> {
+  return lstat(markerAt(base)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** Removes the marker, durably: a marker left behind would let a later attempt take an empty folder of someone else's. */
+async function removeMarker(base: string): Promise<void> {
+  await rm(markerAt(base), { force: true });
+  await syncFolder(base);
+}
 
 /** Folders by depth, deepest first: each level's folders are finished together, after everything under them. */
 function foldersDeepestFirst(entries: readonly TreeEntry[]): TreeEntry[][] {
@@ -230,6 +254,7 @@ export async function finalizeTree(
     await rename(top, final);
   } catch (e) {
     await rmdir(final).catch(() => undefined);
+    await removeMarker(base).catch(() => undefined);
     throw ioError(`cannot move the received folder to ${name}`, e);
   }
   // The top folder last: synced while it is surely readable, its own mode after the move (a
@@ -244,12 +269,8 @@ export async function finalizeTree(
 
 /** Whether the final name is the empty folder an earlier finish of this tree made: our marker says so, and it is still empty. */
 export async function ownFinalName(base: string, final: string): Promise<boolean> {
-  const marked = await lstat(join(base, FINAL_MADE)).then(
-    (s) => s.isFile(),
-    () => false,
-  );
   return (
-    marked &&
+    (await markerPresent(base)) &&
     (await readdir(final).then(
       (names) => names.length === 0,
       () => false,
@@ -257,33 +278,46 @@ export async function ownFinalName(base: string, final: string): Promise<boolean
   );
 }
 
-/** The final name as an empty folder of ours: made now, or taken back from an attempt that crashed before its rename. */
+/**
+ * The final name as an empty folder of ours: the marker first (durable before the folder
+ * exists, so no crash leaves a folder we would not know as ours), then the folder; or the
+ * empty folder taken back from an attempt that crashed before its rename. Whatever else has
+ * the name is someone else's: refused, and the marker removed again.
+ */
 async function makeFinalName(base: string, final: string, name: string): Promise<void> {
-  const marker = join(base, FINAL_MADE);
+  const earlier = await markerPresent(base);
+  if (!earlier) {
+    try {
+      await (await open(markerAt(base), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)).close();
+      await syncFolder(base);
+    } catch (e) {
+      throw ioError(`cannot mark ${name} as being made`, e);
+    }
+  }
   try {
     await mkdir(final, { mode: 0o700 });
+    return;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot make ${name}`, e);
-    // Ours only if our marker says so and it is still an empty folder; anything else is someone else's.
-    const ours =
-      (await lstat(marker).then(
-        () => true,
-        () => false,
-      )) &&
+    const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
+    // rmdir fails on anything but an empty folder: the test and the taking back are one step.
+    if (
+      exists &&
+      earlier &&
       (await rmdir(final).then(
         () => true,
         () => false,
-      ));
-    if (!ours) {
-      throw new SecureTransferError(
-        'E_FILE_EXISTS',
-        `"${name}" appeared in the output folder during the transfer; the data stays in ${base}`,
-      );
+      ))
+    ) {
+      await mkdir(final, { mode: 0o700 });
+      return;
     }
-    await mkdir(final, { mode: 0o700 });
+    await removeMarker(base).catch(() => undefined);
+    if (!exists) throw ioError(`cannot make ${name}`, e);
+    throw new SecureTransferError(
+      'E_FILE_EXISTS',
+      `"${name}" appeared in the output folder during the transfer; the data stays in ${base}`,
+    );
   }
-  await (await open(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)).close();
-  await syncFolder(base);
 }
 
 export async function syncFolder(path: string): Promise<void> {
