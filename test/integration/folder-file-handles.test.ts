@@ -207,10 +207,18 @@ describe("a tree's batch sync", () => {
     const real = proto.datasync;
     let mode: 'pass' | 'hold' | 'fail' = 'pass';
     const held = gate();
+    let holding = 0;
+    let failed = 0;
     // Injected failures: Linux's EIO from writeback, which it reports once, to one descriptor.
     proto.datasync = async function (this: FileHandle) {
-      if (mode === 'fail') throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-      if (mode === 'hold') await held.opened;
+      if (mode === 'fail') {
+        failed++;
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      }
+      if (mode === 'hold') {
+        holding++;
+        await held.opened;
+      }
       return real.call(this);
     };
     try {
@@ -221,16 +229,21 @@ describe("a tree's batch sync", () => {
       ];
       const folder = new NodeReceiveFolder(join(base, 'out'));
       const tree = await folder.openPartial('1b4e28ba-2fa1-4d2e-883f-0016d3cca427', true, entries);
-      await tree.write(0, new Uint8Array(40)); // files 0-39; 0-7 are evicted and synced
+      await tree.write(0, new Uint8Array(40)); // files 0-39; 0-7 are evicted and synced as they close
+      await tree.sync();
+      await tree.write(8, new Uint8Array(32)); // files 8-39 again, all still open: the next batch
       mode = 'hold';
-      const syncing = tree.sync(); // the batch: files 8-39, the first 16 of them now held in fdatasync
-      const outcome = syncing.then(
+      const outcome = tree.sync().then(
         () => 'synced',
         (e: Error) => e.message,
       );
-      for (let i = 0; i < 5; i++) await turn();
+      // The batch's first 16 syncs (files 8-23) are held; 24-39 wait their turn, idle.
+      for (let turns = 0; holding < 16 && turns < 10_000; turns++) await turn();
+      assert.equal(holding, 16, 'the batch is under way');
       mode = 'fail';
-      await tree.write(40, new Uint8Array(8)); // opens 40-47: idle files of the batch are evicted, and their syncs fail
+      await tree.write(40, new Uint8Array(8)); // opens 40-47: eight idle files of the batch are evicted
+      for (let turns = 0; failed < 8 && turns < 10_000; turns++) await turn();
+      assert.equal(failed, 8, 'their syncs failed as they closed');
       mode = 'pass';
       held.open();
       assert.match(await outcome, /EIO/, "the batch's sync of those files on new descriptors must not hide it");

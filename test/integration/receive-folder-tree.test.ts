@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
   unlinkSync,
@@ -18,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FINAL_MADE } from '../../src/adapters/filesystem/node-partial-tree.js';
+import { FINAL_MADE } from '../../src/adapters/filesystem/final-name.js';
 import { NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
 import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
@@ -118,14 +119,25 @@ describe('a tree in the receiving folder', () => {
     assert.ok((mask & 0o022) === 0 || (lstatSync(join(folder.path, 'top')).mode & 0o022) === 0);
   });
 
-  it('finishes a tree whose earlier finish crashed between making its final name and moving into it', async () => {
+  /** A tree fully written and closed, as it stands when its finish begins. */
+  const written = async () => {
     const partial = await folder.openPartial(id, true, entries);
     await partial.write(0, content);
     await partial.close();
-    // What the crash left: the empty final folder, our marker, and an empty file already read-only.
-    const hidden = join(folder.path, `.securetransfer-${id}.tree`);
+    return join(folder.path, `.securetransfer-${id}.tree`);
+  };
+  /** The marker as a finish writes it: the device and inode of the folder it made. */
+  const markerFor = (hidden: string, made: string) => {
+    const s = lstatSync(made, { bigint: true });
+    writeFileSync(join(hidden, FINAL_MADE), `${s.dev} ${s.ino}\n`);
+  };
+  const refusedAsTaken = (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS';
+
+  it('finishes a tree whose earlier finish crashed between making its final name and moving into it', async () => {
+    const hidden = await written();
+    // What the crash left: the empty final folder, the marker naming it, and an empty file already read-only.
     mkdirSync(join(folder.path, 'top'));
-    writeFileSync(join(hidden, FINAL_MADE), '');
+    markerFor(hidden, join(folder.path, 'top'));
     writeFileSync(join(hidden, 'top', 'ro', 'empty'), '');
     chmodSync(join(hidden, 'top', 'ro', 'empty'), 0o444);
     assert.equal(await folder.exists('top', id), false, 'the empty folder is this transfer own');
@@ -135,30 +147,47 @@ describe('a tree in the receiving folder', () => {
     assert.deepEqual(readdirSync(folder.path), ['top']);
   });
 
-  it('never takes over an empty folder that is not its own, marker or not', async () => {
-    const partial = await folder.openPartial(id, true, entries);
-    await partial.write(0, content);
-    await partial.close();
+  it('never takes an empty folder the marker does not name, and forgets a marker whose folder is gone', async () => {
+    const hidden = await written();
+    // Ours was made and recorded, then removed; someone else made the name again, empty.
     mkdirSync(join(folder.path, 'top'));
-    writeFileSync(join(folder.path, 'top', 'theirs.txt'), 'x');
-    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, FINAL_MADE), '');
-    assert.equal(await folder.exists('top', id), true, 'not empty: not ours');
+    markerFor(hidden, join(folder.path, 'top'));
+    rmdirSync(join(folder.path, 'top'));
+    mkdirSync(join(folder.path, 'other'));
+    mkdirSync(join(folder.path, 'top'));
+    assert.equal(await folder.exists('top', id), true);
+    await assert.rejects(folder.finalize(id, 'top', entries), refusedAsTaken);
+    assert.deepEqual(readdirSync(join(folder.path, 'top')), [], 'their folder left as it was');
+    assert.ok(!readdirSync(hidden).includes(FINAL_MADE), 'the marker does not stay to name a folder that is not ours');
+  });
+
+  it('refuses a folder a cut finish made but could not record, saying what to do, and goes on once it is removed', async () => {
+    const hidden = await written();
+    mkdirSync(join(folder.path, 'top'));
+    writeFileSync(join(hidden, FINAL_MADE), ''); // cut while the marker was written
     await assert.rejects(
       folder.finalize(id, 'top', entries),
-      (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS',
+      (e: unknown) => refusedAsTaken(e) && /remove it and resume/.test((e as Error).message),
     );
+    rmdirSync(join(folder.path, 'top'));
+    await folder.finalize(id, 'top', entries);
+    assert.equal(readFileSync(join(folder.path, 'top', 'a.txt'), 'utf8'), 'hello');
+  });
+
+  it('refuses its own folder once someone put something into it, leaving what they put', async () => {
+    const hidden = await written();
+    mkdirSync(join(folder.path, 'top'));
+    markerFor(hidden, join(folder.path, 'top'));
+    writeFileSync(join(folder.path, 'top', 'theirs.txt'), 'x');
+    assert.equal(await folder.exists('top', id), true, 'not empty: not ours to fill');
+    await assert.rejects(folder.finalize(id, 'top', entries), refusedAsTaken);
     assert.deepEqual(readdirSync(join(folder.path, 'top')), ['theirs.txt']);
-    assert.ok(
-      !readdirSync(join(folder.path, `.securetransfer-${id}.tree`)).includes(FINAL_MADE),
-      'the marker does not stay to claim the name later',
-    );
+    assert.equal(readFileSync(join(hidden, 'top', 'a.txt'), 'utf8'), 'hello', 'the data stays hidden');
   });
 
   it('finishes a tree whose earlier finish crashed after its marker, before making the final name', async () => {
-    const partial = await folder.openPartial(id, true, entries);
-    await partial.write(0, content);
-    await partial.close();
-    writeFileSync(join(folder.path, `.securetransfer-${id}.tree`, FINAL_MADE), '');
+    const hidden = await written();
+    writeFileSync(join(hidden, FINAL_MADE), '');
     assert.equal(await folder.exists('top', id), false);
     await folder.finalize(id, 'top', entries);
     assert.equal(readFileSync(join(folder.path, 'top', 'ro', 'b.bin'), 'utf8'), ' world!!!!!');
@@ -166,16 +195,11 @@ describe('a tree in the receiving folder', () => {
   });
 
   it('refuses a name taken during the transfer, even by an empty folder, when it never made the name itself', async () => {
-    const partial = await folder.openPartial(id, true, entries);
-    await partial.write(0, content);
-    await partial.close();
+    const hidden = await written();
     mkdirSync(join(folder.path, 'top'));
-    await assert.rejects(
-      folder.finalize(id, 'top', entries),
-      (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS',
-    );
+    await assert.rejects(folder.finalize(id, 'top', entries), refusedAsTaken);
     assert.deepEqual(readdirSync(join(folder.path, 'top')), [], 'their folder left as it was');
-    assert.deepEqual(readdirSync(join(folder.path, `.securetransfer-${id}.tree`)), ['top'], 'the data stays hidden, with no marker');
+    assert.deepEqual(readdirSync(hidden), ['top'], 'the data stays hidden, with no marker');
   });
 
   it('refuses to create a tree whose hidden folder is already there, and removes one for good', async () => {

@@ -31,6 +31,8 @@ const hostile: [string, RegExp][] = [
   ['a'.repeat(256), /longer than 255/],
   ['é'.repeat(128), /longer than 255/],
   ['.securetransfer-1b4e28ba-2fa1-4d2e-883f-0016d3cca427.part', /reserved for partial/],
+  ['.SecureTransfer-final-name', /reserved for partial/],
+  ['.securetran\u017ffer-x', /reserved for partial/],
   ['./x', /separator/],
   ['//server/share', /separator/],
   ['\\\\?\\C:\\x', /separator/],

@@ -21,7 +21,8 @@ import {
 } from '../../src/domain/transfer/tree.js';
 import { treeDifference } from '../../src/domain/transfer/tree-difference.js';
 import { TreeLayout } from '../../src/domain/transfer/tree-layout.js';
-import { collisionKey, validateTree } from '../../src/domain/transfer/tree-rules.js';
+import { collisionKey } from '../../src/domain/transfer/file-name.js';
+import { validateTree } from '../../src/domain/transfer/tree-rules.js';
 
 const dir = (path: string, mode = 0o755): TreeEntry => ({ path, kind: 'dir', mode, size: 0, mtimeUs: 1_700_000_000_000_000 });
 const file = (path: string, size: number, mode = 0o644): TreeEntry => ({ path, kind: 'file', mode, size, mtimeUs: 1_700_000_000_123_456 });

@@ -4,13 +4,14 @@
 // sync), and moved into place only when every piece and the root are checked. Folders and
 // files are made owner-only while they are built; their modes and times are set at the end.
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecureTransferError } from '../../domain/errors.js';
 import type { PartialFile } from '../../domain/ports/files.js';
 import type { TreeEntry } from '../../domain/transfer/tree.js';
 import { TreeLayout } from '../../domain/transfer/tree-layout.js';
-import { ioError, writeAll } from './file-io.js';
+import { ioError, syncFolder, writeAll } from './file-io.js';
+import { moveToFinalName } from './final-name.js';
 import { HandleCache } from './handle-cache.js';
 import { inParallel } from './in-parallel.js';
 
@@ -61,10 +62,26 @@ export class NodePartialTree implements PartialFile {
     );
   }
 
+  /**
+   * The first failed sync, kept: Linux reports a writeback error once, so a later sync of the
+   * same file would succeed and an eviction would then unmark it. Every later sync and the close
+   * throw it.
+   */
+  private failure: unknown;
+
   /** Syncs a file marked by its write numbered version; unmarks it unless a later write landed meanwhile. */
   private async syncFile(index: number, version: number, handle: FileHandle): Promise<void> {
-    await handle.datasync();
+    try {
+      await handle.datasync();
+    } catch (e) {
+      this.failure ??= e;
+      throw e;
+    }
     if (this.dirty.get(index) === version) this.dirty.delete(index);
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /**
@@ -150,14 +167,16 @@ export class NodePartialTree implements PartialFile {
    * which the kernel would answer with success).
    */
   async sync(): Promise<void> {
+    this.throwFailure();
     await this.handles.settle();
     const due = [...this.dirty];
     await inParallel(due, ([i, version]) => this.handles.with(i, (h) => this.syncFile(i, version, h)));
     await this.handles.settle();
   }
 
-  close(): Promise<void> {
-    return this.handles.closeAll();
+  async close(): Promise<void> {
+    await this.handles.closeAll();
+    this.throwFailure();
   }
 }
 
@@ -166,29 +185,6 @@ export class NodePartialTree implements PartialFile {
  * microsecond more lands every time on the one sent (without it, about half land one below).
  */
 const seconds = (us: number) => (us + 0.5) / 1_000_000;
-
-/**
- * Marks, in the hidden folder beside the tree's top folder, that we are making the final name:
- * written and synced before the empty folder is made, so a crash before the rename leaves the
- * folder for us to take back. Its prefix is one no received name may use, so no sent folder
- * can be mistaken for it.
- */
-export const FINAL_MADE = '.securetransfer-final-name';
-
-const markerAt = (base: string) => join(base, FINAL_MADE);
-
-async function markerPresent(base: string): Promise<boolean> {
-  return lstat(markerAt(base)).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-}
-
-/** Removes the marker, durably: a marker left behind would let a later attempt take an empty folder of someone else's. */
-async function removeMarker(base: string): Promise<void> {
-  await rm(markerAt(base), { force: true });
-  await syncFolder(base);
-}
 
 /** Folders by depth, deepest first: each level's folders are finished together, after everything under them. */
 function foldersDeepestFirst(entries: readonly TreeEntry[]): TreeEntry[][] {
@@ -206,10 +202,7 @@ function foldersDeepestFirst(entries: readonly TreeEntry[]): TreeEntry[][] {
  * files made, modes (less the receiver's umask: a sender never makes anything group- or
  * world-writable that the receiver's own files would not be) and times set, folders deepest
  * first synced (their names are durable) before their own mode and time, in parallel level by
- * level, then the move, which never replaces or merges into what is there: the final name is
- * made as an empty folder first (failing if anything has it) and the tree renamed over that
- * empty folder. A crash between the two leaves a marker in the hidden folder, so the next
- * attempt takes its own empty folder back instead of being refused.
+ * level, then the move, which never replaces or merges into what is there (final-name.ts).
  */
 export async function finalizeTree(
   base: string,
@@ -249,14 +242,7 @@ export async function finalizeTree(
   } catch (e) {
     throw ioError(`cannot finish the folder ${name}`, e);
   }
-  await makeFinalName(base, final, name);
-  try {
-    await rename(top, final);
-  } catch (e) {
-    await rmdir(final).catch(() => undefined);
-    await removeMarker(base).catch(() => undefined);
-    throw ioError(`cannot move the received folder to ${name}`, e);
-  }
+  await moveToFinalName(base, top, final, name);
   // The top folder last: synced while it is surely readable, its own mode after the move (a
   // read-only folder could not have been moved).
   await syncFolder(final);
@@ -265,66 +251,4 @@ export async function finalizeTree(
   await rm(base, { recursive: true, force: true });
   await syncFolder(output);
   return final;
-}
-
-/** Whether the final name is the empty folder an earlier finish of this tree made: our marker says so, and it is still empty. */
-export async function ownFinalName(base: string, final: string): Promise<boolean> {
-  return (
-    (await markerPresent(base)) &&
-    (await readdir(final).then(
-      (names) => names.length === 0,
-      () => false,
-    ))
-  );
-}
-
-/**
- * The final name as an empty folder of ours: the marker first (durable before the folder
- * exists, so no crash leaves a folder we would not know as ours), then the folder; or the
- * empty folder taken back from an attempt that crashed before its rename. Whatever else has
- * the name is someone else's: refused, and the marker removed again.
- */
-async function makeFinalName(base: string, final: string, name: string): Promise<void> {
-  const earlier = await markerPresent(base);
-  if (!earlier) {
-    try {
-      await (await open(markerAt(base), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)).close();
-      await syncFolder(base);
-    } catch (e) {
-      throw ioError(`cannot mark ${name} as being made`, e);
-    }
-  }
-  try {
-    await mkdir(final, { mode: 0o700 });
-    return;
-  } catch (e) {
-    const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
-    // rmdir fails on anything but an empty folder: the test and the taking back are one step.
-    if (
-      exists &&
-      earlier &&
-      (await rmdir(final).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      await mkdir(final, { mode: 0o700 });
-      return;
-    }
-    await removeMarker(base).catch(() => undefined);
-    if (!exists) throw ioError(`cannot make ${name}`, e);
-    throw new SecureTransferError(
-      'E_FILE_EXISTS',
-      `"${name}" appeared in the output folder during the transfer; the data stays in ${base}`,
-    );
-  }
-}
-
-export async function syncFolder(path: string): Promise<void> {
-  const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

@@ -11,8 +11,9 @@ import { isTransferId } from '../../domain/transfer/transfer-id.js';
 import type { TreeEntry } from '../../domain/transfer/tree.js';
 import type { BufferPool } from '../../domain/policy/buffer-pool.js';
 import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
-import { ioError, writeAll } from './file-io.js';
-import { finalizeTree, NodePartialTree, ownFinalName, syncFolder } from './node-partial-tree.js';
+import { ioError, syncFolder, writeAll } from './file-io.js';
+import { finalizeTree, NodePartialTree } from './node-partial-tree.js';
+import { ownFinalName } from './final-name.js';
 
 function partialName(transferId: string, kind: 'part' | 'tree' = 'part'): string {
   // The id comes from the network: only a UUID may become part of a path.

@@ -11,6 +11,18 @@ import { UNSAFE_CHARACTER } from '../unsafe-characters.js';
 const LOOKALIKE_SEPARATORS = /[\u2044\u2215\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]/u;
 const FORBIDDEN_CHARACTERS = /[<>:"|?*]/;
 
+/**
+ * The key two names collide under: NFC, then case folded. Upper then lower case folds the
+ * letters whose lower case alone would not meet (ß and SS, ſ and s), as case-insensitive file
+ * systems do.
+ */
+export function collisionKey(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+
+/** Names of our own making in the output folder (partial files, hidden folders, markers) start with this. */
+const RESERVED_PREFIX = '.securetransfer-';
+
 /** Returns the name unchanged when it is acceptable (it must already be NFC), or a failure saying what is wrong. */
 export function validateFileName(name: string): Result<string> {
   if (name.length === 0) return fail('E_NAME_INVALID', 'file name is empty');
@@ -28,6 +40,8 @@ export function validateFileName(name: string): Result<string> {
   if (/[. ]$/.test(name)) return fail('E_NAME_INVALID', 'file name ends with a dot or a space');
   if (/^ /.test(name)) return fail('E_NAME_INVALID', 'file name starts with a space');
   if (WINDOWS_RESERVED.test(name)) return fail('E_NAME_INVALID', 'file name is a Windows reserved device name');
-  if (name.startsWith('.securetransfer-')) return fail('E_NAME_INVALID', 'file name uses the prefix reserved for partial files');
+  // In any case: on a case-insensitive file system .SecureTransfer-x is the same name.
+  if (collisionKey(name).startsWith(RESERVED_PREFIX))
+    return fail('E_NAME_INVALID', `file name uses the prefix reserved for partial files (${RESERVED_PREFIX}, in any case)`);
   return ok(name);
 }

@@ -6,7 +6,7 @@
 import { utf8 } from '../bytes.js';
 import { fail, ok, type Result } from '../errors.js';
 import { MAX_TREE_DEPTH, MAX_TREE_PATH_BYTES } from '../limits.js';
-import { validateFileName } from './file-name.js';
+import { collisionKey, validateFileName } from './file-name.js';
 import type { TreeEntry } from './tree.js';
 
 export interface TreeLimits {
@@ -14,15 +14,6 @@ export interface TreeLimits {
   readonly maxFiles: number;
   readonly maxPathBytes?: number;
   readonly maxDepth?: number;
-}
-
-/**
- * The key two names collide under: NFC, then case folded. Upper then lower case folds the
- * letters whose lower case alone would not meet (ß and SS, ſ and s), as case-insensitive file
- * systems do.
- */
-export function collisionKey(name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
 
 export function validateTree(rootName: string, entries: readonly TreeEntry[], limits: TreeLimits): Result<void> {
