@@ -2,7 +2,6 @@
 // manifest, run the transfer, and record the outcome (the sender's pieces in batches).
 import { failureOf, SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
-import { DEFAULT_PIPELINE_WINDOW } from '../domain/limits.js';
 import type { KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { TransferRecord, TransferUpdate } from '../domain/ports/transfer-store.js';
@@ -11,6 +10,7 @@ import { encodeEntries, MAX_ENTRIES_CHUNK } from '../domain/wire/messages.js';
 import { initiatorHandshake } from './handshake.js';
 import type { PieceHashing } from './hash-pieces-ahead.js';
 import { PieceBatches } from './piece-batches.js';
+import { PipelineWindow } from '../domain/transfer/pipeline-window.js';
 import { SecureChannel } from './secure-channel.js';
 import type { SendFileDeps, SendFileRequest, SendOutcome } from './send-request.js';
 import { runSenderTransfer } from './sender-transfer.js';
@@ -120,7 +120,7 @@ async function connectAndSend(
       compressor: deps.compressor,
       compressionLevel: request.compressionLevel,
       clock: deps.clock,
-      window: request.window ?? DEFAULT_PIPELINE_WINDOW,
+      window: request.window ?? PipelineWindow.forPieces(manifest.pieceSize),
       prehashed: a.prehashed?.hashes,
       onDone: (piece, held) => {
         const length = pieceRange(manifest, piece.index).length;

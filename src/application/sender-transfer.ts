@@ -6,6 +6,7 @@ import { failureOf, type Failure } from '../domain/errors.js';
 import type { PieceRecord } from '../domain/ports/transfer-store.js';
 import { pieceRange } from '../domain/transfer/manifest.js';
 import { PieceSet } from '../domain/transfer/piece-set.js';
+import type { PipelineWindow } from '../domain/transfer/pipeline-window.js';
 import {
   initialSenderState,
   senderStep,
@@ -22,7 +23,8 @@ import type { SecureChannel } from './secure-channel.js';
 /** What the piece preparation needs (the source, codec, compressor and level), and the transfer's own. */
 export interface SenderTransferOptions extends PiecePreparationOptions {
   readonly channel: SecureChannel;
-  readonly window: number;
+  /** Pieces in flight: a fixed count, or a window that adapts to the path. */
+  readonly window: number | PipelineWindow;
   /** A resume's head start: hashes of the source's pieces the receiver probably holds. */
   readonly prehashed?: PieceHashes | undefined;
   /**
@@ -138,8 +140,8 @@ class SenderTransfer {
     const piece = this.pieces.prepare(index);
     this.pieces.readAhead(this.queuedPieces());
     const { hash, data, encoding } = await piece;
-    this.apply({ type: 'piece-sent', index, hash });
     const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
+    this.apply({ type: 'piece-sent', index, hash, wire: { bytes: header.length + data.length, at: this.o.clock.now() } });
     // sendMessages seals every record before it first yields; what follows is the network's time.
     const sent = this.o.channel.sendMessages([header, data]);
     const sealedAt = this.o.clock.now();
@@ -186,7 +188,7 @@ class SenderTransfer {
           break;
         }
         case 'ack':
-          this.apply({ type: 'ack', index: message.index });
+          this.apply({ type: 'ack', index: message.index, at: this.o.clock.now() });
           break;
         case 'nack':
           this.apply({ type: 'nack', index: message.index, code: message.code });

@@ -19,8 +19,18 @@ export const MAX_FILE_NAME_BYTES = 255;
 /** Largest inner message that is not a piece (ACK, NACK, CLOSE, ACCEPT with its bitfield). */
 export const MAX_CONTROL_MESSAGE = 64 * 1024 + 64;
 
-/** Pieces the sender may have sent but not seen acknowledged. */
+/**
+ * Pieces the sender keeps in flight before it has measured the path, and never fewer
+ * (docs/PERFORMANCE.md#the-window): enough for loopback and a LAN with ACKs batched by four.
+ */
 export const DEFAULT_PIPELINE_WINDOW = 16;
+/**
+ * Bytes (of raw piece size) the adaptive window keeps in flight at most: twice the
+ * bandwidth-delay product of a 10 Gbit/s path with a 100 ms round trip. In-flight pieces cost the
+ * sender a few numbers each; their bytes wait in the kernel's socket buffers, which the kernel
+ * bounds.
+ */
+export const MAX_PIPELINE_BYTES = 256 * 1024 * 1024;
 /** How many times one piece may be NACKed before the transfer fails (docs/requirements.md#durability). */
 export const MAX_PIECE_RETRIES = 3;
 

@@ -9,6 +9,7 @@ import {
   type SenderEvent,
   type SenderState,
 } from '../../src/domain/transfer/sender-machine.js';
+import { PipelineWindow } from '../../src/domain/transfer/pipeline-window.js';
 
 const manifest = (fileSize: number, resume = false): Manifest => ({
   transferId: '1b4e28ba-2fa1-4d2e-883f-0016d3cca427',
@@ -47,6 +48,21 @@ describe('sender state machine', () => {
     assert.deepEqual(sends(first.effects), [0, 1, 2, 3]);
     const next = run(first.state, [{ type: 'ack', index: 1 }]);
     assert.deepEqual(sends(next.effects), [4]);
+  });
+
+  it('widens an adaptive window as the ACKs show a path that holds more', () => {
+    const m = manifest(100 * 16384);
+    const window = PipelineWindow.adaptive({ initial: 2, max: 8 });
+    let r = run(initialSenderState(m, window), [accept(m)]);
+    assert.deepEqual(sends(r.effects), [0, 1]);
+    // Both pieces handed over at 0 and acknowledged together at 10 ms: 2 pieces per 10 ms round trip.
+    r = run(r.state, [
+      { type: 'piece-sent', index: 0, hash: h(1), wire: { bytes: 16384, at: 0 } },
+      { type: 'piece-sent', index: 1, hash: h(2), wire: { bytes: 16384, at: 0 } },
+      { type: 'ack', index: 0, at: 10 },
+      { type: 'ack', index: 1, at: 10 },
+    ]);
+    assert.deepEqual(sends(r.effects), [2, 3, 4, 5], 'twice what the path held: four in flight');
   });
 
   it('asks to finish once every piece is acknowledged, and completes on the matching root', () => {

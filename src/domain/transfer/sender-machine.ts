@@ -5,13 +5,14 @@ import type { ErrorCode } from '../errors.js';
 import { MAX_PIECE_RETRIES } from '../limits.js';
 import type { Manifest } from './manifest.js';
 import { PieceSet } from './piece-set.js';
+import { PipelineWindow } from './pipeline-window.js';
 
 export type SenderState =
-  | { readonly phase: 'awaiting-accept'; readonly manifest: Manifest; readonly window: number }
+  | { readonly phase: 'awaiting-accept'; readonly manifest: Manifest; readonly window: PipelineWindow }
   | {
       readonly phase: 'sending';
       readonly manifest: Manifest;
-      readonly window: number;
+      readonly window: PipelineWindow;
       readonly pieces: PieceSet;
       readonly retries: Map<number, number>;
       /** Held pieces not yet compared with our source (held-hashed): the receiver's hash of each. */
@@ -33,9 +34,18 @@ export type SenderEvent =
     }
   /** A held piece read from our source and hashed, to compare with the receiver's. */
   | { readonly type: 'held-hashed'; readonly index: number; readonly ours: Uint8Array }
-  /** The piece left for the peer; hash is the SHA-256 of its raw bytes. */
-  | { readonly type: 'piece-sent'; readonly index: number; readonly hash: Uint8Array }
-  | { readonly type: 'ack'; readonly index: number }
+  /**
+   * The piece left for the peer; hash is the SHA-256 of its raw bytes. wire says how many bytes
+   * it took on the wire and when it was handed over, for the window to measure the path.
+   */
+  | {
+      readonly type: 'piece-sent';
+      readonly index: number;
+      readonly hash: Uint8Array;
+      readonly wire?: { readonly bytes: number; readonly at: number };
+    }
+  /** at: when it arrived, for the window (a piece sent with its wire time). */
+  | { readonly type: 'ack'; readonly index: number; readonly at?: number }
   | { readonly type: 'nack'; readonly index: number; readonly code: ErrorCode }
   | { readonly type: 'complete-sent'; readonly root: Uint8Array }
   | { readonly type: 'verified'; readonly root: Uint8Array }
@@ -53,9 +63,9 @@ export type SenderEffect =
   | { readonly type: 'completed' }
   | { readonly type: 'abort'; readonly code: ErrorCode; readonly detail: string; readonly notifyPeer: boolean };
 
-export function initialSenderState(manifest: Manifest, window: number): SenderState {
-  if (!Number.isInteger(window) || window < 1) throw new RangeError('pipeline window must be a positive integer');
-  return { phase: 'awaiting-accept', manifest, window };
+/** window: a fixed count of pieces in flight, or a window that adapts to the path. */
+export function initialSenderState(manifest: Manifest, window: number | PipelineWindow): SenderState {
+  return { phase: 'awaiting-accept', manifest, window: typeof window === 'number' ? PipelineWindow.fixed(window) : window };
 }
 
 export interface Step<S, E> {
@@ -82,7 +92,7 @@ function abort(state: SenderState, code: ErrorCode, detail: string, notifyPeer =
  */
 function fill(state: Sending, effects: SenderEffect[] = []): Step<SenderState, SenderEffect> {
   let next = state.pieces.nextMissing();
-  while (next !== -1 && state.pieces.countIn('in-flight') < state.window) {
+  while (next !== -1 && state.pieces.countIn('in-flight') < state.window.size) {
     state.pieces.set(next, 'in-flight');
     effects.push({ type: 'send-piece', index: next });
     next = state.pieces.nextMissing(next + 1);
@@ -156,6 +166,7 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
     case 'piece-sent': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);
       state.pieces.setHash(event.index, event.hash);
+      if (event.wire) state.window.sent(event.index, event.wire.bytes, event.wire.at);
       return { state, effects: [] };
     }
     case 'ack':
@@ -169,7 +180,11 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       if (state.phase !== 'sending' || event.index >= state.manifest.pieceCount || state.pieces.state(event.index) !== 'in-flight') {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} that is not in flight`);
       }
-      if (event.type === 'ack') return fill(state, done(state, event.index, false));
+      if (event.type === 'ack') {
+        if (event.at !== undefined) state.window.acked(event.index, event.at);
+        return fill(state, done(state, event.index, false));
+      }
+      state.window.dropped(event.index);
       const tries = (state.retries.get(event.index) ?? 0) + 1;
       if (tries > MAX_PIECE_RETRIES) {
         return abort(
