@@ -32,6 +32,8 @@ const rounds = Number(args[args.indexOf('--rounds') + 1]) || 2;
 const size = quick ? 100 * MiB : 1024 * MiB;
 /** Where each side runs: loopback by default, the two ends of an emulated link with --link. */
 let link: Link | undefined;
+/** Where the receiver's side listens, and what the sender's side dials to reach it. */
+const bindHost = () => link?.bindHost ?? '127.0.0.1';
 const host = () => link?.receiverHost ?? '127.0.0.1';
 const onSender = (command: string, a: string[]): [string, string[]] => link?.sender(command, a) ?? [command, a];
 const onReceiver = (command: string, a: string[]): [string, string[]] => link?.receiver(command, a) ?? [command, a];
@@ -66,11 +68,12 @@ function freePort(): number {
 
 async function startReceiver(side: ReturnType<typeof freshSide>, port: number, nodeFlags: string[] = []) {
   const m = measure(
-    ...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', host(), '--port', String(port)]),
+    ...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', bindHost(), '--port', String(port)]),
     side.env,
     join(side.dir, 'receiver.time'),
   );
   await waitForOutput(m, /host key fingerprint/);
+  await link?.expose(port);
   return m;
 }
 
@@ -263,8 +266,11 @@ async function main(): Promise<void> {
     console.log(link.describe());
   }
   let sshd: ThrowawaySshd | undefined;
-  if (existsSync(SSHD)) sshd = await startSshd(join(root, 'sshd'), freePort(), host(), onReceiver);
-  else console.log(`scp comparison skipped: ${SSHD} not found (Debian: apt-get install openssh-server)`);
+  if (existsSync(SSHD)) {
+    const port = freePort();
+    sshd = await startSshd(join(root, 'sshd'), port, bindHost(), onReceiver, host());
+    await link?.expose(port);
+  } else console.log(`scp comparison skipped: ${SSHD} not found (Debian: apt-get install openssh-server)`);
 
   const rows: Row[] = [];
   try {
@@ -283,8 +289,8 @@ async function main(): Promise<void> {
   } finally {
     sshd?.stop();
   }
+  const linkRate = link?.bytesPerSec;
   if (link) {
-    // The latency and resume figures are about the software: they run on loopback only.
     link.remove();
     link = undefined;
   }
@@ -314,9 +320,16 @@ async function main(): Promise<void> {
     }
     const wire = rows.find((r) => r.label === label && r.wireBytes !== undefined)?.wireBytes;
     if (wire !== undefined) console.log(`wire ${label}: ${fmt((100 * wire) / size)}% of the file's bytes`);
+    if (linkRate !== undefined) {
+      console.log(
+        `link ${label}: securetransfer moves the file at ${fmt((ours * MiB) / linkRate, 2)}x the link's rate (median of ${rounds})`,
+      );
+    }
   }
+  // The small-file, many-files, latency and resume figures are about the software: loopback only.
+  if (linkSpec !== undefined) return;
 
-  if (!link) {
+  {
     const sides = { receiver: freshSide('receiver'), sender: freshSide('sender') };
     const sshdSmall = existsSync(SSHD) ? await startSshd(join(root, 'sshd-small'), freePort(), host(), onReceiver) : undefined;
     try {
@@ -335,7 +348,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!link) await manyFilesMain();
+  await manyFilesMain();
 
   const latencySide = freshSide('receiver');
   const latencies = await handshakeLatencies(CLI, latencySide, freePort(), 20);

@@ -42,6 +42,8 @@ export async function startSshd(
   port: number,
   host = '127.0.0.1',
   wrap: (command: string, args: string[]) => [string, string[]] = (c, a) => [c, a],
+  /** The host scp and ssh dial (a relay in front of the server, on the same port), if not host. */
+  dialHost = host,
 ): Promise<ThrowawaySshd> {
   mkdirSync(dir, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory
@@ -70,7 +72,7 @@ export async function startSshd(
   );
   const [command, args] = wrap(SSHD, ['-D', '-e', '-f', config]);
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  await waitForPort(port, 10_000, host, host !== '127.0.0.1');
+  await waitForPort(port, 10_000, host, host !== '127.0.0.1' || dialHost !== '127.0.0.1');
   const user = process.env['USER'] ?? 'root';
   /** The key and host-key handling scp and ssh share (the port flag differs: -P and -p). */
   const clientOptions = [
@@ -87,7 +89,7 @@ export async function startSshd(
     port,
     scpArgs: (cipher) => ['-q', '-P', String(port), ...clientOptions, ...(cipher ? ['-c', cipher] : [])],
     sshCommand: () => ['ssh', '-q', '-p', String(port), ...clientOptions].join(' '),
-    remote: (path) => `${user}@${host}:${path}`,
+    remote: (path) => `${user}@${dialHost}:${path}`,
     serverCpuSec: () => {
       try {
         // /proc/PID/stat: after the ")" closing the name, cutime and cstime are fields 14 and 15.
