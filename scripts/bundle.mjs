@@ -1,6 +1,6 @@
 // Bundles the compiled CLI (dist/src) and its JavaScript dependencies into dist/bundle, so a
 // command starts by compiling a few files instead of resolving and linking about a thousand
-// modules, and --version or --help only the small entry file (docs/PERFORMANCE.md#start-up).
+// modules; --version loads only the entry's first module, --help the command line (docs/PERFORMANCE.md#start-up).
 // esbuild-wasm is esbuild compiled to WebAssembly: no native binary to install.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild-wasm';
@@ -20,7 +20,7 @@ await build({
   // The compression worker is its own entry, beside the CLI: the CLI starts it as
   // new URL('./zstd-worker-thread.js', import.meta.url), which resolves in both layouts.
   entryPoints: {
-    securetransfer: 'dist/src/bootstrap/main.js',
+    securetransfer: 'dist/src/bootstrap/cli-entry.js',
     'zstd-worker-thread': 'dist/src/adapters/codec/zstd-worker-thread.js',
   },
   outdir: 'dist/bundle',

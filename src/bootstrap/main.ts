@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Entry point: parse the command line, run the command, map failures to exit statuses
 // (docs/requirements.md#command-line: 0 success, 1 transfer failure, 2 usage or configuration error).
 import { Builtins, Cli } from 'clipanion';
@@ -13,6 +12,7 @@ import { StatusCommand } from '../adapters/cli/status-command.js';
 import { escapeText } from '../domain/escape-text.js';
 import { SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { lazyCliApp } from './lazy-cli-app.js';
+import { VERSION } from './version.js';
 
 /** Commands that take --json. */
 const JSON_COMMANDS = ['send', 'resume', 'receive'];
@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   // Help goes to stdout, errors to stderr: each is coloured only where it lands on a terminal.
   const colorOut = colorsFor(process.env, Boolean(process.stdout.isTTY));
   const colorErr = colorsFor(process.env, Boolean(process.stderr.isTTY));
-  const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: '0.1.0', enableColors: colorOut });
+  const cli = new Cli({ binaryLabel: 'SecureTransfer', binaryName: 'securetransfer', binaryVersion: VERSION, enableColors: colorOut });
   for (const command of [...OWN_COMMANDS, Builtins.HelpCommand, Builtins.VersionCommand]) cli.register(command);
   const context = { ...Cli.defaultContext, colorDepth: colorOut ? 8 : 1, app: lazyCliApp(process.env) };
   // With --json a script reads stdout: whatever stops the command, its last line is a failed event.
@@ -76,5 +76,3 @@ export async function main(argv: string[]): Promise<number> {
     return failed('E_INTERNAL', (e as Error).message, EXIT_TRANSFER_FAILED);
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

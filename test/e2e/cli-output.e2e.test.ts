@@ -3,7 +3,7 @@
 // the demo that cleans up after itself.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EVENTS_VERSION } from '../../src/adapters/cli/events.js';
@@ -36,6 +36,19 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     assert.ok(!usage.stderr.includes(ESC), 'an error into a pipe carries escape codes');
     assert.ok((await runCli(['--help'], { ...env, FORCE_COLOR: '1' })).stdout.includes(ESC), 'FORCE_COLOR=1 colours');
     assert.ok(!(await runCli(['--help'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' })).stdout.includes(ESC), 'NO_COLOR wins');
+  });
+
+  it("prints the package's version for --version and -v, as the command line's own version command does", async () => {
+    const env = makePeer('version').env;
+    const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag], env);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, `${version}\n`, flag);
+    }
+    // With anything else on the line, the full command line answers (and refuses what it does not know).
+    const withMore = await runCli(['--version', '--no-such-flag'], env);
+    assert.equal(withMore.code, 2);
   });
 
   it('prints send --json and receive --json as NDJSON, the last line the completed event of the id status --json shows', async () => {
