@@ -23,15 +23,22 @@ async function identityOf(path: string): Promise<string | undefined> {
 }
 
 /**
- * What the marker says: the identity of the folder an earlier attempt made, 'unproven' when a
- * marker is there without a complete identity (a crash while it was written), or nothing.
+ * What the marker says: the identity of the folder an earlier attempt made, or that a marker is
+ * there without a complete identity (a crash while it was written); undefined without a marker.
  */
-async function readMarker(base: string): Promise<string | 'unproven' | undefined> {
+type Marker = { readonly made: string } | { readonly unproven: true };
+
+async function readMarker(base: string): Promise<Marker | undefined> {
   const s = await lstat(markerAt(base)).catch(() => undefined);
   if (!s) return undefined;
-  if (!s.isFile()) return 'unproven';
+  if (!s.isFile()) return { unproven: true };
   const text = await readFile(markerAt(base), 'utf8').catch(() => '');
-  return /^\d+ \d+\n$/.test(text) ? text.trimEnd() : 'unproven';
+  return /^\d+ \d+\n$/.test(text) ? { made: text.trimEnd() } : { unproven: true };
+}
+
+/** Whether the marker names the folder now at path. */
+async function names(marked: Marker | undefined, path: string): Promise<boolean> {
+  return marked !== undefined && 'made' in marked && marked.made === (await identityOf(path));
 }
 
 /** Removes the marker, durably, before the folder it names goes: a marker must never name a folder that may be someone else's. */
@@ -42,8 +49,7 @@ async function removeMarker(base: string): Promise<void> {
 
 /** Whether the final name is the folder an earlier finish of this tree made, still empty. */
 export async function ownFinalName(base: string, final: string): Promise<boolean> {
-  const marked = await readMarker(base);
-  if (marked === undefined || marked === 'unproven' || marked !== (await identityOf(final))) return false;
+  if (!(await names(await readMarker(base), final))) return false;
   return readdir(final).then(
     (names) => names.length === 0,
     () => false,
@@ -62,12 +68,12 @@ const taken = (name: string, base: string, why = 'appeared in the output folder 
 async function claimFinalName(base: string, final: string, name: string): Promise<void> {
   const marked = await readMarker(base);
   if (marked !== undefined) {
-    if (marked !== 'unproven' && marked === (await identityOf(final))) return;
+    if (await names(marked, final)) return;
     const exists = await lstat(final).then(
       () => true,
       () => false,
     );
-    if (exists && marked === 'unproven') {
+    if (exists && 'unproven' in marked) {
       // Kept: once the folder is removed by hand, the resume goes on.
       throw taken(
         name,

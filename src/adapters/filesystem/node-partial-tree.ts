@@ -67,14 +67,14 @@ export class NodePartialTree implements PartialFile {
    * same file would succeed and an eviction would then unmark it. Every later sync and the close
    * throw it.
    */
-  private failure: unknown;
+  private failure: Error | undefined;
 
   /** Syncs a file marked by its write numbered version; unmarks it unless a later write landed meanwhile. */
   private async syncFile(index: number, version: number, handle: FileHandle): Promise<void> {
     try {
       await handle.datasync();
     } catch (e) {
-      this.failure ??= e;
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
       throw e;
     }
     if (this.dirty.get(index) === version) this.dirty.delete(index);
