@@ -10,6 +10,7 @@ import type { PartialFile } from '../domain/ports/files.js';
 import { encodeNack, PIECE_HEADER_LENGTH, type PieceMessage } from '../domain/wire/messages.js';
 import { DurablePieceSink } from './durable-piece-sink.js';
 import type { DurableTotals } from './piece-batches.js';
+import { PipelineWaits, RECEIVER_WAITS, type ReceiverWait, type WaitTimer } from './pipeline-waits.js';
 import { ProgressWatch } from './progress-watch.js';
 import type { RateLimitedConnection } from './rate-limited-connection.js';
 import { SessionBuffers } from './session-buffers.js';
@@ -31,6 +32,8 @@ export interface PieceIntakeDeps {
   readonly nack: (message: Uint8Array) => Promise<void>;
   /** Bytes reached the disk: they leave the transfer's disk reservation. */
   readonly wrote: (bytes: number) => void;
+  /** Where the session's loop waited: the disk's share is counted here. */
+  readonly waits: WaitTimer<'disk'>;
 }
 
 export class PieceIntake {
@@ -59,7 +62,10 @@ export class PieceIntake {
     }
     try {
       // The buffer goes back once its write is done, not before.
-      await progress.whileWriting(() => sink.write(slot.offset, data, () => buffers.giveBack(data)));
+      await this.deps.waits.during(
+        'disk',
+        progress.whileWriting(() => sink.write(slot.offset, data, () => buffers.giveBack(data))),
+      );
     } catch (e) {
       return fail('E_IO', `cannot write the partial file: ${(e as Error).message}`);
     }
@@ -106,6 +112,8 @@ export interface IntakeParts {
   readonly sink: DurablePieceSink;
   readonly buffers: SessionBuffers;
   readonly progress: ProgressWatch;
+  /** Where the session's loop waits, from ACCEPT on (the channel counts the network's share). */
+  readonly waits: PipelineWaits<ReceiverWait>;
 }
 
 /** The piece path of an accepted transfer, with its sink, its buffers and its progress rule. */
@@ -129,6 +137,7 @@ export function intakeFor(p: {
   const sink = new DurablePieceSink(p.partial, (batch, totals, extra) => records.recordBatch(batch, totals, extra), deps.clock, p.held);
   const buffers = new SessionBuffers(deps.pool, PIECE_HEADER_LENGTH + transfer.manifest.pieceSize);
   const progress = new ProgressWatch(p.progressRules, deps.clock, () => p.moved() + intake.inflated, p.tooSlow);
+  const waits = new PipelineWaits<ReceiverWait>(deps.clock, RECEIVER_WAITS);
   const intake: PieceIntake = new PieceIntake({
     transfer,
     codec: deps.codec,
@@ -140,6 +149,7 @@ export function intakeFor(p: {
     ack: p.ack,
     nack: p.nack,
     wrote: p.wrote,
+    waits,
   });
-  return { intake, sink, buffers, progress };
+  return { intake, sink, buffers, progress, waits };
 }

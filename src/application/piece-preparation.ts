@@ -11,6 +11,7 @@ import { BufferPool } from '../domain/policy/buffer-pool.js';
 import { CompressionProbe } from '../domain/policy/compression-probe.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { PieceEncoding } from '../domain/wire/messages.js';
+import type { WaitTimer } from './pipeline-waits.js';
 
 /** Pieces read ahead of the one being sent (more when a PieceCompressor works on several at once). */
 const READ_AHEAD = 2;
@@ -59,6 +60,8 @@ export class PiecePreparation {
   private readonly readAheadLimit: number;
   private readonly pool: BufferPool;
   private readonly ahead = new Map<number, Promise<ReadAhead>>();
+  /** Counts the time the sender waits for a piece's read (and compression ahead); set once pieces flow. */
+  waits: WaitTimer<'source'> | undefined;
 
   constructor(private readonly o: PiecePreparationOptions) {
     this.compressing = o.manifest.compression === 'zstd';
@@ -87,7 +90,8 @@ export class PiecePreparation {
     const pending = this.ahead.get(index);
     this.ahead.delete(index);
     const waitFrom = this.o.clock.now();
-    const { raw, compressed: compressedAhead, into } = await (pending ?? this.readAndCompress(index));
+    const ready = pending ?? this.readAndCompress(index);
+    const { raw, compressed: compressedAhead, into } = await (this.waits ? this.waits.during('source', ready) : ready);
     let waitedMs = this.o.clock.now() - waitFrom;
     const hash = this.o.crypto.sha256(raw);
     // Compressed ahead, both buffers went to the compressor's thread and came back as new memory.

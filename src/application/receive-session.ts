@@ -209,6 +209,7 @@ export class ReceiveSession {
       () => a.progress.excuse(),
       () => this.stopped !== undefined,
     );
+    this.channel.waits = a.waits;
     try {
       for (;;) {
         const message = await this.channel.readMessage(limits, bodies);
@@ -235,12 +236,14 @@ export class ReceiveSession {
 
   /** TRANSFER_COMPLETE: the whole-file check and the final name (transfer-completion.ts), then VERIFIED. */
   private async finish(a: Accepted, declaredRoot: Uint8Array, fingerprint: string): Promise<SessionOutcome> {
+    this.channel.waits = undefined;
+    const waits = a.waits.report();
     const done = await completeTransfer(a, declaredRoot, { folder: this.deps.folder, sha256: this.deps.crypto.sha256 });
     this.transfer.partialClosed();
     if (!done.ok) return this.end(done.code, done.detail, fingerprint, a.transfer);
     await this.replies.flush([encodeVerified(done.value.root)]).catch(() => undefined);
     await this.connection.end().catch(() => undefined);
-    this.outcome = { kind: 'completed', transferId: a.transfer.manifest.transferId, path: done.value.path };
+    this.outcome = { kind: 'completed', transferId: a.transfer.manifest.transferId, path: done.value.path, waits };
     return this.outcome;
   }
 

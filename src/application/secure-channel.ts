@@ -11,6 +11,7 @@ import { ByteQueue } from '../domain/wire/byte-queue.js';
 import { FrameDecoder } from '../domain/wire/frame-decoder.js';
 import { MessageDecoder } from '../domain/wire/message-decoder.js';
 import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
+import type { WaitTimer } from './pipeline-waits.js';
 
 /**
  * Outgoing buffers for large messages (pieces) come from a pool (BufferPool says why): two
@@ -44,6 +45,9 @@ export class SecureChannel {
   private sendCipher: CipherState | undefined;
   private receiveCipher: CipherState | undefined;
 
+  /** Counts the time spent waiting for the peer's bytes, a free body buffer, and room in the socket (a receiving session sets it). */
+  waits: WaitTimer<'network' | 'buffers' | 'socket'> | undefined;
+
   constructor(readonly connection: Connection) {}
 
   /**
@@ -55,7 +59,7 @@ export class SecureChannel {
       const next = this.frames.next(scratch);
       if (next.kind === 'frame') return next.frame;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
-      const chunk = await this.connection.read();
+      const chunk = await (this.waits ? this.waits.during('network', this.connection.read()) : this.connection.read());
       if (chunk === null) {
         const partial = this.frames.buffered > 0 ? ` with ${this.frames.buffered} bytes of an unfinished frame` : '';
         throw new SecureTransferError('E_CONNECTION_LOST', `the peer closed the connection${partial}`);
@@ -95,7 +99,8 @@ export class SecureChannel {
       at += FRAME_HEADER_LENGTH + sealed.length;
     }
     // Pooled buffers hold only ciphertext, never plaintext, so keeping them around reveals nothing.
-    await this.connection.write(out.subarray(0, at), () => this.outgoingPool.give(out));
+    const written = this.connection.write(out.subarray(0, at), () => this.outgoingPool.give(out));
+    await (this.waits ? this.waits.during('socket', written) : written);
   }
 
   /** Small messages (ACKs) get a buffer of their own: pooling them would not pay. */
@@ -125,7 +130,7 @@ export class SecureChannel {
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
       if (mustWait) {
-        await bodies!.wait();
+        await (this.waits ? this.waits.during('buffers', bodies!.wait()) : bodies!.wait());
         continue;
       }
       const frame = await this.readFrame((this.recordScratch ??= new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE)));

@@ -143,6 +143,7 @@ async function connectAndSend(
       wireBytes: connection.bytesRead + connection.bytesWritten,
       piecesHeld,
       serverFingerprint: trusted.fingerprint,
+      ...(result.waits ? { waits: result.waits } : {}),
     };
   } catch (e) {
     if (e instanceof SecureTransferError) return failed(e.code, e.message, { wireBytes: wireBytes() });

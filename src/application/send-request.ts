@@ -8,6 +8,7 @@ import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { ServerTrust } from '../domain/ports/server-trust.js';
 import type { TransferStore } from '../domain/ports/transfer-store.js';
+import type { SenderWait, WaitReport } from './pipeline-waits.js';
 import type { Transport } from '../domain/ports/transport.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
 
@@ -61,5 +62,7 @@ export type SendOutcome =
       /** Pieces the receiver already held (a resume). */
       readonly piecesHeld: number;
       readonly serverFingerprint: string;
+      /** Where the sending pipeline waited, from ACCEPT to the last piece's ACK (none when no piece had to be sent). */
+      readonly waits?: WaitReport<SenderWait>;
     }
   | { readonly ok: false; readonly transferId: string; readonly code: ErrorCode; readonly detail: string };

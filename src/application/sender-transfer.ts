@@ -17,6 +17,7 @@ import {
 import { transferRootInput } from '../domain/transfer/transfer-root.js';
 import { encodeClose, encodePieceHeader, encodeTransferComplete, maxAcceptBodyFor } from '../domain/wire/messages.js';
 import type { PieceHashes } from './hash-pieces-ahead.js';
+import { PipelineWaits, SENDER_WAITS, type SenderWait, type WaitReport } from './pipeline-waits.js';
 import { PiecePreparation, type PiecePreparationOptions } from './piece-preparation.js';
 import type { SecureChannel } from './secure-channel.js';
 
@@ -37,7 +38,7 @@ export interface SenderTransferOptions extends PiecePreparationOptions {
 const WRITE_FAILURE_GRACE_MS = 250;
 
 type Work = { readonly kind: 'piece'; readonly index: number } | { readonly kind: 'complete'; readonly pieceHashes: Uint8Array };
-type Outcome = { ok: true } | Failure;
+type Outcome = { ok: true; waits?: WaitReport<SenderWait> } | Failure;
 
 export function runSenderTransfer(o: SenderTransferOptions): Promise<Outcome> {
   return new SenderTransfer(o).run();
@@ -51,6 +52,9 @@ class SenderTransfer {
   private wakeWriter: (() => void) | undefined;
   private outcome: Outcome | undefined;
   private settle!: (outcome: Outcome) => void;
+  /** The writer's waits from ACCEPT until every piece is done. */
+  private waits: PipelineWaits<SenderWait> | undefined;
+  private waitReport: WaitReport<SenderWait> | undefined;
 
   constructor(private readonly o: SenderTransferOptions) {
     this.state = initialSenderState(o.manifest, o.window);
@@ -85,11 +89,12 @@ class SenderTransfer {
         this.o.onDone({ index: effect.index, hash: effect.hash }, effect.held);
         return;
       case 'send-complete':
+        this.waitReport = this.waits?.report();
         this.work.push({ kind: 'complete', pieceHashes: Uint8Array.from(effect.pieceHashes) });
         this.wakeWriter?.();
         return;
       case 'completed':
-        void this.finish({ ok: true }, false);
+        void this.finish(this.waitReport ? { ok: true, waits: this.waitReport } : { ok: true }, false);
         return;
       case 'abort':
         void this.finish({ ok: false, code: effect.code, detail: effect.detail }, effect.notifyPeer);
@@ -121,7 +126,7 @@ class SenderTransfer {
     while (!this.outcome) {
       const next = this.work.shift();
       if (!next) {
-        await new Promise<void>((resolve) => (this.wakeWriter = resolve));
+        await this.waited('window', new Promise<void>((resolve) => (this.wakeWriter = resolve)));
         this.wakeWriter = undefined;
       } else if (next.kind === 'piece') {
         await this.sendPiece(next.index);
@@ -146,10 +151,15 @@ class SenderTransfer {
     const sent = this.o.channel.sendMessages([header, data]);
     const sealedAt = this.o.clock.now();
     try {
-      await sent;
+      await this.waited('socket', sent);
     } finally {
       this.pieces.sealed(await piece, this.o.clock.now() - sealedAt);
     }
+  }
+
+  /** Counts the wait while pieces flow (not before ACCEPT, nor while VERIFIED is awaited). */
+  private waited<T>(cause: SenderWait, work: Promise<T>): Promise<T> {
+    return this.waits && this.state.phase === 'sending' ? this.waits.during(cause, work) : work;
   }
 
   private *queuedPieces(): Iterable<number> {
@@ -181,6 +191,8 @@ class SenderTransfer {
       const message = await channel.readMessage(limits);
       switch (message.type) {
         case 'accept': {
+          this.waits = new PipelineWaits(this.o.clock, SENDER_WAITS);
+          this.pieces.waits = this.waits;
           this.apply({ type: 'accepted', pieceCount: message.pieceCount, held: message.held, heldHashes: message.heldHashes });
           if (this.outcome) break;
           const held = PieceSet.bitfieldIndexes(message.held, manifest.pieceCount);

@@ -12,6 +12,7 @@ import type { ReceiveFolder } from '../domain/ports/files.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { TransferStore } from '../domain/ports/transfer-store.js';
 import type { BufferPool } from '../domain/policy/buffer-pool.js';
+import type { ReceiverWait, WaitReport } from './pipeline-waits.js';
 
 export interface ReceiveSessionDeps {
   readonly crypto: CryptoPrimitives;
@@ -86,7 +87,13 @@ export interface SessionHost {
 export type SessionOutcome =
   | { readonly kind: 'handshake-failed'; readonly code: ErrorCode; readonly detail: string }
   | { readonly kind: 'refused'; readonly code: ErrorCode; readonly detail: string; readonly closedByPeer?: boolean }
-  | { readonly kind: 'completed'; readonly transferId: string; readonly path: string }
+  | {
+      readonly kind: 'completed';
+      readonly transferId: string;
+      readonly path: string;
+      /** Where the session's loop waited from ACCEPT to TRANSFER_COMPLETE. */
+      readonly waits: WaitReport<ReceiverWait>;
+    }
   | {
       readonly kind: 'failed';
       readonly transferId: string;

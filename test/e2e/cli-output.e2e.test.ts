@@ -93,6 +93,14 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     assert.equal(progress.at(-1)!['bytes'], 6 * 1024 * 1024);
     const seconds = Number(last['seconds']);
     assert.ok(progress.length <= Math.ceil(seconds * 4) + 2, `${progress.length} progress events in ${seconds} s`);
+    // Where each pipeline waited, by cause, within the time its pieces took.
+    const waitsOf = (event: Record<string, unknown>, causes: string[]) => {
+      const report = event['waits'] as { seconds: number; waits: Record<string, number> };
+      assert.deepEqual(Object.keys(report.waits).sort(), [...causes].sort());
+      assert.ok(report.seconds > 0 && report.seconds <= seconds, `${report.seconds} s of pieces in a send of ${seconds} s`);
+      for (const cause of causes) assert.ok(report.waits[cause]! >= 0 && report.waits[cause]! <= report.seconds, cause);
+    };
+    waitsOf(last, ['window', 'source', 'socket']);
     const status = await runCli(['status', '--transfer-id', String(last['transferId']), '--json'], sender.env);
     const records = JSON.parse(status.stdout) as { id: string; status: string }[];
     assert.deepEqual(
@@ -109,6 +117,7 @@ describe('CLI output for scripts and logs', { timeout: 180_000 }, () => {
     );
     assert.equal(received[1]!['transferId'], last['transferId']);
     assert.equal(received[1]!['name'], 'events.bin');
+    waitsOf(received[2]!, ['network', 'disk', 'buffers', 'socket']);
   });
 
   it('prints a failed event with the code and exit status when a send with --json cannot run', async () => {

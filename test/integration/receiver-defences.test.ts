@@ -38,6 +38,9 @@ class SetClock implements Clock {
   now(): number {
     return this.at;
   }
+  elapsedMs(): number {
+    return this.at;
+  }
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }

@@ -24,6 +24,9 @@ class SetClock implements Clock {
   now(): number {
     return this.at;
   }
+  elapsedMs(): number {
+    return this.at;
+  }
   sleep(): Promise<void> {
     return Promise.resolve();
   }

@@ -11,6 +11,10 @@ export class ManualClock implements Clock {
     return this.at;
   }
 
+  elapsedMs(): number {
+    return this.at;
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((wake) => this.sleepers.push({ at: this.at + ms, wake }));
   }

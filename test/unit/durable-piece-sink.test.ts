@@ -39,7 +39,7 @@ class FakePartial implements PartialFile {
   }
 }
 
-const clockAt = (t: { now: number }): Clock => ({ now: () => t.now, sleep: () => Promise.resolve() });
+const clockAt = (t: { now: number }): Clock => ({ now: () => t.now, elapsedMs: () => t.now, sleep: () => Promise.resolve() });
 const tick = () => new Promise((r) => setImmediate(r));
 const hash = new Uint8Array(32);
 

@@ -1,6 +1,7 @@
 // --json: one JSON object per line on stdout (NDJSON) for scripts to follow a transfer. The
 // schema is documented in docs/cli.md#events and versioned: every event carries v, which only
 // changes when a field changes meaning or goes away (new fields and events may be added in v1).
+import type { ReceiverWait, SenderWait, WaitReport } from '../../application/pipeline-waits.js';
 import type { ErrorCode } from '../../domain/errors.js';
 
 export const EVENTS_VERSION = 1;
@@ -42,6 +43,8 @@ export type CliEvent =
       readonly piecesHeld: number;
       readonly seconds: number;
       readonly receiverFingerprint: string;
+      /** Where the pipeline waited, in seconds, from ACCEPT to the last ACK (docs/PERFORMANCE.md#waits); absent when nothing was sent. */
+      readonly waits?: WaitReport<SenderWait>;
     }
   | {
       readonly event: 'failed';
@@ -67,7 +70,13 @@ export type CliEvent =
       readonly peer: string;
       readonly senderFingerprint: string;
     }
-  | { readonly event: 'transfer-completed'; readonly transferId: string; readonly path: string }
+  | {
+      readonly event: 'transfer-completed';
+      readonly transferId: string;
+      readonly path: string;
+      /** Where the receiving loop waited, in seconds, from ACCEPT to TRANSFER_COMPLETE (docs/PERFORMANCE.md#waits). */
+      readonly waits?: WaitReport<ReceiverWait>;
+    }
   | { readonly event: 'transfer-failed'; readonly transferId: string; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'refused'; readonly reason: 'handshake-failed' | 'refused'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'stopping'; readonly signal: string };

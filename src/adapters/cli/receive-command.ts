@@ -97,7 +97,7 @@ function startedFields(t: StartedTransfer) {
 }
 
 function sessionEvent(o: SessionOutcome): CliEvent {
-  if (o.kind === 'completed') return { event: 'transfer-completed', transferId: o.transferId, path: o.path };
+  if (o.kind === 'completed') return { event: 'transfer-completed', transferId: o.transferId, path: o.path, waits: o.waits };
   if (o.kind === 'failed') return { event: 'transfer-failed', transferId: o.transferId, code: o.code, message: o.detail };
   return { event: 'refused', reason: o.kind, code: o.code, message: o.detail };
 }

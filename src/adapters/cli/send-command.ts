@@ -55,6 +55,7 @@ export abstract class TransferCommand extends Command<CliContext> {
           piecesHeld: outcome.piecesHeld,
           seconds: display.seconds(),
           receiverFingerprint: outcome.serverFingerprint,
+          ...(outcome.waits ? { waits: outcome.waits } : {}),
         });
         return EXIT_OK;
       }

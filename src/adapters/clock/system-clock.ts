@@ -6,6 +6,10 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
+  elapsedMs(): number {
+    return performance.now();
+  }
+
   async sleep(ms: number): Promise<void> {
     await delay(ms);
   }
