@@ -57,6 +57,17 @@ export class ReceiveCommand extends Command<CliContext> {
       onTransferStarted: (t) => events?.emit({ event: 'transfer-started', ...startedFields(t) }),
       onSessionEnded: (o) => (events ? events.emit(sessionEvent(o)) : line(sessionLine(o))),
     });
+    // The handlers come before the line that says the receiver listens: a supervisor (or a test)
+    // that reads it may signal at once, and a signal with no handler yet would kill the process.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        if (events) events.emit({ event: 'stopping', signal });
+        else line(`${signal}: shutting down; transfers in flight stay resumable`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
     if (events) {
       events.emit({
         event: 'listening',
@@ -70,15 +81,7 @@ export class ReceiveCommand extends Command<CliContext> {
         `receiving on ${running.address} into ${running.outputDir}\nhost key fingerprint ${running.fingerprint}\n${running.clientPolicy}`,
       );
     }
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        if (events) events.emit({ event: 'stopping', signal });
-        else line(`${signal}: shutting down; transfers in flight stay resumable`);
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    await stopped;
     await running.stop();
     return EXIT_OK;
   }
