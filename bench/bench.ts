@@ -48,6 +48,27 @@ interface Row {
   readonly sender?: Usage;
   readonly receiver?: Usage;
   readonly wireBytes?: number;
+  /** Where each side's pipeline waited (their --json completion events), for our rows. */
+  readonly waits?: { readonly sender?: WaitReport; readonly receiver?: WaitReport };
+}
+
+interface WaitReport {
+  readonly seconds: number;
+  readonly waits: Record<string, number>;
+}
+
+/** The waits a side reported in its --json completion event, if it did. */
+function waitsIn(output: string, event: string): WaitReport | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const e = JSON.parse(line) as { event?: string; waits?: WaitReport };
+      if (e.event === event) return e.waits;
+    } catch {
+      // a log line that happens to start with a brace
+    }
+  }
+  return undefined;
 }
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
@@ -68,11 +89,11 @@ function freePort(): number {
 
 async function startReceiver(side: ReturnType<typeof freshSide>, port: number, nodeFlags: string[] = []) {
   const m = measure(
-    ...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--host', bindHost(), '--port', String(port)]),
+    ...onReceiver(process.execPath, [...nodeFlags, CLI, 'receive', '--json', '--host', bindHost(), '--port', String(port)]),
     side.env,
     join(side.dir, 'receiver.time'),
   );
-  await waitForOutput(m, /host key fingerprint/);
+  await waitForOutput(m, /"event":"listening"/);
   await link?.expose(port);
   return m;
 }
@@ -98,6 +119,7 @@ async function runOurs(label: string, file: string, level: number | 'auto' = 'au
       ...flags('sender'),
       CLI,
       'send',
+      '--json',
       '--host',
       host(),
       '--port',
@@ -114,8 +136,9 @@ async function runOurs(label: string, file: string, level: number | 'auto' = 'au
   signal(receiver, 'SIGTERM');
   const received = await receiver.done;
   if (sent.code !== 0) throw new Error(`send failed:\n${sender.output()}`);
-  const id = /transfer ([0-9a-f-]{36})/.exec(sender.output())?.[1] ?? '';
+  const id = /"transferId":"([0-9a-f-]{36})"/.exec(sender.output())?.[1] ?? '';
   const wireBytes = status(senderSide.env, id)?.wireBytes;
+  const waits = { sender: waitsIn(sender.output(), 'completed'), receiver: waitsIn(receiver.output(), 'transfer-completed') };
   rmSync(receiverSide.dir, { recursive: true, force: true });
   rmSync(senderSide.dir, { recursive: true, force: true });
   return {
@@ -126,6 +149,7 @@ async function runOurs(label: string, file: string, level: number | 'auto' = 'au
     sender: sent.usage,
     receiver: received.usage,
     ...(wireBytes === undefined ? {} : { wireBytes }),
+    waits,
   };
 }
 
@@ -303,6 +327,20 @@ async function main(): Promise<void> {
     console.log(
       `| ${r.label} | ${r.tool} | ${fmt(r.mbps)} | ${fmt(r.wallSec, 2)} | ${fmt(r.sender?.cpuSec, 2)} | ${fmt(r.receiver?.cpuSec, 2)} | ${fmt(coresBusy(r), 2)} | ${fmt(r.sender?.peakRssMiB, 0)} | ${fmt(r.receiver?.peakRssMiB, 0)} | ${r.wireBytes ?? '-'} |`,
     );
+  }
+  const waited = rows.filter((r) => r.waits?.sender ?? r.waits?.receiver);
+  if (waited.length > 0) {
+    const causes = (w: WaitReport | undefined, names: string[]) => names.map((n) => fmt(w?.waits[n], 2)).join(' / ');
+    console.log(
+      '\n| file | pieces took s | sender waited: window / source / socket | receiver waited: network / disk / buffers / socket |',
+    );
+    console.log('|---|---|---|---|');
+    for (const r of waited) {
+      console.log(
+        `| ${r.label} | ${fmt(r.waits?.sender?.seconds ?? r.waits?.receiver?.seconds, 2)} | ${causes(r.waits?.sender, ['window', 'source', 'socket'])} | ${causes(r.waits?.receiver, ['network', 'disk', 'buffers', 'socket'])} |`,
+      );
+    }
+    console.log('(seconds each pipeline spent waiting, by cause, from ACCEPT to the last piece: docs/PERFORMANCE.md#waits)');
   }
   console.log(
     '\n(MB/s is MiB of file per second of the sending command\'s wall time, startup and handshake included; for scp, "CPU s sender" is the scp client, "CPU s receiver" the sshd session, RSS the client only.)',
