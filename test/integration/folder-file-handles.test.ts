@@ -199,6 +199,35 @@ describe('bounded parallel work', () => {
 });
 
 describe("a tree's batch sync", () => {
+  it("keeps failing once a batch's own sync failed: a later sync of the same file would report success", async () => {
+    const base = mkdtempSync(join(tmpdir(), 'st-tree-own-'));
+    const probe = await open(join(base, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const real = proto.datasync;
+    let failing = false;
+    proto.datasync = async function (this: FileHandle) {
+      if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      return real.call(this);
+    };
+    try {
+      const entries: TreeEntry[] = [
+        { path: 'top', kind: 'dir', mode: 0o755, size: 0, mtimeUs: 0 },
+        ...Array.from({ length: 4 }, (_, i): TreeEntry => ({ path: `top/f${i}`, kind: 'file', mode: 0o644, size: 1, mtimeUs: 0 })),
+      ];
+      const tree = await new NodeReceiveFolder(join(base, 'out')).openPartial('1b4e28ba-2fa1-4d2e-883f-0016d3cca427', true, entries);
+      await tree.write(0, new Uint8Array(4));
+      failing = true;
+      await assert.rejects(tree.sync(), /EIO/);
+      failing = false;
+      await assert.rejects(tree.sync(), /EIO/, 'the next batch fails too');
+      await assert.rejects(tree.close(), /EIO/, 'and so does the close before the finish');
+    } finally {
+      proto.datasync = real;
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('fails when a file of the batch, evicted by a write during the sync, failed its sync as it closed', async () => {
     const base = mkdtempSync(join(tmpdir(), 'st-tree-sync-'));
     const probe = await open(join(base, 'probe'), 'w');

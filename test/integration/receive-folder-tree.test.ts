@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FINAL_MADE } from '../../src/adapters/filesystem/final-name.js';
+import { FINAL_MADE, folderIdentity } from '../../src/adapters/filesystem/final-name.js';
 import { NodeReceiveFolder } from '../../src/adapters/filesystem/node-receive-folder.js';
 import { NodeSourceFiles } from '../../src/adapters/filesystem/node-source-files.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
@@ -126,10 +126,9 @@ describe('a tree in the receiving folder', () => {
     await partial.close();
     return join(folder.path, `.securetransfer-${id}.tree`);
   };
-  /** The marker as a finish writes it: the device and inode of the folder it made. */
-  const markerFor = (hidden: string, made: string) => {
-    const s = lstatSync(made, { bigint: true });
-    writeFileSync(join(hidden, FINAL_MADE), `${s.dev} ${s.ino}\n`);
+  /** The marker as a finish writes it: the identity of the folder it made. */
+  const markerFor = async (hidden: string, made: string) => {
+    writeFileSync(join(hidden, FINAL_MADE), `${(await folderIdentity(made))!.identity}\n`);
   };
   const refusedAsTaken = (e: unknown) => e instanceof SecureTransferError && e.code === 'E_FILE_EXISTS';
 
@@ -137,7 +136,7 @@ describe('a tree in the receiving folder', () => {
     const hidden = await written();
     // What the crash left: the empty final folder, the marker naming it, and an empty file already read-only.
     mkdirSync(join(folder.path, 'top'));
-    markerFor(hidden, join(folder.path, 'top'));
+    await markerFor(hidden, join(folder.path, 'top'));
     writeFileSync(join(hidden, 'top', 'ro', 'empty'), '');
     chmodSync(join(hidden, 'top', 'ro', 'empty'), 0o444);
     assert.equal(await folder.exists('top', id), false, 'the empty folder is this transfer own');
@@ -149,11 +148,11 @@ describe('a tree in the receiving folder', () => {
 
   it('never takes an empty folder the marker does not name, and forgets a marker whose folder is gone', async () => {
     const hidden = await written();
-    // Ours was made and recorded, then removed; someone else made the name again, empty.
+    // Ours was made and recorded, then removed; someone else made the name again, empty (most
+    // likely with the same inode number: the birth time tells them apart).
     mkdirSync(join(folder.path, 'top'));
-    markerFor(hidden, join(folder.path, 'top'));
+    await markerFor(hidden, join(folder.path, 'top'));
     rmdirSync(join(folder.path, 'top'));
-    mkdirSync(join(folder.path, 'other'));
     mkdirSync(join(folder.path, 'top'));
     assert.equal(await folder.exists('top', id), true);
     await assert.rejects(folder.finalize(id, 'top', entries), refusedAsTaken);
@@ -164,7 +163,8 @@ describe('a tree in the receiving folder', () => {
   it('refuses a folder a cut finish made but could not record, saying what to do, and goes on once it is removed', async () => {
     const hidden = await written();
     mkdirSync(join(folder.path, 'top'));
-    writeFileSync(join(hidden, FINAL_MADE), ''); // cut while the marker was written
+    writeFileSync(join(hidden, FINAL_MADE), ''); // cut before the folder's identity was recorded
+    assert.equal(await folder.exists('top', id), false, 'not refused up front: the finish says what to do');
     await assert.rejects(
       folder.finalize(id, 'top', entries),
       (e: unknown) => refusedAsTaken(e) && /remove it and resume/.test((e as Error).message),
@@ -177,7 +177,7 @@ describe('a tree in the receiving folder', () => {
   it('refuses its own folder once someone put something into it, leaving what they put', async () => {
     const hidden = await written();
     mkdirSync(join(folder.path, 'top'));
-    markerFor(hidden, join(folder.path, 'top'));
+    await markerFor(hidden, join(folder.path, 'top'));
     writeFileSync(join(folder.path, 'top', 'theirs.txt'), 'x');
     assert.equal(await folder.exists('top', id), true, 'not empty: not ours to fill');
     await assert.rejects(folder.finalize(id, 'top', entries), refusedAsTaken);

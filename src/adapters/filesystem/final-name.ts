@@ -2,9 +2,10 @@
 // hidden folder to its final name in the output folder, never over or into anything there. The
 // final name is made as an empty folder of ours first (mkdir fails if anything has the name),
 // and the tree renamed over it: rename replaces an empty folder atomically and fails on one that
-// is not empty. A marker in the hidden folder records which folder we made (device and inode),
-// so an attempt that crashed before its rename can take its own folder back: only that very
-// folder, never another that took the name, even an empty one.
+// is not empty. A marker in the hidden folder, made before the folder and synced, records which
+// folder we made (inode and birth time), so an attempt that crashed before its rename can take
+// its own folder back: only that very folder, never another that took the name, even an empty
+// one, even one that was given the same inode number later.
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,15 +17,22 @@ export const FINAL_MADE = '.securetransfer-final-name';
 
 const markerAt = (base: string) => join(base, FINAL_MADE);
 
-/** A folder's identity: device and inode, as decimal text (inodes may pass 2^53). */
-async function identityOf(path: string): Promise<string | undefined> {
+/**
+ * A folder's identity: its inode and its birth time (the change time where the file system keeps
+ * no birth time), as decimal text (inodes may pass 2^53). The time tells a folder from a later
+ * one given the same inode number. The device is not part of it: device numbers may change
+ * across a reboot, so the folder is required to be on the hidden folder's device instead.
+ */
+export async function folderIdentity(path: string): Promise<{ readonly identity: string; readonly dev: bigint } | undefined> {
   const s = await lstat(path, { bigint: true }).catch(() => undefined);
-  return s?.isDirectory() ? `${s.dev} ${s.ino}` : undefined;
+  if (!s?.isDirectory()) return undefined;
+  return { identity: `${s.ino} ${s.birthtimeNs > 0n ? s.birthtimeNs : s.ctimeNs}`, dev: s.dev };
 }
 
 /**
  * What the marker says: the identity of the folder an earlier attempt made, or that a marker is
- * there without a complete identity (a crash while it was written); undefined without a marker.
+ * there without one (a cut between the marker and the folder, or while it was written);
+ * undefined without a marker.
  */
 type Marker = { readonly made: string } | { readonly unproven: true };
 
@@ -36,39 +44,62 @@ async function readMarker(base: string): Promise<Marker | undefined> {
   return /^\d+ \d+\n$/.test(text) ? { made: text.trimEnd() } : { unproven: true };
 }
 
-/** Whether the marker names the folder now at path. */
-async function names(marked: Marker | undefined, path: string): Promise<boolean> {
-  return marked !== undefined && 'made' in marked && marked.made === (await identityOf(path));
+/** Whether the marker names the folder now at final, on the hidden folder's device. */
+async function names(marked: Marker | undefined, base: string, final: string): Promise<boolean> {
+  if (marked === undefined || !('made' in marked)) return false;
+  const [folder, hidden] = await Promise.all([folderIdentity(final), lstat(base, { bigint: true }).catch(() => undefined)]);
+  return folder !== undefined && hidden !== undefined && folder.dev === hidden.dev && folder.identity === marked.made;
 }
 
-/** Removes the marker, durably, before the folder it names goes: a marker must never name a folder that may be someone else's. */
+/** Removes the marker, durably, before the folder it names goes. */
 async function removeMarker(base: string): Promise<void> {
   await rm(markerAt(base), { force: true });
   await syncFolder(base);
 }
 
-/** Whether the final name is the folder an earlier finish of this tree made, still empty. */
-export async function ownFinalName(base: string, final: string): Promise<boolean> {
-  if (!(await names(await readMarker(base), final))) return false;
-  return readdir(final).then(
-    (names) => names.length === 0,
+/** Removes the marker, then the empty folder we made; a folder left behind is still named by nothing. */
+async function undoFinalName(base: string, final: string): Promise<void> {
+  await removeMarker(base).catch(() => undefined);
+  await rmdir(final).catch(() => undefined);
+}
+
+const isEmptyFolder = (path: string) =>
+  readdir(path).then(
+    (entries) => entries.length === 0,
     () => false,
   );
+
+/**
+ * How the final name stands for this transfer: free, ours (the empty folder an earlier finish
+ * made and recorded), unproven (an empty folder there, and a cut finish that could not record
+ * whether it made it: the finish will say what to do), or taken.
+ */
+export async function finalNameState(base: string, final: string): Promise<'free' | 'ours' | 'unproven' | 'taken'> {
+  const exists = await lstat(final).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return 'free';
+  const marked = await readMarker(base);
+  if (!(await isEmptyFolder(final))) return 'taken';
+  if (await names(marked, base, final)) return 'ours';
+  return marked !== undefined && 'unproven' in marked ? 'unproven' : 'taken';
 }
 
 const taken = (name: string, base: string, why = 'appeared in the output folder during the transfer') =>
   new SecureTransferError('E_FILE_EXISTS', `"${name}" ${why}; the data stays in ${base}`);
 
 /**
- * The final name as an empty folder of ours, recorded in the marker (written and synced before
- * the rename can happen); or the one an earlier attempt made and recorded, taken back. A crash
- * between making the folder and recording it leaves a folder nothing proves ours: refused, with
- * what to do, rather than risk taking someone else's.
+ * The final name as an empty folder of ours: the marker first (made empty and synced, so no cut
+ * leaves a folder of ours unmarked), then the folder, then its identity in the marker, synced
+ * before the rename can happen; or the folder an earlier attempt made and recorded, taken back.
+ * A cut before the identity is recorded leaves a folder nothing proves ours: refused, with what
+ * to do, rather than risk taking someone else's.
  */
 async function claimFinalName(base: string, final: string, name: string): Promise<void> {
   const marked = await readMarker(base);
   if (marked !== undefined) {
-    if (await names(marked, final)) return;
+    if (await names(marked, base, final)) return;
     const exists = await lstat(final).then(
       () => true,
       () => false,
@@ -81,32 +112,35 @@ async function claimFinalName(base: string, final: string, name: string): Promis
         'is in the output folder, and a finish of this transfer was cut before it could record whether it made it: if it is an empty folder of no use, remove it and resume',
       );
     }
-    // The folder it names is gone: the marker goes too, before anything else takes the name (or the inode).
+    // The folder it named is gone: the marker goes too.
     await removeMarker(base);
     if (exists) throw taken(name, base);
   }
   try {
+    await (await open(markerAt(base), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)).close();
+    await syncFolder(base);
+  } catch (e) {
+    throw ioError(`cannot mark ${name} as being made`, e);
+  }
+  try {
     await mkdir(final, { mode: 0o700 });
   } catch (e) {
+    await removeMarker(base).catch(() => undefined);
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw taken(name, base);
     throw ioError(`cannot make ${name}`, e);
   }
   try {
-    const identity = await identityOf(final);
-    if (!identity) throw new Error(`${final} is no longer a folder`);
-    const marker = await open(markerAt(base), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const made = await folderIdentity(final);
+    if (!made) throw new Error(`${final} is no longer a folder`);
+    const marker = await open(markerAt(base), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
     try {
-      await marker.writeFile(`${identity}\n`);
+      await marker.writeFile(`${made.identity}\n`);
       await marker.sync();
     } finally {
       await marker.close();
     }
-    await syncFolder(base);
   } catch (e) {
-    // Not recorded: the folder goes again (the marker first, so it never names a folder we removed).
-    await removeMarker(base)
-      .then(() => rmdir(final))
-      .catch(() => undefined);
+    await undoFinalName(base, final);
     throw ioError(`cannot record the making of ${name}`, e);
   }
 }
@@ -118,12 +152,12 @@ export async function moveToFinalName(base: string, top: string, final: string, 
     await rename(top, final);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    // Something was put into our empty folder meanwhile: it is someone else's now.
-    const intoTaken = code === 'ENOTEMPTY' || code === 'EEXIST';
-    await removeMarker(base)
-      .then(() => (intoTaken ? undefined : rmdir(final)))
-      .catch(() => undefined);
-    if (intoTaken) throw taken(name, base);
+    // Something was put into our empty folder, or something else put in its place: someone else's now.
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') {
+      await removeMarker(base).catch(() => undefined);
+      throw taken(name, base);
+    }
+    await undoFinalName(base, final);
     throw ioError(`cannot move the received folder to ${name}`, e);
   }
 }

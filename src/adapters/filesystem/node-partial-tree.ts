@@ -81,7 +81,7 @@ export class NodePartialTree implements PartialFile {
   }
 
   private throwFailure(): void {
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) throw ioError('a write to the folder being received did not reach the disk', this.failure);
   }
 
   /**
@@ -168,14 +168,22 @@ export class NodePartialTree implements PartialFile {
    */
   async sync(): Promise<void> {
     this.throwFailure();
-    await this.handles.settle();
-    const due = [...this.dirty];
-    await inParallel(due, ([i, version]) => this.handles.with(i, (h) => this.syncFile(i, version, h)));
-    await this.handles.settle();
+    try {
+      await this.handles.settle();
+      const due = [...this.dirty];
+      await inParallel(due, ([i, version]) => this.handles.with(i, (h) => this.syncFile(i, version, h)));
+      await this.handles.settle();
+    } catch (e) {
+      throw ioError('cannot sync the folder being received', e);
+    }
   }
 
   async close(): Promise<void> {
-    await this.handles.closeAll();
+    try {
+      await this.handles.closeAll();
+    } catch (e) {
+      throw ioError('cannot close the folder being received', e);
+    }
     this.throwFailure();
   }
 }
@@ -243,12 +251,16 @@ export async function finalizeTree(
     throw ioError(`cannot finish the folder ${name}`, e);
   }
   await moveToFinalName(base, top, final, name);
-  // The top folder last: synced while it is surely readable, its own mode after the move (a
-  // read-only folder could not have been moved).
-  await syncFolder(final);
-  await chmod(final, modeOf(root));
-  await utimes(final, seconds(root.mtimeUs), seconds(root.mtimeUs));
-  await rm(base, { recursive: true, force: true });
-  await syncFolder(output);
+  try {
+    // The top folder last: synced while it is surely readable, its own mode after the move (a
+    // read-only folder could not have been moved).
+    await syncFolder(final);
+    await chmod(final, modeOf(root));
+    await utimes(final, seconds(root.mtimeUs), seconds(root.mtimeUs));
+    await rm(base, { recursive: true, force: true });
+    await syncFolder(output);
+  } catch (e) {
+    throw ioError(`${name} is in place, complete, but its finish failed`, e);
+  }
   return final;
 }

@@ -13,7 +13,7 @@ import type { BufferPool } from '../../domain/policy/buffer-pool.js';
 import { alignedBuffer, alignedStagingPool, isDirectAligned, openDirect } from './direct-io.js';
 import { ioError, syncFolder, writeAll } from './file-io.js';
 import { finalizeTree, NodePartialTree } from './node-partial-tree.js';
-import { ownFinalName } from './final-name.js';
+import { finalNameState } from './final-name.js';
 
 function partialName(transferId: string, kind: 'part' | 'tree' = 'part'): string {
   // The id comes from the network: only a UUID may become part of a path.
@@ -161,9 +161,10 @@ export class NodeReceiveFolder implements ReceiveFolder {
   async exists(name: string, transferId?: string): Promise<boolean> {
     try {
       const found = await lstat(join(this.path, name));
-      // The empty folder a crashed finish of this very transfer left under its name is its own.
+      // The empty folder a cut finish of this very transfer left under its name is its own, or,
+      // when the cut came before it could be recorded, the finish's to explain.
       if (transferId !== undefined && found.isDirectory()) {
-        return !(await ownFinalName(join(this.path, partialName(transferId, 'tree')), join(this.path, name)));
+        return (await finalNameState(join(this.path, partialName(transferId, 'tree')), join(this.path, name))) === 'taken';
       }
       return true;
     } catch (e) {
