@@ -152,6 +152,24 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     // half a second to spare was not always enough for B to have read the reports.
     await new Promise((r) => setTimeout(r, 6_000));
     assert.notEqual(refusal(await asBalancer(receivers[1]!.port, garbage)), 'E_BANNED', 'B has not banned the client on its own');
+    // B counts its own offence as the session's bookkeeping ends, which may come a moment after
+    // the connection closed: wait for the ban it decides from that offence (audited "the last
+    // ..."; a ban taken from the others' reports says so instead) before asking again.
+    const audit = new postgresClient.Client({ connectionString: env.DB_URL });
+    await audit.connect();
+    try {
+      for (let waited = 0; ; waited += 100) {
+        const { rows } = await audit.query(
+          "SELECT 1 FROM audit_events WHERE type = 'ban' AND peer_address = $1 AND detail LIKE '3 offences%(the last %'",
+          [client],
+        );
+        if (rows.length > 0) break;
+        assert.ok(waited < 10_000, 'B never banned the client on the third offence in total (its own)');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await audit.end();
+    }
     assert.equal(
       refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))),
       'E_BANNED',
