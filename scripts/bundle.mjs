@@ -40,8 +40,8 @@ await build({
   },
   sourcemap: 'linked',
   // Less text to decode and parse at every start (the application chunk 3.8 -> 2.4 MB; a 100 kB
-  // send 546 -> 514 ms here, docs/PERFORMANCE.md#start-up). Names stay: stack traces still say
-  // which function, and TypeORM names tables after entity classes.
+  // send 546 -> 514 ms here, docs/PERFORMANCE.md#start-up). Identifiers stay, so stack traces
+  // still name functions.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',

@@ -146,7 +146,7 @@ class SenderTransfer {
     this.pieces.readAhead(this.queuedPieces());
     const { hash, data, encoding } = await piece;
     const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
-    this.apply({ type: 'piece-sent', index, hash, wire: { bytes: header.length + data.length, at: this.o.clock.now() } });
+    this.apply({ type: 'piece-sent', index, hash, wire: { bytes: header.length + data.length, at: this.o.clock.elapsedMs() } });
     // sendMessages seals every record before it first yields; what follows is the network's time.
     const sent = this.o.channel.sendMessages([header, data]);
     const sealedAt = this.o.clock.now();
@@ -200,7 +200,7 @@ class SenderTransfer {
           break;
         }
         case 'ack':
-          this.apply({ type: 'ack', index: message.index, at: this.o.clock.now() });
+          this.apply({ type: 'ack', index: message.index, at: this.o.clock.elapsedMs() });
           break;
         case 'nack':
           this.apply({ type: 'nack', index: message.index, code: message.code });

@@ -166,7 +166,8 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
     case 'piece-sent': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);
       state.pieces.setHash(event.index, event.hash);
-      if (event.wire) state.window.sent(event.index, event.wire.bytes, event.wire.at);
+      // Timed only while in flight: a piece already acknowledged (a receiver that ACKs ahead) would never leave the window's table.
+      if (event.wire && state.pieces.state(event.index) === 'in-flight') state.window.sent(event.index, event.wire.bytes, event.wire.at);
       return { state, effects: [] };
     }
     case 'ack':

@@ -29,11 +29,45 @@ export async function openSqliteDataSource(path: string): Promise<DataSource> {
   });
   try {
     await dataSource.initialize();
-    await migrateAlongsideOthers(dataSource);
+    // Most opens find nothing to do and take no lock. Asking makes the migrations table where
+    // there is none, which another process may be doing too: that, or a busy file, means "go and see".
+    const pending = await dataSource.showMigrations().catch((e: unknown) => {
+      if (/already exists|SQLITE_BUSY|database is locked/i.test((e as Error).message)) return true;
+      throw e;
+    });
+    if (pending) await withMigrationLock(path, () => migrateAlongsideOthers(dataSource));
   } catch (e) {
     throw new SecureTransferError('E_IO', `cannot open the database ${path}: ${(e as Error).message}`, { cause: e });
   }
   return dataSource;
+}
+
+/**
+ * Runs work while no other process migrates the same database: an exclusive transaction on a
+ * small lock database beside it (`<database>.migrating`, owner-only), which SQLite's own file
+ * locking holds against every other process here. Migrating side by side was not safe: once,
+ * under load, eight processes opening a new database together all succeeded and the next open
+ * found a column of the last migration missing. TypeORM adds a column to an SQLite table by
+ * rebuilding the table from the definition its query runner read earlier, so a process that lost
+ * a race can rebuild it from a definition older than another process's migration.
+ */
+async function withMigrationLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  if (path === ':memory:') return work();
+  const lockPath = `${path}.migrating`;
+  closeSync(openSync(lockPath, 'a', 0o600));
+  // A minute: migrations of a large database may take a while, and waiting is all the others can do.
+  const lock = new DataSource({ type: 'better-sqlite3', database: lockPath, timeout: 60_000, logging: false });
+  await lock.initialize();
+  try {
+    await lock.query('BEGIN EXCLUSIVE');
+    try {
+      return await work();
+    } finally {
+      await lock.query('COMMIT');
+    }
+  } finally {
+    await lock.destroy();
+  }
 }
 
 /**
