@@ -198,66 +198,74 @@ describe('bounded parallel work', () => {
   });
 });
 
+/** Linux's EIO from writeback, which it reports once, to one descriptor. */
+const writebackError = () => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+
+/** A folder of one-byte files. */
+const treeOf = (files: number): TreeEntry[] => [
+  { path: 'top', kind: 'dir', mode: 0o755, size: 0, mtimeUs: 0 },
+  ...Array.from({ length: files }, (_, i): TreeEntry => ({ path: `top/f${i}`, kind: 'file', mode: 0o644, size: 1, mtimeUs: 0 })),
+];
+
+/** Runs test in a new folder with every file handle's datasync going through inject (given the real one), restored after. */
+async function withInjectedDatasync(inject: (real: () => Promise<void>) => Promise<void>, test: (base: string) => Promise<void>) {
+  const base = mkdtempSync(join(tmpdir(), 'st-tree-sync-'));
+  const probe = await open(join(base, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const real = proto.datasync;
+  proto.datasync = function (this: FileHandle) {
+    return inject(() => real.call(this));
+  };
+  try {
+    await test(base);
+  } finally {
+    proto.datasync = real;
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+const TRANSFER_ID = '1b4e28ba-2fa1-4d2e-883f-0016d3cca427';
+
 describe("a tree's batch sync", () => {
   it("keeps failing once a batch's own sync failed: a later sync of the same file would report success", async () => {
-    const base = mkdtempSync(join(tmpdir(), 'st-tree-own-'));
-    const probe = await open(join(base, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    await probe.close();
-    const real = proto.datasync;
     let failing = false;
-    proto.datasync = async function (this: FileHandle) {
-      if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-      return real.call(this);
-    };
-    try {
-      const entries: TreeEntry[] = [
-        { path: 'top', kind: 'dir', mode: 0o755, size: 0, mtimeUs: 0 },
-        ...Array.from({ length: 4 }, (_, i): TreeEntry => ({ path: `top/f${i}`, kind: 'file', mode: 0o644, size: 1, mtimeUs: 0 })),
-      ];
-      const tree = await new NodeReceiveFolder(join(base, 'out')).openPartial('1b4e28ba-2fa1-4d2e-883f-0016d3cca427', true, entries);
-      await tree.write(0, new Uint8Array(4));
-      failing = true;
-      await assert.rejects(tree.sync(), /EIO/);
-      failing = false;
-      await assert.rejects(tree.sync(), /EIO/, 'the next batch fails too');
-      await assert.rejects(tree.close(), /EIO/, 'and so does the close before the finish');
-    } finally {
-      proto.datasync = real;
-      rmSync(base, { recursive: true, force: true });
-    }
+    await withInjectedDatasync(
+      async (real) => {
+        if (failing) throw writebackError();
+        return real();
+      },
+      async (base) => {
+        const tree = await new NodeReceiveFolder(join(base, 'out')).openPartial(TRANSFER_ID, true, treeOf(4));
+        await tree.write(0, new Uint8Array(4));
+        failing = true;
+        await assert.rejects(tree.sync(), /EIO/);
+        failing = false;
+        await assert.rejects(tree.sync(), /EIO/, 'the next batch fails too');
+        await assert.rejects(tree.close(), /EIO/, 'and so does the close before the finish');
+      },
+    );
   });
 
   it('fails when a file of the batch, evicted by a write during the sync, failed its sync as it closed', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'st-tree-sync-'));
-    const probe = await open(join(base, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    await probe.close();
-    const real = proto.datasync;
     let mode: 'pass' | 'hold' | 'fail' = 'pass';
     const held = gate();
     let holding = 0;
     let failed = 0;
-    // Injected failures: Linux's EIO from writeback, which it reports once, to one descriptor.
-    proto.datasync = async function (this: FileHandle) {
+    const inject = async (real: () => Promise<void>) => {
       if (mode === 'fail') {
         failed++;
-        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        throw writebackError();
       }
       if (mode === 'hold') {
         holding++;
         await held.opened;
       }
-      return real.call(this);
+      return real();
     };
-    try {
-      const files = 48; // more than the 32 descriptors a tree keeps open
-      const entries: TreeEntry[] = [
-        { path: 'top', kind: 'dir', mode: 0o755, size: 0, mtimeUs: 0 },
-        ...Array.from({ length: files }, (_, i): TreeEntry => ({ path: `top/f${i}`, kind: 'file', mode: 0o644, size: 1, mtimeUs: 0 })),
-      ];
-      const folder = new NodeReceiveFolder(join(base, 'out'));
-      const tree = await folder.openPartial('1b4e28ba-2fa1-4d2e-883f-0016d3cca427', true, entries);
+    await withInjectedDatasync(inject, async (base) => {
+      // 48 files: more than the 32 descriptors a tree keeps open.
+      const tree = await new NodeReceiveFolder(join(base, 'out')).openPartial(TRANSFER_ID, true, treeOf(48));
       await tree.write(0, new Uint8Array(40)); // files 0-39; 0-7 are evicted and synced as they close
       await tree.sync();
       await tree.write(8, new Uint8Array(32)); // files 8-39 again, all still open: the next batch
@@ -278,9 +286,6 @@ describe("a tree's batch sync", () => {
       assert.match(await outcome, /EIO/, "the batch's sync of those files on new descriptors must not hide it");
       await assert.rejects(tree.sync(), /EIO/, 'nor a later batch');
       await assert.rejects(tree.close(), /EIO/, 'nor the close before the finish');
-    } finally {
-      proto.datasync = real;
-      rmSync(base, { recursive: true, force: true });
-    }
+    });
   });
 });
