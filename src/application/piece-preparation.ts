@@ -11,7 +11,7 @@ import { BufferPool } from '../domain/policy/buffer-pool.js';
 import { CompressionProbe } from '../domain/policy/compression-probe.js';
 import { pieceRange, type Manifest } from '../domain/transfer/manifest.js';
 import { PieceEncoding } from '../domain/wire/messages.js';
-import type { WaitTimer } from './pipeline-waits.js';
+import { UNTIMED, type WaitTimer } from './pipeline-waits.js';
 
 /** Pieces read ahead of the one being sent (more when a PieceCompressor works on several at once). */
 const READ_AHEAD = 2;
@@ -61,7 +61,7 @@ export class PiecePreparation {
   private readonly pool: BufferPool;
   private readonly ahead = new Map<number, Promise<ReadAhead>>();
   /** Counts the time the sender waits for a piece's read (and compression ahead); set once pieces flow. */
-  waits: WaitTimer<'source'> | undefined;
+  waits: WaitTimer<'source'> = UNTIMED;
 
   constructor(private readonly o: PiecePreparationOptions) {
     this.compressing = o.manifest.compression === 'zstd';
@@ -90,8 +90,7 @@ export class PiecePreparation {
     const pending = this.ahead.get(index);
     this.ahead.delete(index);
     const waitFrom = this.o.clock.now();
-    const ready = pending ?? this.readAndCompress(index);
-    const { raw, compressed: compressedAhead, into } = await (this.waits ? this.waits.during('source', ready) : ready);
+    const { raw, compressed: compressedAhead, into } = await this.waits.during('source', pending ?? this.readAndCompress(index));
     let waitedMs = this.o.clock.now() - waitFrom;
     const hash = this.o.crypto.sha256(raw);
     // Compressed ahead, both buffers went to the compressor's thread and came back as new memory.

@@ -16,6 +16,9 @@ export interface WaitTimer<C extends string> {
   during<T>(cause: C, work: Promise<T>): Promise<T>;
 }
 
+/** Counts nothing: where no one is measuring, a wait is only awaited. */
+export const UNTIMED: WaitTimer<string> = { during: (_cause, work) => work };
+
 /** Seconds from the start of the transfer's pieces to now, and seconds waited per cause. */
 export interface WaitReport<C extends string> {
   readonly seconds: number;

@@ -13,6 +13,7 @@ import type { ReceivingTransfer } from '../domain/transfer/receiving-transfer.js
 import { encodeAck, encodeVerified, PIECE_HEADER_LENGTH } from '../domain/wire/messages.js';
 import { AckBatcher } from './ack-batcher.js';
 import { responderHandshakeWithin } from './handshake.js';
+import { UNTIMED } from './pipeline-waits.js';
 import { RateLimitedConnection } from './rate-limited-connection.js';
 import { SecureChannel } from './secure-channel.js';
 import { closeWithReason } from './session-close.js';
@@ -236,7 +237,7 @@ export class ReceiveSession {
 
   /** TRANSFER_COMPLETE: the whole-file check and the final name (transfer-completion.ts), then VERIFIED. */
   private async finish(a: Accepted, declaredRoot: Uint8Array, fingerprint: string): Promise<SessionOutcome> {
-    this.channel.waits = undefined;
+    this.channel.waits = UNTIMED;
     const waits = a.waits.report();
     const done = await completeTransfer(a, declaredRoot, { folder: this.deps.folder, sha256: this.deps.crypto.sha256 });
     this.transfer.partialClosed();

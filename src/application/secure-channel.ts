@@ -11,7 +11,7 @@ import { ByteQueue } from '../domain/wire/byte-queue.js';
 import { FrameDecoder } from '../domain/wire/frame-decoder.js';
 import { MessageDecoder } from '../domain/wire/message-decoder.js';
 import type { InboundMessage, MessageLimits } from '../domain/wire/messages.js';
-import type { WaitTimer } from './pipeline-waits.js';
+import { UNTIMED, type WaitTimer } from './pipeline-waits.js';
 
 /**
  * Outgoing buffers for large messages (pieces) come from a pool (BufferPool says why): two
@@ -46,7 +46,7 @@ export class SecureChannel {
   private receiveCipher: CipherState | undefined;
 
   /** Counts the time spent waiting for the peer's bytes, a free body buffer, and room in the socket (a receiving session sets it). */
-  waits: WaitTimer<'network' | 'buffers' | 'socket'> | undefined;
+  waits: WaitTimer<'network' | 'buffers' | 'socket'> = UNTIMED;
 
   constructor(readonly connection: Connection) {}
 
@@ -59,7 +59,7 @@ export class SecureChannel {
       const next = this.frames.next(scratch);
       if (next.kind === 'frame') return next.frame;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
-      const chunk = await (this.waits ? this.waits.during('network', this.connection.read()) : this.connection.read());
+      const chunk = await this.waits.during('network', this.connection.read());
       if (chunk === null) {
         const partial = this.frames.buffered > 0 ? ` with ${this.frames.buffered} bytes of an unfinished frame` : '';
         throw new SecureTransferError('E_CONNECTION_LOST', `the peer closed the connection${partial}`);
@@ -99,8 +99,10 @@ export class SecureChannel {
       at += FRAME_HEADER_LENGTH + sealed.length;
     }
     // Pooled buffers hold only ciphertext, never plaintext, so keeping them around reveals nothing.
-    const written = this.connection.write(out.subarray(0, at), () => this.outgoingPool.give(out));
-    await (this.waits ? this.waits.during('socket', written) : written);
+    await this.waits.during(
+      'socket',
+      this.connection.write(out.subarray(0, at), () => this.outgoingPool.give(out)),
+    );
   }
 
   /** Small messages (ACKs) get a buffer of their own: pooling them would not pay. */
@@ -130,7 +132,7 @@ export class SecureChannel {
       if (next.kind === 'message') return next.message;
       if (next.kind === 'error') throw new SecureTransferError(next.code, next.detail);
       if (mustWait) {
-        await (this.waits ? this.waits.during('buffers', bodies!.wait()) : bodies!.wait());
+        await this.waits.during('buffers', bodies!.wait());
         continue;
       }
       const frame = await this.readFrame((this.recordScratch ??= new Uint8Array(FRAME_HEADER_LENGTH + MAX_NOISE_MESSAGE)));

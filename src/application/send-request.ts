@@ -8,9 +8,9 @@ import type { IdentityStore } from '../domain/ports/identity-store.js';
 import type { Logger } from '../domain/ports/logger.js';
 import type { ServerTrust } from '../domain/ports/server-trust.js';
 import type { TransferStore } from '../domain/ports/transfer-store.js';
-import type { SenderWait, WaitReport } from './pipeline-waits.js';
 import type { Transport } from '../domain/ports/transport.js';
 import type { Manifest } from '../domain/transfer/manifest.js';
+import type { SenderWait, WaitReport } from './pipeline-waits.js';
 
 export interface SendFileDeps {
   readonly transport: Transport;

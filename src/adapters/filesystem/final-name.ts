@@ -80,8 +80,8 @@ export async function finalNameState(base: string, final: string): Promise<'free
     () => false,
   );
   if (!exists) return 'free';
-  const marked = await readMarker(base);
   if (!(await isEmptyFolder(final))) return 'taken';
+  const marked = await readMarker(base);
   if (await names(marked, base, final)) return 'ours';
   return marked !== undefined && 'unproven' in marked ? 'unproven' : 'taken';
 }

@@ -17,8 +17,8 @@ import { DEFAULT_PIPELINE_WINDOW, MAX_PIPELINE_BYTES } from '../limits.js';
 const GAIN = 2;
 /** Delivery-rate samples kept for the maximum: the last few round trips' worth of ACKs. */
 const RATE_SAMPLES = 64;
-/** The clock's resolution (Date.now()). */
-const CLOCK_TICK_MS = 1;
+/** The shortest round trip a sample may claim. */
+const MIN_SAMPLE_MS = 1;
 
 interface InFlight {
   readonly at: number;
@@ -71,7 +71,7 @@ export class PipelineWindow {
     return this.pieces;
   }
 
-  /** The path's round trip as measured, if any (for progress reports and the bench). */
+  /** The shortest round trip measured so far, if any. */
   get roundTripMs(): number | undefined {
     return Number.isFinite(this.minRttMs) ? this.minRttMs : undefined;
   }
@@ -93,8 +93,9 @@ export class PipelineWindow {
     this.inFlight.delete(index);
     this.delivered += piece.bytes;
     this.acks++;
-    // No sample is shorter than the clock's tick: a zero would make any burst of ACKs look infinitely fast.
-    const rtt = Math.max(at - piece.at, CLOCK_TICK_MS);
+    // No sample is shorter than a millisecond: ACKs come in batches, and a piece acknowledged
+    // in a burst right after it left would make the path look nearly infinitely fast.
+    const rtt = Math.max(at - piece.at, MIN_SAMPLE_MS);
     this.minRttMs = Math.min(this.minRttMs, rtt);
     this.rates.push((this.delivered - piece.deliveredBefore) / rtt);
     if (this.rates.length > RATE_SAMPLES) this.rates.shift();
