@@ -40,13 +40,15 @@ const accept = (m: Manifest): SenderEvent => ({
 });
 
 const h = (n: number) => new Uint8Array(32).fill(n);
+/** The piece handed to the channel: what an honest receiver needs before it can answer for it. */
+const handedOver = (index: number): SenderEvent => ({ type: 'piece-sent', index, hash: h(index + 1) });
 
 describe('sender state machine', () => {
   it('fills the pipeline window on ACCEPT and refills one piece per ACK', () => {
     const m = manifest(10 * 16384);
     const first = run(initialSenderState(m, 4), [accept(m)]);
     assert.deepEqual(sends(first.effects), [0, 1, 2, 3]);
-    const next = run(first.state, [{ type: 'ack', index: 1 }]);
+    const next = run(first.state, [handedOver(1), { type: 'ack', index: 1 }]);
     assert.deepEqual(sends(next.effects), [4]);
   });
 
@@ -68,7 +70,7 @@ describe('sender state machine', () => {
   it('asks to finish once every piece is acknowledged, and completes on the matching root', () => {
     const m = manifest(2 * 16384);
     const root = new Uint8Array(32).fill(5);
-    let r = run(initialSenderState(m, 8), [accept(m), { type: 'ack', index: 0 }, { type: 'ack', index: 1 }]);
+    let r = run(initialSenderState(m, 8), [accept(m), handedOver(0), handedOver(1), { type: 'ack', index: 0 }, { type: 'ack', index: 1 }]);
     assert.equal(r.effects.at(-1)?.type, 'send-complete');
     r = run(r.state, [
       { type: 'complete-sent', root },
@@ -99,10 +101,10 @@ describe('sender state machine', () => {
     const m = manifest(16384);
     let r = run(initialSenderState(m, 1), [accept(m)]);
     for (let i = 0; i < MAX_PIECE_RETRIES; i++) {
-      r = run(r.state, [{ type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
+      r = run(r.state, [handedOver(0), { type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
       assert.deepEqual(sends(r.effects), [0]);
     }
-    r = run(r.state, [{ type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
+    r = run(r.state, [handedOver(0), { type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
     assert.equal(r.state.phase, 'failed');
     assert.equal((r.effects[0] as { code: string }).code, 'E_TOO_MANY_RETRIES');
   });
@@ -111,6 +113,32 @@ describe('sender state machine', () => {
     const m = manifest(4 * 16384);
     const r = run(initialSenderState(m, 1), [accept(m), { type: 'ack', index: 3 }]);
     assert.equal((r.effects.at(-1) as { code: string }).code, 'E_UNEXPECTED_MESSAGE');
+  });
+
+  it('treats an ACK or NACK for a piece asked for but not yet handed over as a protocol error', () => {
+    const m = manifest(4 * 16384);
+    for (const answer of [
+      { type: 'ack', index: 1 },
+      { type: 'nack', index: 1, code: 'E_PIECE_HASH' },
+    ] as const) {
+      const r = run(initialSenderState(m, 2), [accept(m), handedOver(0), answer]);
+      assert.equal(r.state.phase, 'failed');
+      assert.deepEqual(r.effects.at(-1), {
+        type: 'abort',
+        code: 'E_UNEXPECTED_MESSAGE',
+        detail: `${answer.type.toUpperCase()} for piece 1 before it was sent`,
+        notifyPeer: true,
+      });
+      assert.ok(!r.effects.some((e) => e.type === 'piece-done'), 'nothing is done on an answer for bytes never sent');
+    }
+    const inOrder = run(initialSenderState(m, 2), [accept(m), handedOver(0), handedOver(1), { type: 'ack', index: 1 }]);
+    assert.equal(inOrder.state.phase, 'sending');
+  });
+
+  it('treats handing over a piece it never asked for as its own fault', () => {
+    const m = manifest(4 * 16384);
+    const r = run(initialSenderState(m, 2), [accept(m), handedOver(3)]);
+    assert.equal((r.effects.at(-1) as { code: string }).code, 'E_INTERNAL');
   });
 
   it('refuses an ACCEPT that claims held pieces when it did not ask to resume, or has another count', () => {
@@ -227,7 +255,7 @@ describe('sender state machine on a resume', () => {
     assert.deepEqual(sends(r.effects), [0]);
     // Were the held NACK a retry, the last of these would be one too many.
     for (let i = 0; i < MAX_PIECE_RETRIES; i++) {
-      r = run(r.state, [{ type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
+      r = run(r.state, [handedOver(0), { type: 'nack', index: 0, code: 'E_PIECE_HASH' }]);
       assert.deepEqual(sends(r.effects), [0], `retry ${i + 1} after the held NACK`);
     }
     r = run(r.state, [

@@ -15,6 +15,11 @@ export type SenderState =
       readonly window: PipelineWindow;
       readonly pieces: PieceSet;
       readonly retries: Map<number, number>;
+      /**
+       * Pieces asked for (send-piece) and not yet handed to the channel (piece-sent): in flight
+       * for the window's count, but no honest receiver can have seen them yet.
+       */
+      readonly queued: Set<number>;
       /** Held pieces not yet compared with our source (held-hashed): the receiver's hash of each. */
       readonly unhashed: Map<number, Uint8Array>;
       /** Held pieces the receiver has not yet read back and confirmed (ACK) or dropped (NACK). */
@@ -94,6 +99,7 @@ function fill(state: Sending, effects: SenderEffect[] = []): Step<SenderState, S
   let next = state.pieces.nextMissing();
   while (next !== -1 && state.pieces.countIn('in-flight') < state.window.size) {
     state.pieces.set(next, 'in-flight');
+    state.queued.add(next);
     effects.push({ type: 'send-piece', index: next });
     next = state.pieces.nextMissing(next + 1);
   }
@@ -140,6 +146,7 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
         window: state.window,
         pieces,
         retries: new Map(),
+        queued: new Set(),
         unhashed,
         unconfirmed: new Set(heldIndexes),
       });
@@ -165,9 +172,9 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
     }
     case 'piece-sent': {
       if (state.phase !== 'sending') return abort(state, 'E_INTERNAL', `piece ${event.index} sent in phase ${state.phase}`);
+      if (!state.queued.delete(event.index)) return abort(state, 'E_INTERNAL', `piece ${event.index} sent without being asked for`);
       state.pieces.setHash(event.index, event.hash);
-      // Timed only while in flight: a piece already acknowledged (a receiver that ACKs ahead) would never leave the window's table.
-      if (event.wire && state.pieces.state(event.index) === 'in-flight') state.window.sent(event.index, event.wire.bytes, event.wire.at);
+      if (event.wire) state.window.sent(event.index, event.wire.bytes, event.wire.at);
       return { state, effects: [] };
     }
     case 'ack':
@@ -180,6 +187,10 @@ export function senderStep(state: SenderState, event: SenderEvent): Step<SenderS
       }
       if (state.phase !== 'sending' || event.index >= state.manifest.pieceCount || state.pieces.state(event.index) !== 'in-flight') {
         return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} that is not in flight`);
+      }
+      // The piece is still in our queue: its bytes have not left, so the receiver cannot have checked them.
+      if (state.queued.has(event.index)) {
+        return abort(state, 'E_UNEXPECTED_MESSAGE', `${event.type.toUpperCase()} for piece ${event.index} before it was sent`);
       }
       if (event.type === 'ack') {
         if (event.at !== undefined) state.window.acked(event.index, event.at);
