@@ -2,6 +2,7 @@
 // manifest, run the transfer, and record the outcome (the sender's pieces in batches).
 import { failureOf, SecureTransferError, type ErrorCode } from '../domain/errors.js';
 import { fingerprintOf } from '../domain/fingerprint.js';
+import { compressesOnThreads } from '../domain/policy/compression-threads.js';
 import type { KeyPair } from '../domain/ports/crypto-primitives.js';
 import type { SourceFile } from '../domain/ports/files.js';
 import type { TransferRecord, TransferUpdate } from '../domain/ports/transfer-store.js';
@@ -117,7 +118,7 @@ async function connectAndSend(
       source: a.source,
       crypto,
       codec: deps.codec,
-      compressor: deps.compressor,
+      compressor: compressesOnThreads(manifest.fileSize) ? deps.compressor : undefined,
       compressionLevel: request.compressionLevel,
       clock: deps.clock,
       window: request.window ?? PipelineWindow.forPieces(manifest.pieceSize),

@@ -8,6 +8,7 @@ import { SystemClock } from '../../src/adapters/clock/system-clock.js';
 import { SendFile } from '../../src/application/send-file.js';
 import { SecureTransferError } from '../../src/domain/errors.js';
 import { fingerprintOf } from '../../src/domain/fingerprint.js';
+import type { PieceCompressor } from '../../src/domain/ports/codec.js';
 import type { Connection, Transport } from '../../src/domain/ports/transport.js';
 import { silentLogger } from './in-process.js';
 
@@ -46,13 +47,15 @@ export function watched(inner: Transport, cutAfter = Infinity): Transport & { co
   return t;
 }
 
-export async function memorySender(transport: Transport) {
+/** compressor: compression threads the sender may use, as the CLI's sender has. */
+export async function memorySender(transport: Transport, compressor?: PieceCompressor) {
   const keyPair = crypto.generateKeyPair();
   const store = new InMemoryTransferStore();
   const sendFile = new SendFile({
     transport,
     crypto,
     codec: await ZstdCodecAdapter.create(),
+    compressor,
     clock: new SystemClock(),
     store,
     files: new NodeSourceFiles(),

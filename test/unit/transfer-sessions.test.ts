@@ -6,13 +6,32 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
 import type { SendFileRequest } from '../../src/application/send-request.js';
+import type { CompressedPiece, PieceCompressor } from '../../src/domain/ports/codec.js';
+import { THREAD_COMPRESSION_MIN_BYTES } from '../../src/domain/policy/compression-threads.js';
 import { startInProcessReceiver } from '../support/in-process.js';
 import { MemoryTransport } from '../support/memory-transport.js';
 import { memorySender, watched } from '../support/memory-sender.js';
 
 const PIECE = 64 * 1024;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A compressor that runs the codec in place of threads and counts the pieces it is given. */
+async function countingCompressor(): Promise<{ compressor: PieceCompressor; pieces: () => number }> {
+  const codec = await ZstdCodecAdapter.create();
+  let pieces = 0;
+  const compressor: PieceCompressor = {
+    name: 'counting',
+    parallelism: 1,
+    compress(data: Uint8Array, level: number, into: Uint8Array): Promise<CompressedPiece> {
+      pieces++;
+      return Promise.resolve({ data, into, compressed: codec.compress(data, level) });
+    },
+    close: () => Promise.resolve(),
+  };
+  return { compressor, pieces: () => pieces };
+}
 
 describe('sessions over an in-memory connection pair', () => {
   it('delivers a file of many pieces whole, and both sides record it completed', async () => {
@@ -41,6 +60,37 @@ describe('sessions over an in-memory connection pair', () => {
     assert.equal(received?.status, 'completed');
     assert.equal(received?.piecesDone, 11);
     assert.equal((await store.pieces(outcome.transferId, 'sender')).length, 11, 'every piece recorded by the sender');
+  });
+
+  it('compresses a small send inline and a large one on the compression threads', async () => {
+    const transport = new MemoryTransport();
+    const receiver = await startInProcessReceiver({ transport });
+    try {
+      for (const [size, threaded] of [
+        [THREAD_COMPRESSION_MIN_BYTES - 1, false],
+        [THREAD_COMPRESSION_MIN_BYTES, true],
+      ] as const) {
+        const file = join(receiver.dir, '..', `threads-${size}-${process.pid}.bin`);
+        const content = new Uint8Array(size).map((_, i) => (i * 7) % 251);
+        writeFileSync(file, content);
+        const { compressor, pieces } = await countingCompressor();
+        const { sendFile } = await memorySender(transport, compressor);
+        const outcome = await sendFile.execute({
+          host: '127.0.0.1',
+          port: receiver.port,
+          filePath: file,
+          compressionLevel: 1,
+          connectTimeoutMs: 1000,
+          idleTimeoutMs: 5000,
+        });
+        assert.equal(outcome.ok, true, JSON.stringify(outcome));
+        assert.equal(sha(readFileSync(join(receiver.dir, `threads-${size}-${process.pid}.bin`))), sha(content));
+        if (threaded) assert.ok(pieces() > 0, `${size} bytes: compressed on the threads`);
+        else assert.equal(pieces(), 0, `${size} bytes: compressed inline, no thread started`);
+      }
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('records a transfer cut half way as resumable on both sides, and a resume sends only what is missing', async () => {
