@@ -8,7 +8,6 @@ import { ZstdCodecAdapter } from '../adapters/codec/zstd-codec.js';
 import { ZstdNapiCodec } from '../adapters/codec/zstd-napi-codec.js';
 import { Log4jsLogger } from '../adapters/logging/log4js-logger.js';
 import { LoggedAuditLog } from '../adapters/logging/logged-audit-log.js';
-import { openPostgresDataSource } from '../adapters/persistence/typeorm/postgres-data-source.js';
 import { openSqliteDataSource } from '../adapters/persistence/typeorm/sqlite-data-source.js';
 import { TypeOrmAuditLog } from '../adapters/persistence/typeorm/typeorm-audit-log.js';
 import { TypeOrmBanBoard } from '../adapters/persistence/typeorm/typeorm-ban-board.js';
@@ -65,9 +64,15 @@ export function commonModule(config: Config, options: CommonOptions): ContainerM
       .onDeactivation((logger) => logger.shutdown());
     // The database is the one binding that changes between SQLite and PostgreSQL: the stores on
     // top of it are the same TypeORM adapters, passing the same contract suite.
+    // PostgreSQL's client is imported only where it is the store: loading pg (and the fetch
+    // machinery its first module touches) cost every SQLite command about 35 ms at start
+    // (docs/PERFORMANCE.md#start-up).
+    const database = config.database;
     bind(TOKENS.DataSource)
       .toResolvedValue(() =>
-        config.database.kind === 'postgres' ? openPostgresDataSource(config.database.url) : openSqliteDataSource(config.dbPath),
+        database.kind === 'postgres'
+          ? import('../adapters/persistence/typeorm/postgres-data-source.js').then((pg) => pg.openPostgresDataSource(database.url))
+          : openSqliteDataSource(config.dbPath),
       )
       .inSingletonScope()
       .onDeactivation(async (ds) => {
