@@ -3,6 +3,7 @@
 // modules; --version loads only the entry's first module, --help the command line (docs/PERFORMANCE.md#start-up).
 // esbuild-wasm is esbuild compiled to WebAssembly: no native binary to install.
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild-wasm';
 
 const external = [
@@ -12,6 +13,47 @@ const external = [
   'zstd-napi',
   'zstd-codec',
 ];
+
+// TypeORM's DriverFactory requires every database driver it knows at load, and their code was a
+// third of the application chunk, parsed and compiled at every start. The application opens
+// SQLite through better-sqlite3 or PostgreSQL (src/adapters/persistence/typeorm); every other
+// driver DriverFactory names is replaced by a module whose classes refuse to be made, so asking
+// for one fails with a clear error instead of loading it (docs/PERFORMANCE.md#start-up).
+const UNUSED_TYPEORM_DRIVERS = [
+  'aurora-mysql',
+  'aurora-postgres',
+  'capacitor',
+  'cockroachdb',
+  'cordova',
+  'expo',
+  'mongodb',
+  'mysql',
+  'nativescript',
+  'oracle',
+  'react-native',
+  'sap',
+  'spanner',
+  'sqljs',
+  'sqlserver',
+];
+const onlyUsedTypeormDrivers = {
+  name: 'only-used-typeorm-drivers',
+  setup(build) {
+    const driver = new RegExp(`^\\./(${UNUSED_TYPEORM_DRIVERS.join('|')})/\\w+Driver$`);
+    build.onResolve({ filter: driver }, (args) =>
+      args.importer.endsWith(join('typeorm', 'driver', 'DriverFactory.js'))
+        ? { path: args.path, namespace: 'unused-typeorm-driver' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'unused-typeorm-driver' }, (args) => ({
+      contents: [
+        `const message = ${JSON.stringify(`this build of securetransfer has no TypeORM driver ${args.path}`)};`,
+        'module.exports = new Proxy({}, { get: () => class { constructor() { throw new Error(message); } } });',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
 
 // Chunk names carry a hash: a fresh folder keeps old chunks out of the package.
 rmSync('dist/bundle', { recursive: true, force: true });
@@ -34,6 +76,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external,
+  plugins: [onlyUsedTypeormDrivers],
   // CommonJS dependencies (TypeORM, log4js) call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",

@@ -1,5 +1,6 @@
 // What a command loads as it starts: a command on the default SQLite store never loads the
-// PostgreSQL client (docs/PERFORMANCE.md#start-up: loading it cost every start about 35 ms).
+// PostgreSQL client, and the bundle carries only the TypeORM drivers the application opens
+// (docs/PERFORMANCE.md#start-up: each was parsed, compiled or run at every start).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,23 @@ import { bundleDir, cliPath } from '../support/paths.js';
 const PG_CLIENT = 'node_modules/pg/lib/client.js';
 const register = fileURLToPath(new URL('../support/module-log-register.js', import.meta.url));
 
+const bundleText = (): string =>
+  readdirSync(bundleDir)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => readFileSync(join(bundleDir, name), 'utf8'))
+    .join('\n');
+
 describe('start-up', () => {
+  it('the bundle carries the TypeORM drivers for SQLite and PostgreSQL, and no other', () => {
+    const text = bundleText();
+    for (const used of ['better-sqlite3/BetterSqlite3Driver.js', 'postgres/PostgresDriver.js']) {
+      assert.ok(text.includes(`node_modules/typeorm/driver/${used}`), `${used} is in the bundle`);
+    }
+    for (const unused of ['mysql/MysqlDriver.js', 'sqlserver/SqlServerDriver.js', 'oracle/OracleDriver.js', 'mongodb/MongoDriver.js']) {
+      assert.ok(!text.includes(`node_modules/typeorm/driver/${unused}`), `${unused} is left out of the bundle`);
+    }
+  });
+
   it('a command on SQLite loads the application but not the PostgreSQL client', () => {
     const peer = makePeer('start-up');
     const log = join(peer.dir, 'modules.log');
