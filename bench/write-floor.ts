@@ -35,7 +35,10 @@ async function writeFile(path: string, pieces: number, way: Way, data: Uint8Arra
     if (way === 'pre-sized') await file.truncate(pieces * PIECE);
     if (way === 'allocated') execFileSync('fallocate', ['-l', String(pieces * PIECE), path]);
     // Reopened through /proc as the receiver does (src/adapters/filesystem/direct-io.ts).
-    const direct = await open(`/proc/self/fd/${file.fd}`, constants.O_RDWR | constants.O_DIRECT);
+    const direct = await open(`/proc/self/fd/${file.fd}`, constants.O_RDWR | constants.O_DIRECT).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EINVAL') throw e;
+      throw new Error(`the file system of ${path} refuses O_DIRECT (tmpfs does): give a folder on a disk`, { cause: e });
+    });
     const t0 = performance.now();
     let sync: Promise<void> = Promise.resolve();
     for (let i = 0; i < pieces; i++) {

@@ -48,7 +48,9 @@ const onlyUsedTypeormDrivers = {
     build.onLoad({ filter: /.*/, namespace: 'unused-typeorm-driver' }, (args) => ({
       contents: [
         `const message = ${JSON.stringify(`this build of securetransfer has no TypeORM driver ${args.path}`)};`,
-        'module.exports = new Proxy({}, { get: () => class { constructor() { throw new Error(message); } } });',
+        // A class for any name the factory asks for; nothing for symbols or then (an await or
+        // util.inspect of the module sees a plain object).
+        "module.exports = new Proxy({}, { get: (_, name) => typeof name === 'symbol' || name === 'then' ? undefined : class { constructor() { throw new Error(message); } } });",
       ].join('\n'),
       loader: 'js',
     }));

@@ -146,6 +146,8 @@ class SenderTransfer {
     this.pieces.readAhead(this.queuedPieces());
     const { hash, data, encoding } = await piece;
     const header = encodePieceHeader({ index, offset: range.offset, rawLength: range.length, encoding, hash }, data.length);
+    // The machine hears of the piece before its bytes are written: it refuses an ACK for a piece
+    // still queued, and a quick receiver may answer as soon as the bytes arrive.
     this.apply({ type: 'piece-sent', index, hash, wire: { bytes: header.length + data.length, at: this.o.clock.elapsedMs() } });
     // sendMessages seals every record before it first yields; what follows is the network's time.
     const sent = this.o.channel.sendMessages([header, data]);

@@ -3,7 +3,7 @@
 // each side records when the connection is cut half way and the transfer resumed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ZstdCodecAdapter } from '../../src/adapters/codec/zstd-codec.js';
@@ -84,7 +84,11 @@ describe('sessions over an in-memory connection pair', () => {
           idleTimeoutMs: 5000,
         });
         assert.equal(outcome.ok, true, JSON.stringify(outcome));
-        assert.equal(sha(readFileSync(join(receiver.dir, `threads-${size}-${process.pid}.bin`))), sha(content));
+        const received = join(receiver.dir, `threads-${size}-${process.pid}.bin`);
+        assert.equal(sha(readFileSync(received)), sha(content));
+        rmSync(file);
+        rmSync(received);
+        assert.ok(outcome.ok && outcome.wireBytes < size / 4, `${size} bytes compressed on the way: ${outcome.ok && outcome.wireBytes}`);
         if (threaded) assert.ok(pieces() > 0, `${size} bytes: compressed on the threads`);
         else assert.equal(pieces(), 0, `${size} bytes: compressed inline, no thread started`);
       }

@@ -3,9 +3,13 @@
 // that loads the codec), while zstd compresses a MiB inline in a few milliseconds: a small
 // send is faster with no thread at all, a large one gains a core.
 
-/** Below this many bytes to send, compressing inline costs less than starting a thread. */
+/** Below this size, compressing inline costs less than starting a thread. */
 export const THREAD_COMPRESSION_MIN_BYTES = 8 * 1024 * 1024;
 
-export function compressesOnThreads(bytesToSend: number): boolean {
-  return bytesToSend >= THREAD_COMPRESSION_MIN_BYTES;
+/**
+ * size: the file's (or folder's) whole size, known before the receiver says what it holds; so a
+ * resume of a large transfer with little left still starts a thread, which costs it 0.1 s.
+ */
+export function compressesOnThreads(size: number): boolean {
+  return size >= THREAD_COMPRESSION_MIN_BYTES;
 }

@@ -40,8 +40,9 @@ export type SenderEvent =
   /** A held piece read from our source and hashed, to compare with the receiver's. */
   | { readonly type: 'held-hashed'; readonly index: number; readonly ours: Uint8Array }
   /**
-   * The piece left for the peer; hash is the SHA-256 of its raw bytes. wire says how many bytes
-   * it took on the wire and when it was handed over, for the window to measure the path.
+   * The piece is handed to the channel, just before its bytes are written; hash is the SHA-256
+   * of its raw bytes. wire says how many bytes it takes on the wire and when it was handed over,
+   * for the window to measure the path.
    */
   | {
       readonly type: 'piece-sent';
