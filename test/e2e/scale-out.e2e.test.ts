@@ -260,7 +260,22 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
       if (!serving) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(serving, 'no receiver opened the partial file');
-    await new Promise((r) => setTimeout(r, 500));
+    // Killed once it has recorded some pieces (durably, in batches), so the resume has some to take
+    // over; a fixed pause was too short when the disk was slow.
+    const db = new postgresClient.Client({ connectionString: env.DB_URL });
+    await db.connect();
+    try {
+      for (let waited = 0; ; waited += 50) {
+        const { rows } = await db.query<{ done: number }>("SELECT pieces_done AS done FROM transfers WHERE id = $1 AND role = 'receiver'", [
+          id,
+        ]);
+        if ((rows[0]?.done ?? 0) > 0) break;
+        assert.ok(waited < 20_000, 'the receiver recorded no piece in 20 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await db.end();
+    }
     serving.process.kill('SIGKILL');
     const code = await send.exited;
     assert.notEqual(code, 0, 'the send should fail with its receiver gone');
