@@ -21,7 +21,7 @@ child.on('exit', (code, signal) => {
   try {
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   } catch (e) {
-    // A file system a failed test left mounted inside it, say: name it rather than hide it.
+    // A failed test may have left a file system mounted inside it: name the folder, not hide it.
     console.error(`could not remove the tests' temporary folder ${root}: ${e.message}`);
   }
   process.exit(code ?? (signal ? 1 : 0));

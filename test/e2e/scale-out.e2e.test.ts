@@ -134,20 +134,13 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     const refusal = (reply: Uint8Array) => (reply[0] === FrameType.REFUSE ? decodeRefuse(reply.subarray(3)) : undefined);
     for (let i = 0; i < 2; i++) await asBalancer(receivers[0]!.port, garbage);
     // A reports its two offences within its poll interval; B counts them at its next poll.
-    const db = new postgresClient.Client({ connectionString: env.DB_URL });
-    await db.connect();
-    try {
-      for (let waited = 0; ; waited += 200) {
-        const { rows } = await db.query<{ n: string }>('SELECT COALESCE(SUM(count), 0) AS n FROM offence_reports WHERE source = $1', [
-          client,
-        ]);
-        if (Number(rows[0]!.n) >= 2) break;
-        assert.ok(waited < 10_000, 'receiver A never reported its offences');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    } finally {
-      await db.end();
-    }
+    await pollDatabase<{ n: string }>(
+      env.DB_URL!,
+      'SELECT COALESCE(SUM(count), 0) AS n FROM offence_reports WHERE source = $1',
+      [client],
+      (rows) => Number(rows[0]!.n) >= 2,
+      'receiver A never reported its offences',
+    );
     // Three poll intervals of B: on a loaded machine (the whole suite at once) one interval with
     // half a second to spare was not always enough for B to have read the reports.
     await new Promise((r) => setTimeout(r, 6_000));
@@ -155,21 +148,14 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     // B counts its own offence as the session's bookkeeping ends, which may come a moment after
     // the connection closed: wait for the ban it decides from that offence (audited "the last
     // ..."; a ban taken from the others' reports says so instead) before asking again.
-    const audit = new postgresClient.Client({ connectionString: env.DB_URL });
-    await audit.connect();
-    try {
-      for (let waited = 0; ; waited += 100) {
-        const { rows } = await audit.query(
-          "SELECT 1 FROM audit_events WHERE type = 'ban' AND peer_address = $1 AND detail LIKE '3 offences%(the last %'",
-          [client],
-        );
-        if (rows.length > 0) break;
-        assert.ok(waited < 10_000, 'B never banned the client on the third offence in total (its own)');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      await audit.end();
-    }
+    await pollDatabase(
+      env.DB_URL!,
+      "SELECT 1 FROM audit_events WHERE type = 'ban' AND peer_address = $1 AND detail LIKE '3 offences%(the last %'",
+      [client],
+      (rows) => rows.length > 0,
+      'B never banned the client on the third offence in total (its own)',
+      100,
+    );
     assert.equal(
       refusal(await asBalancer(receivers[1]!.port, new Uint8Array(0))),
       'E_BANNED',
@@ -262,20 +248,15 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     assert.ok(serving, 'no receiver opened the partial file');
     // Killed once it has recorded some pieces (durably, in batches), so the resume has some to take
     // over; a fixed pause was too short when the disk was slow.
-    const db = new postgresClient.Client({ connectionString: env.DB_URL });
-    await db.connect();
-    try {
-      for (let waited = 0; ; waited += 50) {
-        const { rows } = await db.query<{ done: number }>("SELECT pieces_done AS done FROM transfers WHERE id = $1 AND role = 'receiver'", [
-          id,
-        ]);
-        if ((rows[0]?.done ?? 0) > 0) break;
-        assert.ok(waited < 20_000, 'the receiver recorded no piece in 20 s');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    } finally {
-      await db.end();
-    }
+    await pollDatabase<{ done: number }>(
+      env.DB_URL!,
+      "SELECT pieces_done AS done FROM transfers WHERE id = $1 AND role = 'receiver'",
+      [id],
+      (rows) => (rows[0]?.done ?? 0) > 0,
+      'the receiver recorded no piece in 20 s',
+      50,
+      20_000,
+    );
     serving.process.kill('SIGKILL');
     const code = await send.exited;
     assert.notEqual(code, 0, 'the send should fail with its receiver gone');
@@ -289,6 +270,30 @@ describe('two receivers behind HAProxy on one PostgreSQL', { timeout: 600_000 },
     assert.equal(await sha256File(join(output, 'big-through-balancer.bin')), await sha256File(source));
   });
 });
+
+/** Asks PostgreSQL every everyMs until done(rows) holds; fails saying what after limitMs. */
+async function pollDatabase<R extends object>(
+  url: string,
+  sql: string,
+  params: unknown[],
+  done: (rows: R[]) => boolean,
+  what: string,
+  everyMs = 200,
+  limitMs = 10_000,
+): Promise<void> {
+  const db = new postgresClient.Client({ connectionString: url });
+  await db.connect();
+  try {
+    for (let waited = 0; ; waited += everyMs) {
+      const { rows } = await db.query<R & postgresClient.QueryResultRow>(sql, params);
+      if (done(rows)) return;
+      assert.ok(waited < limitMs, what);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  } finally {
+    await db.end();
+  }
+}
 
 function openFiles(pid: number): string[] {
   try {
