@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { RECEIVER_WAITS, SENDER_WAITS, type WaitReport } from '../src/application/pipeline-waits.js';
 import { makeRandomFile, makeTextFile } from './files.js';
 import { measure, signal, waitForOutput, type Usage } from './measure.js';
 import { SSHD, startSshd, type ThrowawaySshd } from './sshd.js';
@@ -49,20 +50,15 @@ interface Row {
   readonly receiver?: Usage;
   readonly wireBytes?: number;
   /** Where each side's pipeline waited (their --json completion events), for our rows. */
-  readonly waits?: { readonly sender?: WaitReport; readonly receiver?: WaitReport };
-}
-
-interface WaitReport {
-  readonly seconds: number;
-  readonly waits: Record<string, number>;
+  readonly waits?: { readonly sender?: WaitReport<string>; readonly receiver?: WaitReport<string> };
 }
 
 /** The waits a side reported in its --json completion event, if it did. */
-function waitsIn(output: string, event: string): WaitReport | undefined {
+function waitsIn(output: string, event: string): WaitReport<string> | undefined {
   for (const line of output.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      const e = JSON.parse(line) as { event?: string; waits?: WaitReport };
+      const e = JSON.parse(line) as { event?: string; waits?: WaitReport<string> };
       if (e.event === event) return e.waits;
     } catch {
       // a log line that happens to start with a brace
@@ -330,14 +326,14 @@ async function main(): Promise<void> {
   }
   const waited = rows.filter((r) => r.waits?.sender ?? r.waits?.receiver);
   if (waited.length > 0) {
-    const causes = (w: WaitReport | undefined, names: string[]) => names.map((n) => fmt(w?.waits[n], 2)).join(' / ');
+    const causes = (w: WaitReport<string> | undefined, names: readonly string[]) => names.map((n) => fmt(w?.waits[n], 2)).join(' / ');
     console.log(
       '\n| file | pieces took s | sender waited: window / source / socket | receiver waited: network / disk / buffers / socket |',
     );
     console.log('|---|---|---|---|');
     for (const r of waited) {
       console.log(
-        `| ${r.label} | ${fmt(r.waits?.sender?.seconds ?? r.waits?.receiver?.seconds, 2)} | ${causes(r.waits?.sender, ['window', 'source', 'socket'])} | ${causes(r.waits?.receiver, ['network', 'disk', 'buffers', 'socket'])} |`,
+        `| ${r.label} | ${fmt(r.waits?.sender?.seconds ?? r.waits?.receiver?.seconds, 2)} | ${causes(r.waits?.sender, SENDER_WAITS)} | ${causes(r.waits?.receiver, RECEIVER_WAITS)} |`,
       );
     }
     console.log('(seconds each pipeline spent waiting, by cause, from ACCEPT to the last piece: docs/PERFORMANCE.md#waits)');
@@ -367,25 +363,7 @@ async function main(): Promise<void> {
   // The small-file, many-files, latency and resume figures are about the software: loopback only.
   if (linkSpec !== undefined) return;
 
-  {
-    const sides = { receiver: freshSide('receiver'), sender: freshSide('sender') };
-    const sshdSmall = existsSync(SSHD) ? await startSshd(join(root, 'sshd-small'), freePort(), host(), onReceiver) : undefined;
-    try {
-      const small = await smallFilePairs(CLI, root, sides, freePort(), sshdSmall, SMALL_FILE_PAIRS);
-      const line = (tool: string, t: SmallFileTimes['ours']) =>
-        `${tool} ${fmt(median(t.map((x) => x.wallSec)), 3)} s wall, ${fmt(median(t.map((x) => x.cpuSec ?? NaN)), 3)} CPU s`;
-      console.log(
-        `small file (${SMALL_FILE_BYTES / 1000} kB to a running receiver, medians of ${SMALL_FILE_PAIRS} interleaved pairs): ${line('securetransfer', small.ours)}` +
-          (small.scp.length
-            ? `; ${line('scp', small.scp)}; ratio ${fmt(median(small.ours.map((x) => x.wallSec)) / median(small.scp.map((x) => x.wallSec)), 2)}x`
-            : ''),
-      );
-    } finally {
-      sshdSmall?.stop();
-      for (const side of Object.values(sides)) rmSync(side.dir, { recursive: true, force: true });
-    }
-  }
-
+  await smallFileMain();
   await manyFilesMain();
 
   const latencySide = freshSide('receiver');
@@ -409,6 +387,26 @@ async function main(): Promise<void> {
 }
 
 /** The many-files case against rsync -a and scp -r over a throwaway sshd, when there is one. */
+/** A 100 kB file to a receiver that is already running, against scp to a running sshd. */
+async function smallFileMain(): Promise<void> {
+  const sides = { receiver: freshSide('receiver'), sender: freshSide('sender') };
+  const sshdSmall = existsSync(SSHD) ? await startSshd(join(root, 'sshd-small'), freePort(), host(), onReceiver) : undefined;
+  try {
+    const small = await smallFilePairs(CLI, root, sides, freePort(), sshdSmall, SMALL_FILE_PAIRS);
+    const line = (tool: string, t: SmallFileTimes['ours']) =>
+      `${tool} ${fmt(median(t.map((x) => x.wallSec)), 3)} s wall, ${fmt(median(t.map((x) => x.cpuSec ?? NaN)), 3)} CPU s`;
+    console.log(
+      `small file (${SMALL_FILE_BYTES / 1000} kB to a running receiver, medians of ${SMALL_FILE_PAIRS} interleaved pairs): ${line('securetransfer', small.ours)}` +
+        (small.scp.length
+          ? `; ${line('scp', small.scp)}; ratio ${fmt(median(small.ours.map((x) => x.wallSec)) / median(small.scp.map((x) => x.wallSec)), 2)}x`
+          : ''),
+    );
+  } finally {
+    sshdSmall?.stop();
+    for (const side of Object.values(sides)) rmSync(side.dir, { recursive: true, force: true });
+  }
+}
+
 async function manyFilesMain(): Promise<void> {
   const sshd = existsSync(SSHD) ? await startSshd(join(root, 'sshd-many'), freePort(), '127.0.0.1') : undefined;
   let rows: ManyFilesRow[];

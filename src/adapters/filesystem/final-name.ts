@@ -63,6 +63,13 @@ async function undoFinalName(base: string, final: string): Promise<void> {
   await rmdir(final).catch(() => undefined);
 }
 
+/** Whether anything has the name (a link counts: it is not followed). */
+const present = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
+
 const isEmptyFolder = (path: string) =>
   readdir(path).then(
     (entries) => entries.length === 0,
@@ -75,11 +82,7 @@ const isEmptyFolder = (path: string) =>
  * whether it made it: the finish will say what to do), or taken.
  */
 export async function finalNameState(base: string, final: string): Promise<'free' | 'ours' | 'unproven' | 'taken'> {
-  const exists = await lstat(final).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) return 'free';
+  if (!(await present(final))) return 'free';
   if (!(await isEmptyFolder(final))) return 'taken';
   const marked = await readMarker(base);
   if (await names(marked, base, final)) return 'ours';
@@ -100,10 +103,7 @@ async function claimFinalName(base: string, final: string, name: string): Promis
   const marked = await readMarker(base);
   if (marked !== undefined) {
     if (await names(marked, base, final)) return;
-    const exists = await lstat(final).then(
-      () => true,
-      () => false,
-    );
+    const exists = await present(final);
     if (exists && 'unproven' in marked) {
       // Kept: once the folder is removed by hand, the resume goes on.
       throw taken(
